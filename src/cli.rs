@@ -1,0 +1,324 @@
+//! The command-line subcommands that need no window: `deps` and `stats`.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::derive::{ServiceGraph, dependency_links};
+use crate::ingest::{self, Format, IngestError, Report};
+use crate::model::{Level, TraceStore};
+
+/// One file that was read.
+#[derive(Debug)]
+pub struct FileSummary {
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+    /// Its warnings.
+    pub report: Report,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Milliseconds to read and parse.
+    pub read_ms: f64,
+    /// Counts for this file alone.
+    pub counts: Counts,
+}
+
+/// What a set of inputs holds.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// Spans.
+    pub spans: u64,
+    /// Traces.
+    pub traces: u64,
+    /// Distinct services.
+    pub services: u64,
+    /// Distinct instances.
+    pub instances: u64,
+    /// Distinct regions.
+    pub regions: u64,
+    /// Distinct zones.
+    pub zones: u64,
+    /// Edges of the instance graph (a Spigo graph file's edge records).
+    pub edges: u64,
+    /// Dependency links at service level (Zipkin's `/api/v2/dependencies`).
+    pub links: u64,
+}
+
+/// Everything read from the command line's paths.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Files read, in order.
+    pub files: Vec<FileSummary>,
+    /// Files that could not be read at all.
+    pub errors: Vec<IngestError>,
+    /// All files merged.
+    pub store: TraceStore,
+}
+
+/// Counts spans, traces, services, instances, regions, zones and edges of an indexed store.
+pub fn count(store: &mut TraceStore) -> Counts {
+    let instance_graph = ServiceGraph::build(store, Level::Instance);
+    let links = dependency_links(store, Level::Service).len() as u64;
+    let mut services = BTreeSet::new();
+    let mut regions = BTreeSet::new();
+    let mut zones = BTreeSet::new();
+    for place in instance_graph.topology.places() {
+        services.insert(place.service);
+        regions.insert(place.region);
+        zones.insert((place.region, place.zone));
+    }
+    Counts {
+        spans: store.spans().len() as u64,
+        traces: store.traces().len() as u64,
+        services: services.len() as u64,
+        instances: instance_graph.topology.len() as u64,
+        regions: regions.len() as u64,
+        zones: zones.len() as u64,
+        edges: instance_graph.graph.edge_count() as u64,
+        links,
+    }
+}
+
+/// Reads every path (directories recursively), files in parallel, and merges them in path order.
+pub fn load(paths: &[PathBuf], per_file_counts: bool) -> Result<Loaded, IngestError> {
+    let paths = ingest::expand_paths(paths)?;
+    let results: Vec<_> = paths.par_iter().map(|p| ingest::read_path(p)).collect();
+    let mut loaded = Loaded::default();
+    for result in results {
+        match result {
+            Ok(read) => {
+                let mut file_store = TraceStore::default();
+                file_store.append(read.batch);
+                let counts = if per_file_counts {
+                    file_store.index();
+                    count(&mut file_store)
+                } else {
+                    Counts::default()
+                };
+                let file_id = crate::model::FileId(loaded.files.len() as u32);
+                let mut batch = std::mem::take(&mut file_store.data);
+                batch.set_file(file_id);
+                loaded.store.append(batch);
+                loaded.files.push(FileSummary {
+                    path: read.path,
+                    format: read.format,
+                    report: read.report,
+                    bytes: read.bytes,
+                    read_ms: read.elapsed.as_secs_f64() * 1000.0,
+                    counts,
+                });
+            }
+            Err(e) => loaded.errors.push(e),
+        }
+    }
+    loaded.store.index();
+    Ok(loaded)
+}
+
+/// One link as Zipkin's `/api/v2/dependencies` JSON writes it.
+#[derive(Serialize, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LinkJson {
+    /// Caller.
+    pub parent: String,
+    /// Callee.
+    pub child: String,
+    /// Calls.
+    #[serde(rename = "callCount")]
+    pub call_count: u64,
+    /// Errors, left out when zero.
+    #[serde(rename = "errorCount", skip_serializing_if = "is_zero")]
+    pub error_count: u64,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+/// The links of a store at `level`, sorted by parent then child.
+pub fn links_json(store: &mut TraceStore, level: Level) -> Vec<LinkJson> {
+    let links = dependency_links(store, level);
+    let interner = &store.data.interner;
+    let mut out: Vec<LinkJson> = links
+        .iter()
+        .map(|l| LinkJson {
+            parent: interner.resolve(l.parent).to_owned(),
+            child: interner.resolve(l.child).to_owned(),
+            call_count: l.call_count,
+            error_count: l.error_count,
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Prints each unreadable file and each file's warnings to stderr, one line each.
+pub fn print_problems(loaded: &Loaded) {
+    let mut err = std::io::stderr().lock();
+    for e in &loaded.errors {
+        writeln!(err, "flowscope: {e}").ok();
+    }
+    for f in &loaded.files {
+        if f.report.total() > 0 {
+            let kinds: Vec<String> = f
+                .report
+                .counts
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect();
+            writeln!(
+                err,
+                "flowscope: warnings ({}): {}",
+                kinds.join(", "),
+                f.path.display()
+            )
+            .ok();
+        }
+    }
+}
+
+/// `flowscope deps`: prints the links as JSON. Returns whether anything usable was read.
+pub fn deps(paths: &[PathBuf], level: Level) -> anyhow::Result<bool> {
+    let mut loaded = load(paths, false)?;
+    print_problems(&loaded);
+    let links = links_json(&mut loaded.store, level);
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &links)?;
+    writeln!(out)?;
+    Ok(!loaded.files.is_empty())
+}
+
+#[derive(Serialize)]
+struct FileJson<'a> {
+    path: String,
+    format: &'a str,
+    #[serde(flatten)]
+    counts: Counts,
+    warnings: std::collections::BTreeMap<&'static str, u64>,
+    bytes: u64,
+    read_ms: f64,
+}
+
+#[derive(Serialize)]
+struct TotalJson {
+    #[serde(flatten)]
+    counts: Counts,
+    warnings: std::collections::BTreeMap<&'static str, u64>,
+    bytes: u64,
+    read_ms: f64,
+    files: usize,
+    unreadable: usize,
+}
+
+fn warnings_map(report: &Report) -> std::collections::BTreeMap<&'static str, u64> {
+    report
+        .counts
+        .iter()
+        .map(|(k, n)| (k.as_str(), *n))
+        .collect()
+}
+
+/// `flowscope stats`: prints what was read. Returns whether anything usable was read.
+pub fn stats(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let mut loaded = load(paths, true)?;
+    let total_counts = count(&mut loaded.store);
+    let mut total_report = Report::default();
+    for f in &loaded.files {
+        total_report.merge(f.report.clone());
+    }
+    let total = TotalJson {
+        counts: total_counts,
+        warnings: warnings_map(&total_report),
+        bytes: loaded.files.iter().map(|f| f.bytes).sum(),
+        read_ms: started.elapsed().as_secs_f64() * 1000.0,
+        files: loaded.files.len(),
+        unreadable: loaded.errors.len(),
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        for e in &loaded.errors {
+            eprintln!("flowscope: {e}");
+        }
+        let files: Vec<FileJson<'_>> = loaded
+            .files
+            .iter()
+            .map(|f| FileJson {
+                path: f.path.display().to_string(),
+                format: f.format.as_str(),
+                counts: f.counts,
+                warnings: warnings_map(&f.report),
+                bytes: f.bytes,
+                read_ms: f.read_ms,
+            })
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({ "files": files, "total": total }),
+        )?;
+        writeln!(out)?;
+    } else {
+        print_problems(&loaded);
+        writeln!(
+            out,
+            "{:<16} {:>9} {:>7} {:>8} {:>9} {:>7} {:>5} {:>7} {:>8} {:>9} {:>8}  path",
+            "format",
+            "spans",
+            "traces",
+            "services",
+            "instances",
+            "regions",
+            "zones",
+            "edges",
+            "warnings",
+            "bytes",
+            "ms"
+        )?;
+        let row = |out: &mut std::io::StdoutLock<'_>,
+                   format: &str,
+                   c: &Counts,
+                   warnings: u64,
+                   bytes: u64,
+                   ms: f64,
+                   path: &str| {
+            writeln!(
+                out,
+                "{format:<16} {:>9} {:>7} {:>8} {:>9} {:>7} {:>5} {:>7} {warnings:>8} {bytes:>9} {ms:>8.1}  {path}",
+                c.spans, c.traces, c.services, c.instances, c.regions, c.zones, c.edges
+            )
+        };
+        for f in &loaded.files {
+            row(
+                &mut out,
+                f.format.as_str(),
+                &f.counts,
+                f.report.total(),
+                f.bytes,
+                f.read_ms,
+                &f.path.display().to_string(),
+            )?;
+        }
+        row(
+            &mut out,
+            "total",
+            &total.counts,
+            total_report.total(),
+            total.bytes,
+            total.read_ms,
+            &format!("{} files", total.files),
+        )?;
+        for example in &total_report.examples {
+            writeln!(out, "  {example}")?;
+        }
+    }
+    Ok(!loaded.files.is_empty())
+}

@@ -1,0 +1,8 @@
+//! Derives graphs from the model: Zipkin's dependency links, and a petgraph graph at each level.
+
+pub mod graph;
+pub mod links;
+pub mod tree;
+
+pub use graph::{EdgeStats, NodeInfo, ServiceGraph};
+pub use links::{Link, dependency_links};

@@ -1,0 +1,97 @@
+//! [`Report`]: warnings counted by kind while a file is read, so one bad record never aborts the rest.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// How many example messages a report keeps (the counts are always complete).
+const MAX_EXAMPLES: usize = 8;
+
+/// What was wrong with a record that was skipped or repaired.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum WarningKind {
+    /// An id that is not valid (not hex where hex is required, all zeros, too long).
+    BadId,
+    /// A span without a trace id.
+    MissingTraceId,
+    /// A span without a span id.
+    MissingSpanId,
+    /// A record that is valid JSON but not the shape the format expects.
+    BadRecord,
+    /// A record that is not valid JSON.
+    InvalidJson,
+    /// The input ends in the middle of a record.
+    TruncatedJson,
+    /// A timestamp or duration that cannot be read or is out of range.
+    BadTimestamp,
+    /// A record of a kind this reader does not know (e.g. a Spigo record type).
+    UnknownRecord,
+    /// A name that refers to something missing (an edge to an unknown node, a missing process).
+    DanglingReference,
+    /// A duplicate that was dropped or renamed.
+    Duplicate,
+    /// An architecture rule was broken (unknown package, missing dependency, duplicate service).
+    BadArchitecture,
+}
+
+impl WarningKind {
+    /// The `snake_case` name used in `stats --json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadId => "bad_id",
+            Self::MissingTraceId => "missing_trace_id",
+            Self::MissingSpanId => "missing_span_id",
+            Self::BadRecord => "bad_record",
+            Self::InvalidJson => "invalid_json",
+            Self::TruncatedJson => "truncated_json",
+            Self::BadTimestamp => "bad_timestamp",
+            Self::UnknownRecord => "unknown_record",
+            Self::DanglingReference => "dangling_reference",
+            Self::Duplicate => "duplicate",
+            Self::BadArchitecture => "bad_architecture",
+        }
+    }
+}
+
+impl fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Warnings counted by kind, with the first few messages kept as examples.
+#[derive(Clone, Default, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// Count per kind.
+    pub counts: BTreeMap<WarningKind, u64>,
+    /// The first messages, for showing to a person.
+    pub examples: Vec<String>,
+}
+
+impl Report {
+    /// Counts one warning; `detail` is only built for the first few.
+    pub fn warn(&mut self, kind: WarningKind, detail: impl FnOnce() -> String) {
+        *self.counts.entry(kind).or_insert(0) += 1;
+        if self.examples.len() < MAX_EXAMPLES {
+            self.examples.push(format!("{kind}: {}", detail()));
+        }
+    }
+
+    /// Adds another report's counts and examples.
+    pub fn merge(&mut self, other: Report) {
+        for (kind, n) in other.counts {
+            *self.counts.entry(kind).or_insert(0) += n;
+        }
+        let room = MAX_EXAMPLES.saturating_sub(self.examples.len());
+        self.examples.extend(other.examples.into_iter().take(room));
+    }
+
+    /// Total warnings.
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// Count of one kind.
+    pub fn count(&self, kind: WarningKind) -> u64 {
+        self.counts.get(&kind).copied().unwrap_or(0)
+    }
+}

@@ -1,0 +1,297 @@
+//! Finds record boundaries in JSON without parsing it, so records can be parsed one by one and in parallel.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::report::{Report, WarningKind};
+use crate::model::Batch;
+
+/// How the records of a file are laid out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Layout {
+    /// Nothing but whitespace.
+    Empty,
+    /// One object.
+    SingleObject,
+    /// An array of objects.
+    Array,
+    /// An array of arrays of objects (Zipkin's list of traces).
+    ArrayOfArrays,
+    /// Several top-level objects (NDJSON, or objects one after another).
+    Lines,
+}
+
+/// Records (objects) found in a buffer.
+#[derive(Clone, Debug)]
+pub struct Records {
+    /// Byte ranges of the objects.
+    pub ranges: Vec<Range<usize>>,
+    /// The layout they were found in.
+    pub layout: Layout,
+    /// The input ended inside a record.
+    pub truncated: bool,
+    /// Values that are not objects (numbers, strings, garbage lines), skipped.
+    pub stray: usize,
+}
+
+/// Index of the first non-whitespace byte at or after `i`.
+pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(c) = b.get(i) {
+        if !c.is_ascii_whitespace() {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// End (exclusive) of the string whose opening quote is at `i`; `None` if the input ends first.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        let rest = b.get(j..)?;
+        let k = memchr::memchr2(b'"', b'\\', rest)?;
+        j += k;
+        if b.get(j) == Some(&b'\\') {
+            j += 2;
+        } else {
+            return Some(j + 1);
+        }
+    }
+}
+
+/// End (exclusive) of the JSON value starting at `i`; `None` if the input ends inside it.
+/// Only the structure is followed; the value's validity is left to the parser.
+pub fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while let Some(&c) = b.get(j) {
+                match c {
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            None
+        }
+        b'"' => string_end(b, i),
+        _ => {
+            let mut j = i;
+            while let Some(&c) = b.get(j) {
+                if matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace() {
+                    break;
+                }
+                j += 1;
+            }
+            Some(j)
+        }
+    }
+}
+
+/// The elements of the array whose `[` is at `open`: pushes object ranges, returns the position after
+/// the closing `]`, or `None` if the input ends first. Nested arrays are descended into when `nested`.
+pub fn array_elements(b: &[u8], open: usize, nested: bool, out: &mut Records) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        i = skip_ws(b, i);
+        match b.get(i)? {
+            b']' => return Some(i + 1),
+            b',' => i += 1,
+            b'{' => {
+                let Some(end) = value_end(b, i) else {
+                    out.truncated = true;
+                    return None;
+                };
+                out.ranges.push(i..end);
+                i = end;
+            }
+            b'[' if nested => {
+                i = array_elements(b, i, false, out)?;
+            }
+            _ => {
+                let Some(end) = value_end(b, i) else {
+                    out.truncated = true;
+                    return None;
+                };
+                out.stray += 1;
+                i = end.max(i + 1);
+            }
+        }
+    }
+}
+
+/// Splits a whole file into its records. `None` when the content does not start like JSON.
+pub fn split_records(b: &[u8]) -> Option<Records> {
+    let mut out = Records {
+        ranges: Vec::new(),
+        layout: Layout::Empty,
+        truncated: false,
+        stray: 0,
+    };
+    let start = skip_ws(b, 0);
+    match b.get(start) {
+        None => Some(out),
+        Some(b'[') => {
+            let inner = skip_ws(b, start + 1);
+            let of_arrays = b.get(inner) == Some(&b'[');
+            out.layout = if of_arrays {
+                Layout::ArrayOfArrays
+            } else {
+                Layout::Array
+            };
+            if array_elements(b, start, of_arrays, &mut out).is_none() {
+                out.truncated = true;
+            }
+            Some(out)
+        }
+        Some(b'{') => {
+            let mut i = start;
+            let mut count = 0usize;
+            while i < b.len() {
+                i = skip_ws(b, i);
+                match b.get(i) {
+                    None => break,
+                    Some(b'{') => match value_end(b, i) {
+                        Some(end) => {
+                            out.ranges.push(i..end);
+                            count += 1;
+                            i = end;
+                        }
+                        None => {
+                            out.truncated = true;
+                            break;
+                        }
+                    },
+                    Some(_) => {
+                        // A line that is not an object: skip to the next line.
+                        out.stray += 1;
+                        i = memchr::memchr(b'\n', b.get(i..).unwrap_or(&[]))
+                            .map_or(b.len(), |k| i + k + 1);
+                    }
+                }
+            }
+            out.layout = if count > 1 || out.stray > 0 {
+                Layout::Lines
+            } else {
+                Layout::SingleObject
+            };
+            Some(out)
+        }
+        Some(_) => None,
+    }
+}
+
+/// Parses records in parallel chunks with `parse`, then joins the results in input order, so the
+/// outcome does not depend on the number of threads.
+pub fn parse_parallel<F>(b: &[u8], ranges: &[Range<usize>], parse: F) -> (Batch, Report)
+where
+    F: Fn(&[u8], &mut Batch, &mut Report) + Sync,
+{
+    const CHUNK_BYTES: usize = 1 << 20;
+    let mut chunks: Vec<&[Range<usize>]> = Vec::new();
+    let mut first = 0;
+    let mut bytes = 0;
+    for (i, r) in ranges.iter().enumerate() {
+        bytes += r.len();
+        if bytes >= CHUNK_BYTES {
+            chunks.push(ranges.get(first..=i).unwrap_or(&[]));
+            first = i + 1;
+            bytes = 0;
+        }
+    }
+    if first < ranges.len() {
+        chunks.push(ranges.get(first..).unwrap_or(&[]));
+    }
+    let parts: Vec<(Batch, Report)> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut batch = Batch::default();
+            let mut report = Report::default();
+            for r in *chunk {
+                if let Some(record) = b.get(r.clone()) {
+                    parse(record, &mut batch, &mut report);
+                }
+            }
+            (batch, report)
+        })
+        .collect();
+    let mut batch = Batch::default();
+    let mut report = Report::default();
+    for (b, r) in parts {
+        batch.append(b);
+        report.merge(r);
+    }
+    (batch, report)
+}
+
+/// Counts the warnings the splitter itself found (a truncated end, stray values).
+pub fn report_split(records: &Records, report: &mut Report) {
+    if records.truncated {
+        report.warn(WarningKind::TruncatedJson, || {
+            "the input ends inside a record; the records before it were read".to_owned()
+        });
+    }
+    for _ in 0..records.stray {
+        report.warn(WarningKind::BadRecord, || {
+            "a value that is not an object was skipped".to_owned()
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts<'a>(b: &'a str, r: &Records) -> Vec<&'a str> {
+        r.ranges.iter().map(|x| &b[x.clone()]).collect()
+    }
+
+    #[test]
+    fn arrays_arrays_of_arrays_and_lines() {
+        let b = r#" [ {"a":"}"} , {"b":[1,{"c":2}]} ] "#;
+        let r = split_records(b.as_bytes()).unwrap();
+        assert_eq!(r.layout, Layout::Array);
+        assert_eq!(texts(b, &r), vec![r#"{"a":"}"}"#, r#"{"b":[1,{"c":2}]}"#]);
+
+        let b = r#"[[{"a":1}],[{"b":"\"x"},{"c":3}]]"#;
+        let r = split_records(b.as_bytes()).unwrap();
+        assert_eq!(r.layout, Layout::ArrayOfArrays);
+        assert_eq!(r.ranges.len(), 3);
+
+        let b = "{\"a\":1}\n{\"b\":2}\nnot json\n";
+        let r = split_records(b.as_bytes()).unwrap();
+        assert_eq!((r.layout, r.ranges.len(), r.stray), (Layout::Lines, 2, 1));
+
+        let b = r#"{"single":true}"#;
+        assert_eq!(
+            split_records(b.as_bytes()).unwrap().layout,
+            Layout::SingleObject
+        );
+        assert!(split_records(b"hello").is_none());
+    }
+
+    #[test]
+    fn truncation_keeps_complete_records() {
+        let b = r#"[{"a":1},{"b":"unterminated"#;
+        let r = split_records(b.as_bytes()).unwrap();
+        assert!(r.truncated);
+        assert_eq!(texts(b, &r), vec![r#"{"a":1}"#]);
+        // An array that is never closed (Spigo writing one span per line) keeps every record.
+        let b = "[\n{\"a\":1},\n{\"b\":2}";
+        let r = split_records(b.as_bytes()).unwrap();
+        assert_eq!(r.ranges.len(), 2);
+    }
+}

@@ -1,0 +1,11 @@
+//! flowscope: reads trace files (Zipkin, Jaeger, OTLP, Spigo), builds the service dependency graph in
+//! memory, and (in later layers) lays it out and draws it.
+//!
+//! The data flows one way: [`ingest`] (sniff, parse, normalise) → [`model`] (spans, traces,
+//! topology) → [`derive`] (Zipkin's dependency links, graphs at each level). [`cli`] holds the
+//! command-line subcommands.
+
+pub mod cli;
+pub mod derive;
+pub mod ingest;
+pub mod model;

@@ -1,0 +1,254 @@
+//! [`Batch`]: spans and declared graph elements with their own interner and arenas, as one parser produces them.
+
+use super::ids::{SpanId, TraceId};
+use super::intern::{Interner, Sym, SymMap};
+use super::span::{Annotation, Endpoint, FileId, Slice, Span, Tag};
+
+/// Whether a declared name is an instance (Spigo graph/arch) or a service (dependency links).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum NameLevel {
+    /// An instance name (Spigo 4- or 9-field).
+    Instance,
+    /// A service name.
+    Service,
+}
+
+/// A node a file declares directly (Spigo graph `node` record, an arch expansion, a link endpoint).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct DeclaredNode {
+    /// The name as written in the file.
+    pub name: Sym,
+    /// What the name names.
+    pub level: NameLevel,
+    /// Spigo package (elb, karyon, …) when known.
+    pub package: Option<Sym>,
+    /// Address metadata, when known.
+    pub ip: Option<Sym>,
+    /// A `done` record was seen for it (it stopped, e.g. the chaos-monkey victim).
+    pub done: bool,
+    /// When the node appeared, epoch microseconds.
+    pub timestamp_micros: Option<i64>,
+    /// The file it came from.
+    pub file: FileId,
+}
+
+/// An edge a file declares directly, caller → callee.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct DeclaredEdge {
+    /// Caller name.
+    pub source: Sym,
+    /// Callee name.
+    pub target: Sym,
+    /// What the names name.
+    pub level: NameLevel,
+    /// Calls (1 for a Spigo edge record).
+    pub calls: u64,
+    /// Errors.
+    pub errors: u64,
+    /// The file it came from.
+    pub file: FileId,
+}
+
+/// Everything read from one or more inputs: spans, declared nodes and edges, and the arenas they point into.
+#[derive(Default, Debug, Clone)]
+pub struct Batch {
+    /// Strings.
+    pub interner: Interner,
+    /// Spans, in file order.
+    pub spans: Vec<Span>,
+    /// Tag arena.
+    pub tags: Vec<Tag>,
+    /// Annotation arena.
+    pub annotations: Vec<Annotation>,
+    /// Declared nodes.
+    pub nodes: Vec<DeclaredNode>,
+    /// Declared edges.
+    pub edges: Vec<DeclaredEdge>,
+}
+
+impl Batch {
+    /// Interns a string.
+    pub fn sym(&mut self, s: &str) -> Sym {
+        self.interner.intern(s)
+    }
+
+    /// Interns a string, `None` when it is empty.
+    pub fn sym_nonempty(&mut self, s: &str) -> Option<Sym> {
+        (!s.is_empty()).then(|| self.interner.intern(s))
+    }
+
+    /// Interns a service name lower-cased (Zipkin's `Locale.ROOT` lower-casing), `None` when empty.
+    pub fn service_sym(&mut self, s: &str) -> Option<Sym> {
+        if s.is_empty() {
+            None
+        } else if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+            Some(self.interner.intern(&s.to_lowercase()))
+        } else {
+            Some(self.interner.intern(s))
+        }
+    }
+
+    /// Appends tags, sorted by key with later duplicates of a key dropped, and returns their slice.
+    pub fn push_tags(&mut self, mut tags: Vec<Tag>) -> Slice {
+        if tags.len() > 1 {
+            // Stable sort keeps the first occurrence of each key first.
+            let interner = &self.interner;
+            tags.sort_by(|a, b| interner.resolve(a.key).cmp(interner.resolve(b.key)));
+            tags.dedup_by_key(|t| t.key);
+        }
+        let start = self.tags.len() as u32;
+        self.tags.extend_from_slice(&tags);
+        Slice {
+            start,
+            len: tags.len() as u32,
+        }
+    }
+
+    /// Appends annotations sorted by time and returns their slice.
+    pub fn push_annotations(&mut self, mut annotations: Vec<Annotation>) -> Slice {
+        annotations.sort_by_key(|a| a.timestamp_micros);
+        let start = self.annotations.len() as u32;
+        self.annotations.extend_from_slice(&annotations);
+        Slice {
+            start,
+            len: annotations.len() as u32,
+        }
+    }
+
+    /// The tags of a slice.
+    pub fn tags_of(&self, slice: Slice) -> &[Tag] {
+        self.tags.get(slice.range()).unwrap_or(&[])
+    }
+
+    /// The annotations of a slice.
+    pub fn annotations_of(&self, slice: Slice) -> &[Annotation] {
+        self.annotations.get(slice.range()).unwrap_or(&[])
+    }
+
+    /// The value of tag `key` in a slice, if present.
+    pub fn tag(&self, slice: Slice, key: &str) -> Option<&str> {
+        let key = self.interner.get(key)?;
+        self.tags_of(slice)
+            .iter()
+            .find(|t| t.key == key)
+            .map(|t| self.interner.resolve(t.value))
+    }
+
+    /// Sets the file of everything in the batch.
+    pub fn set_file(&mut self, file: FileId) {
+        for s in &mut self.spans {
+            s.file = file;
+        }
+        for n in &mut self.nodes {
+            n.file = file;
+        }
+        for e in &mut self.edges {
+            e.file = file;
+        }
+    }
+
+    /// Moves everything from `other` into `self`, remapping its symbols and arena offsets.
+    pub fn append(&mut self, other: Batch) {
+        if self.spans.is_empty()
+            && self.nodes.is_empty()
+            && self.edges.is_empty()
+            && self.interner.is_empty()
+        {
+            *self = other;
+            return;
+        }
+        let map = SymMap(self.interner.absorb(&other.interner));
+        let tag_offset = self.tags.len() as u32;
+        let ann_offset = self.annotations.len() as u32;
+        self.tags.extend(other.tags.iter().map(|t| Tag {
+            key: map.map(t.key),
+            value: map.map(t.value),
+        }));
+        self.annotations
+            .extend(other.annotations.iter().map(|a| Annotation {
+                timestamp_micros: a.timestamp_micros,
+                value: map.map(a.value),
+            }));
+        self.spans.reserve(other.spans.len());
+        for s in &other.spans {
+            self.spans.push(Span {
+                trace_id: map_trace_id(&map, s.trace_id),
+                id: map_span_id(&map, s.id),
+                parent_id: s.parent_id.map(|p| map_span_id(&map, p)),
+                name: map.map_opt(s.name),
+                local: map_endpoint(&map, s.local),
+                remote: map_endpoint(&map, s.remote),
+                tags: s.tags.offset(tag_offset),
+                annotations: s.annotations.offset(ann_offset),
+                resource: s.resource.offset(tag_offset),
+                ..*s
+            });
+        }
+        self.nodes.extend(other.nodes.iter().map(|n| DeclaredNode {
+            name: map.map(n.name),
+            package: map.map_opt(n.package),
+            ip: map.map_opt(n.ip),
+            ..*n
+        }));
+        self.edges.extend(other.edges.iter().map(|e| DeclaredEdge {
+            source: map.map(e.source),
+            target: map.map(e.target),
+            ..*e
+        }));
+    }
+}
+
+fn map_trace_id(map: &SymMap, id: TraceId) -> TraceId {
+    match id {
+        TraceId::Opaque(s) => TraceId::Opaque(map.map(s)),
+        other => other,
+    }
+}
+
+fn map_span_id(map: &SymMap, id: SpanId) -> SpanId {
+    match id {
+        SpanId::Opaque(s) => SpanId::Opaque(map.map(s)),
+        other @ SpanId::Hex(_) => other,
+    }
+}
+
+fn map_endpoint(map: &SymMap, e: Endpoint) -> Endpoint {
+    Endpoint {
+        service: map.map_opt(e.service),
+        ipv4: map.map_opt(e.ipv4),
+        ipv6: map.map_opt(e.ipv6),
+        port: e.port,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_remaps_symbols_and_arenas() {
+        let mut a = Batch::default();
+        let k = a.sym("k");
+        let v = a.sym("v");
+        let tags = a.push_tags(vec![Tag { key: k, value: v }]);
+        let mut s = Span::new(TraceId::Hex64(1), SpanId::Hex(1));
+        s.tags = tags;
+        a.spans.push(s);
+
+        let mut b = Batch::default();
+        let z = b.sym("zzz");
+        let k2 = b.sym("k");
+        let tags = b.push_tags(vec![Tag { key: k2, value: z }]);
+        let mut s = Span::new(TraceId::Hex64(2), SpanId::Opaque(z));
+        s.tags = tags;
+        s.local.service = Some(z);
+        b.spans.push(s);
+
+        a.append(b);
+        let s = a.spans[1];
+        assert_eq!(a.interner.resolve(s.local.service.unwrap()), "zzz");
+        assert_eq!(a.tag(s.tags, "k"), Some("zzz"));
+        assert_eq!(a.tag(a.spans[0].tags, "k"), Some("v"));
+        assert_eq!(s.id.display(&a.interner), "zzz");
+    }
+}

@@ -1,0 +1,287 @@
+//! Trace and span ids, normalised as Zipkin does (left-padded lower hex) with a fallback for opaque ids.
+
+use std::fmt;
+
+use base64::Engine as _;
+
+use super::intern::{Interner, Sym};
+
+/// A normalised trace id: 64- or 128-bit hex, or an opaque string some Jaeger data uses.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum TraceId {
+    /// A 16-hex-char id (also a 32-char id whose high half is zero).
+    Hex64(u64),
+    /// A 32-hex-char id.
+    Hex128 {
+        /// The high 64 bits.
+        high: u64,
+        /// The low 64 bits.
+        low: u64,
+    },
+    /// A non-hex id kept as it was written.
+    Opaque(Sym),
+}
+
+/// A normalised span id: 16-hex-char, or opaque.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum SpanId {
+    /// Up to 16 hex chars, left-padded.
+    Hex(u64),
+    /// A non-hex id kept as it was written.
+    Opaque(Sym),
+}
+
+/// Why an id was refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum IdError {
+    /// No characters.
+    #[error("empty id")]
+    Empty,
+    /// Longer than the id can be.
+    #[error("id too long")]
+    TooLong,
+    /// A character that is not hex.
+    #[error("id is not hex")]
+    NotHex,
+    /// All zeros, which Zipkin treats as invalid.
+    #[error("id is all zeros")]
+    AllZeros,
+}
+
+/// How strict id parsing is about characters.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IdRules {
+    /// Hex only (either case); anything else is an error. Zipkin.
+    Hex,
+    /// Hex where possible, else kept as an opaque string. Jaeger UI JSON.
+    HexOrOpaque,
+}
+
+fn hex_value(s: &str) -> Result<u64, IdError> {
+    let mut v: u64 = 0;
+    for b in s.bytes() {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => return Err(IdError::NotHex),
+        };
+        v = (v << 4) | u64::from(d);
+    }
+    Ok(v)
+}
+
+impl TraceId {
+    /// Parses a hex trace id with Zipkin's `normalizeTraceId` rules: 1–32 hex chars, not all zeros;
+    /// ids up to 16 chars are 64-bit, 17–32 chars 128-bit, a 32-char id with a zero high half 64-bit.
+    pub fn parse_hex(s: &str) -> Result<Self, IdError> {
+        let len = s.len();
+        if len == 0 {
+            return Err(IdError::Empty);
+        }
+        if len > 32 {
+            return Err(IdError::TooLong);
+        }
+        if len <= 16 {
+            let v = hex_value(s)?;
+            if v == 0 {
+                return Err(IdError::AllZeros);
+            }
+            return Ok(Self::Hex64(v));
+        }
+        let (hi, lo) = s.split_at(len - 16);
+        let high = hex_value(hi)?;
+        let low = hex_value(lo)?;
+        if high == 0 && low == 0 {
+            return Err(IdError::AllZeros);
+        }
+        if len == 32 && high == 0 {
+            return Ok(Self::Hex64(low));
+        }
+        Ok(Self::Hex128 { high, low })
+    }
+
+    /// Parses with the given rules, interning opaque ids.
+    pub fn parse(s: &str, rules: IdRules, interner: &mut Interner) -> Result<Self, IdError> {
+        match (Self::parse_hex(s), rules) {
+            (Ok(id), _) => Ok(id),
+            (Err(IdError::NotHex | IdError::TooLong), IdRules::HexOrOpaque) => {
+                Ok(Self::Opaque(interner.intern(s)))
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    /// From raw bytes (8 or 16, big-endian), as in base64 ids.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, IdError> {
+        match bytes.len() {
+            8 => {
+                let low = u64::from_be_bytes(to_array(bytes));
+                if low == 0 {
+                    return Err(IdError::AllZeros);
+                }
+                Ok(Self::Hex64(low))
+            }
+            16 => {
+                let (h, l) = bytes.split_at(8);
+                let (high, low) = (
+                    u64::from_be_bytes(to_array(h)),
+                    u64::from_be_bytes(to_array(l)),
+                );
+                match (high, low) {
+                    (0, 0) => Err(IdError::AllZeros),
+                    (0, low) => Ok(Self::Hex64(low)),
+                    (high, low) => Ok(Self::Hex128 { high, low }),
+                }
+            }
+            0 => Err(IdError::Empty),
+            _ => Err(IdError::TooLong),
+        }
+    }
+
+    /// The low 64 bits, for hex ids.
+    pub fn low(self) -> Option<u64> {
+        match self {
+            Self::Hex64(low) | Self::Hex128 { low, .. } => Some(low),
+            Self::Opaque(_) => None,
+        }
+    }
+
+    /// Writes the id as Zipkin prints it.
+    pub fn display(self, interner: &Interner) -> String {
+        match self {
+            Self::Hex64(v) => format!("{v:016x}"),
+            Self::Hex128 { high, low } => format!("{high:016x}{low:016x}"),
+            Self::Opaque(s) => interner.resolve(s).to_owned(),
+        }
+    }
+}
+
+impl SpanId {
+    /// Parses a hex span id: 1–16 hex chars, left-padded. All zeros is an error.
+    pub fn parse_hex(s: &str) -> Result<Self, IdError> {
+        if s.is_empty() {
+            return Err(IdError::Empty);
+        }
+        if s.len() > 16 {
+            return Err(IdError::TooLong);
+        }
+        match hex_value(s)? {
+            0 => Err(IdError::AllZeros),
+            v => Ok(Self::Hex(v)),
+        }
+    }
+
+    /// Parses with the given rules, interning opaque ids.
+    pub fn parse(s: &str, rules: IdRules, interner: &mut Interner) -> Result<Self, IdError> {
+        match (Self::parse_hex(s), rules) {
+            (Ok(id), _) => Ok(id),
+            (Err(IdError::NotHex | IdError::TooLong), IdRules::HexOrOpaque) => {
+                Ok(Self::Opaque(interner.intern(s)))
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    /// From 8 raw bytes (big-endian), as in base64 ids.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, IdError> {
+        if bytes.len() != 8 {
+            return Err(if bytes.is_empty() {
+                IdError::Empty
+            } else {
+                IdError::TooLong
+            });
+        }
+        match u64::from_be_bytes(to_array(bytes)) {
+            0 => Err(IdError::AllZeros),
+            v => Ok(Self::Hex(v)),
+        }
+    }
+
+    /// Writes the id as Zipkin prints it.
+    pub fn display(self, interner: &Interner) -> String {
+        match self {
+            Self::Hex(v) => format!("{v:016x}"),
+            Self::Opaque(s) => interner.resolve(s).to_owned(),
+        }
+    }
+}
+
+fn to_array(bytes: &[u8]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    for (o, b) in out.iter_mut().zip(bytes) {
+        *o = *b;
+    }
+    out
+}
+
+/// Decodes standard base64 (with or without padding).
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(s))
+        .ok()
+}
+
+/// True when `s` looks like base64 of 8 or 16 bytes rather than hex (by length and alphabet).
+pub fn looks_base64(s: &str) -> bool {
+    matches!(s.len(), 12 | 24 | 11 | 22)
+        && s.bytes().any(|b| !b.is_ascii_hexdigit())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+}
+
+impl fmt::Display for IdRules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Hex => "hex",
+            Self::HexOrOpaque => "hex or opaque",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_ids_follow_zipkin_normalisation() {
+        assert_eq!(TraceId::parse_hex("1"), Ok(TraceId::Hex64(1)));
+        assert_eq!(
+            TraceId::parse_hex("00000000000000000000000000000abc"),
+            Ok(TraceId::Hex64(0xabc))
+        );
+        // 17–31 chars are padded to 32 and stay 128-bit.
+        assert_eq!(
+            TraceId::parse_hex("1000000000000000a"),
+            Ok(TraceId::Hex128 { high: 1, low: 0xa })
+        );
+        assert_eq!(TraceId::parse_hex("000"), Err(IdError::AllZeros));
+        assert_eq!(TraceId::parse_hex("BADID"), Err(IdError::NotHex));
+        assert_eq!(TraceId::parse_hex(&"f".repeat(33)), Err(IdError::TooLong));
+    }
+
+    #[test]
+    fn span_ids_pad_and_reject() {
+        assert_eq!(SpanId::parse_hex("2"), Ok(SpanId::Hex(2)));
+        assert_eq!(
+            SpanId::parse_hex("0000000000000000"),
+            Err(IdError::AllZeros)
+        );
+        let mut i = Interner::default();
+        let id = SpanId::parse("span-2_1", IdRules::HexOrOpaque, &mut i).unwrap();
+        assert_eq!(id.display(&i), "span-2_1");
+        assert_eq!(SpanId::Hex(0x368).display(&i), "0000000000000368");
+    }
+
+    #[test]
+    fn base64_ids_decode() {
+        assert!(looks_base64("AAAAAAAAAAB74v2Y0Jc74w=="));
+        assert!(!looks_base64("0000000000000368"));
+        let bytes = decode_base64("AAAAAAAAAAB74v2Y0Jc74w==").unwrap();
+        assert_eq!(
+            TraceId::from_bytes(&bytes),
+            Ok(TraceId::Hex64(0x7be2_fd98_d097_3be3))
+        );
+    }
+}

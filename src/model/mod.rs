@@ -1,0 +1,15 @@
+//! The in-memory model: spans in flat arrays with interned strings, traces, and each node's place in the topology.
+
+pub mod batch;
+pub mod ids;
+pub mod intern;
+pub mod span;
+pub mod store;
+pub mod topology;
+
+pub use batch::{Batch, DeclaredEdge, DeclaredNode, NameLevel};
+pub use ids::{IdError, IdRules, SpanId, TraceId};
+pub use intern::{Interner, Sym};
+pub use span::{Annotation, Endpoint, FileId, Kind, Slice, Span, Tag};
+pub use store::{TraceEntry, TraceStore};
+pub use topology::{InstanceId, Level, Place, Placer, SpigoName, Topology};

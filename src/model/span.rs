@@ -1,0 +1,184 @@
+//! The one [`Span`] type every format is read into: Zipkin v2's model, with strings interned and lists in flat arenas.
+
+use super::ids::{SpanId, TraceId};
+use super::intern::Sym;
+
+/// What role a span plays in an RPC or messaging exchange. `None` on a span means local/unknown.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum Kind {
+    /// The caller side of an RPC.
+    Client,
+    /// The callee side of an RPC.
+    Server,
+    /// Sends a message to a broker.
+    Producer,
+    /// Receives a message from a broker.
+    Consumer,
+}
+
+impl Kind {
+    /// Zipkin's upper-case spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "CLIENT",
+            Self::Server => "SERVER",
+            Self::Producer => "PRODUCER",
+            Self::Consumer => "CONSUMER",
+        }
+    }
+
+    /// Parses Zipkin's spelling, any case (also Jaeger's `span.kind` values).
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.eq_ignore_ascii_case("client") {
+            Some(Self::Client)
+        } else if s.eq_ignore_ascii_case("server") {
+            Some(Self::Server)
+        } else if s.eq_ignore_ascii_case("producer") {
+            Some(Self::Producer)
+        } else if s.eq_ignore_ascii_case("consumer") {
+            Some(Self::Consumer)
+        } else {
+            None
+        }
+    }
+}
+
+/// A network endpoint. `Endpoint::default()` is Zipkin's null endpoint. Equality is Zipkin's
+/// exact `Endpoint.equals` (service name, ipv4, ipv6 and port).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct Endpoint {
+    /// Lower-cased service name.
+    pub service: Option<Sym>,
+    /// IPv4 address as written.
+    pub ipv4: Option<Sym>,
+    /// IPv6 address as written.
+    pub ipv6: Option<Sym>,
+    /// Port, absent when 0.
+    pub port: Option<u16>,
+}
+
+impl Endpoint {
+    /// True for the null endpoint.
+    pub fn is_empty(&self) -> bool {
+        self.service.is_none() && self.ipv4.is_none() && self.ipv6.is_none() && self.port.is_none()
+    }
+
+    /// Zipkin's `closeEnoughEndpoint`: no field set on both sides with different values.
+    pub fn compatible(&self, other: &Self) -> bool {
+        fn same<T: PartialEq>(a: Option<T>, b: Option<T>) -> bool {
+            match (a, b) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+        }
+        same(self.service, other.service)
+            && same(self.ipv4, other.ipv4)
+            && same(self.ipv6, other.ipv6)
+            && same(self.port, other.port)
+    }
+}
+
+/// A range in one of the store's flat arenas (tags, annotations).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct Slice {
+    /// First element.
+    pub start: u32,
+    /// Number of elements.
+    pub len: u32,
+}
+
+impl Slice {
+    /// As a `usize` range.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start as usize + self.len as usize)
+    }
+
+    /// Shifted by `offset` (when arenas are appended).
+    #[must_use]
+    pub fn offset(self, offset: u32) -> Self {
+        Self {
+            start: self.start + offset,
+            len: self.len,
+        }
+    }
+}
+
+/// A key/value tag (or resource attribute), both interned.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Tag {
+    /// Key.
+    pub key: Sym,
+    /// Value as a string (numbers and booleans are written as JSON would).
+    pub value: Sym,
+}
+
+/// A timestamped event on a span.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Annotation {
+    /// Epoch microseconds.
+    pub timestamp_micros: i64,
+    /// The event.
+    pub value: Sym,
+}
+
+/// Index of an input file in the store.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct FileId(pub u32);
+
+/// One span, normalised to Zipkin v2's model whatever format it came from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Span {
+    /// Normalised trace id.
+    pub trace_id: TraceId,
+    /// Span id.
+    pub id: SpanId,
+    /// Parent span id; `None` on a root.
+    pub parent_id: Option<SpanId>,
+    /// RPC/messaging role; `None` for local or unknown.
+    pub kind: Option<Kind>,
+    /// Server side that reuses the client's span id.
+    pub shared: bool,
+    /// Debug flag.
+    pub debug: bool,
+    /// Lower-cased operation name.
+    pub name: Option<Sym>,
+    /// Start, epoch microseconds.
+    pub timestamp_micros: Option<i64>,
+    /// Duration in microseconds.
+    pub duration_micros: Option<u64>,
+    /// Where the span was recorded.
+    pub local: Endpoint,
+    /// The other side (server for a client, client for a server, broker for messaging).
+    pub remote: Endpoint,
+    /// Tags, sorted by key, in the tag arena.
+    pub tags: Slice,
+    /// Annotations, sorted by time, in the annotation arena.
+    pub annotations: Slice,
+    /// Resource / process attributes (OTLP resource, Jaeger process tags), in the tag arena.
+    pub resource: Slice,
+    /// The file the span came from.
+    pub file: FileId,
+}
+
+impl Span {
+    /// A span with only its ids set.
+    pub fn new(trace_id: TraceId, id: SpanId) -> Self {
+        Self {
+            trace_id,
+            id,
+            parent_id: None,
+            kind: None,
+            shared: false,
+            debug: false,
+            name: None,
+            timestamp_micros: None,
+            duration_micros: None,
+            local: Endpoint::default(),
+            remote: Endpoint::default(),
+            tags: Slice::default(),
+            annotations: Slice::default(),
+            resource: Slice::default(),
+            file: FileId(0),
+        }
+    }
+}
