@@ -1,0 +1,1 @@
+//! Tests for cli (filled in as the area lands).

@@ -1,0 +1,1 @@
+//! Tests for derive_links (filled in as the area lands).

@@ -1,0 +1,1 @@
+//! Tests for ingest_jaeger (filled in as the area lands).

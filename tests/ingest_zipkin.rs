@@ -1,0 +1,1 @@
+//! Tests for ingest_zipkin (filled in as the area lands).

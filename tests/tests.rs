@@ -1,0 +1,18 @@
+//! flowscope's integration tests: one binary, a module per area, reading real trace files.
+//!
+//! Fixtures copied from `../shared/traces` live in `tests/fixtures/` (see its NOTICE). Tests that
+//! walk the whole of `../shared/traces` skip with a message when it is absent, except under CI.
+
+mod common;
+
+// Reading each format. New format? Add a module here.
+mod ingest_jaeger;
+mod ingest_otlp;
+mod ingest_spigo;
+mod ingest_zipkin;
+
+// Deriving graphs.
+mod derive_links;
+
+// The command line.
+mod cli;
