@@ -1,1 +1,142 @@
-//! Tests for cli (filled in as the area lands).
+//! The command line: `deps` and `stats` output, errors and exit codes, run as a real process.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::{fixture, shared_traces};
+
+fn flowscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowscope"))
+        .args(args)
+        .output()
+        .expect("run flowscope")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn deps_prints_zipkin_json_sorted() {
+    let path = fixture("zipkin/smartthings-oauth-authorization.json");
+    let out = flowscope(&["deps", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let links: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let links = links.as_array().unwrap();
+    assert_eq!(links.len(), 12);
+    // Sorted by parent then child; errorCount only where non-zero.
+    let pairs: Vec<(String, String)> = links
+        .iter()
+        .map(|l| {
+            (
+                l["parent"].as_str().unwrap().to_owned(),
+                l["child"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = pairs.clone();
+    sorted.sort();
+    assert_eq!(pairs, sorted);
+    assert_eq!(links[0]["parent"], "auth");
+    let with_errors: Vec<_> = links
+        .iter()
+        .filter(|l| l.get("errorCount").is_some())
+        .collect();
+    assert_eq!(with_errors.len(), 1);
+    assert_eq!(with_errors[0]["errorCount"], 1);
+}
+
+#[test]
+fn unreadable_inputs_give_one_line_and_exit_1() {
+    let missing = flowscope(&["deps", "/nonexistent/trace.json"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let err = text(&missing.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("/nonexistent/trace.json"), "{err}");
+
+    let dir = std::env::temp_dir().join(format!("flowscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_json = dir.join("notes.json");
+    std::fs::write(&not_json, "hello, this is not JSON").unwrap();
+    let out = flowscope(&["stats", not_json.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("not JSON") && err.contains("notes.json"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    assert_eq!(flowscope(&["deps"]).status.code(), Some(2));
+    assert_eq!(
+        flowscope(&["deps", "--level", "galaxy", "x.json"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(flowscope(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn stats_json_has_files_and_total() {
+    let dir = fixture("zipkin");
+    let out = flowscope(&["stats", "--json", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 22);
+    for key in [
+        "path",
+        "format",
+        "spans",
+        "traces",
+        "services",
+        "instances",
+        "edges",
+        "warnings",
+        "bytes",
+        "read_ms",
+    ] {
+        assert!(files[0].get(key).is_some(), "missing {key}");
+        assert!(
+            v["total"].get(key).is_some() || key == "path" || key == "format",
+            "total missing {key}"
+        );
+    }
+    let smartthings = files
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("smartthings-mobile-web-install.json")
+        })
+        .unwrap();
+    assert_eq!(smartthings["format"], "zipkin-v2");
+    assert_eq!(smartthings["spans"], 1041);
+    assert_eq!(smartthings["services"], 16);
+    assert_eq!(v["total"]["warnings"]["bad_id"], 1);
+}
+
+#[test]
+fn the_readme_sample_command_works() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_traces");
+    let out = flowscope(&["stats", samples.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = flowscope(&["deps", samples.join("yelp.json").to_str().unwrap()]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn stats_survives_every_shared_trace_file() {
+    let Some(traces) = shared_traces() else {
+        return;
+    };
+    let out = flowscope(&["stats", "--json", traces.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(v["files"].as_array().unwrap().len() > 100);
+}

@@ -1,7 +1,5 @@
 //! Helpers shared by the integration tests: fixture paths and loading.
 
-#![allow(dead_code, reason = "each test module uses a different subset")]
-
 use std::path::{Path, PathBuf};
 
 use flowscope::ingest::{self, Format, Report};
@@ -9,7 +7,9 @@ use flowscope::model::{Batch, TraceStore};
 
 /// A file under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// `../shared/traces` beside the project, if present. Under CI its absence is a failure.

@@ -3,6 +3,12 @@
 //! Fixtures copied from `../shared/traces` live in `tests/fixtures/` (see its NOTICE). Tests that
 //! walk the whole of `../shared/traces` skip with a message when it is absent, except under CI.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed unwrap is a failed test"
+)]
+
 mod common;
 
 // Reading each format. New format? Add a module here.

@@ -1,6 +1,13 @@
 //! Zipkin's `DependencyLinker`: walks each trace's tree and counts calls and errors per (parent, child).
 
-use crate::model::{Level, Sym, TraceStore};
+use std::hash::Hash;
+
+use indexmap::IndexMap;
+use rayon::prelude::*;
+use rustc_hash::FxBuildHasher;
+
+use super::tree::{TraceTree, TreeSpan};
+use crate::model::{Interner, Kind, Level, Sym, TraceStore};
 
 /// One dependency link, as Zipkin's `/api/v2/dependencies` returns it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -15,7 +22,202 @@ pub struct Link {
     pub error_count: u64,
 }
 
-/// The links of every trace in the store at `level`, summed per pair, in first-seen order.
-pub fn dependency_links(_store: &mut TraceStore, _level: Level) -> Vec<Link> {
-    Vec::new()
+/// Which side of a span an endpoint is on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Side {
+    /// The span's local endpoint.
+    Local,
+    /// The span's remote endpoint.
+    Remote,
+}
+
+/// Calls, errors and durations gathered for one (parent, child) pair.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LinkAcc {
+    /// Calls.
+    pub calls: u64,
+    /// Errors.
+    pub errors: u64,
+    /// Durations (µs) of the spans that made the link, where known.
+    pub durations_micros: Vec<u64>,
+}
+
+/// Links keyed by (parent, child), in first-seen order.
+pub type LinkMap<K> = IndexMap<(K, K), LinkAcc, FxBuildHasher>;
+
+fn add<K: Hash + Eq>(
+    links: &mut LinkMap<K>,
+    parent: K,
+    child: K,
+    error: bool,
+    duration: Option<u64>,
+) {
+    let acc = links.entry((parent, child)).or_default();
+    acc.calls += 1;
+    if error {
+        acc.errors += 1;
+    }
+    if let Some(d) = duration {
+        acc.durations_micros.push(d);
+    }
+}
+
+/// `DependencyLinker.putTrace`: adds one trace's links. `name` gives a span side's node at the
+/// level being linked (a service name for Zipkin's own graph).
+pub fn link_tree<K, F>(tree: &TraceTree, name: &F, links: &mut LinkMap<K>)
+where
+    K: Copy + Eq + Hash,
+    F: Fn(&TreeSpan, Side) -> Option<K>,
+{
+    let root = tree.root();
+    for node in tree.breadth_first() {
+        let Some(span) = tree.span(node) else {
+            continue;
+        };
+        // The server side names a link; a client with children is skipped.
+        if span.kind == Some(Kind::Client) && !tree.children(node).is_empty() {
+            continue;
+        }
+        let local = name(span, Side::Local);
+        let remote = name(span, Side::Remote);
+        let kind = match span.kind {
+            Some(k) => k,
+            // A span without kind that knows both sides is treated as a client.
+            None if local.is_some() && remote.is_some() => Kind::Client,
+            None => continue,
+        };
+        let (mut parent, child) = match kind {
+            Kind::Server | Kind::Consumer => {
+                if node == root && remote.is_none() {
+                    continue;
+                }
+                (remote, local)
+            }
+            Kind::Client | Kind::Producer => (local, remote),
+        };
+        let mut error = span.error;
+        if matches!(kind, Kind::Producer | Kind::Consumer) {
+            if let (Some(p), Some(c)) = (parent, child) {
+                add(links, p, c, error, span.duration_micros);
+            }
+            continue;
+        }
+        if let Some(ancestor) = tree.remote_ancestor(node)
+            && let Some(ancestor_name) = name(ancestor, Side::Local)
+        {
+            // Someone put the remote name on a client span: backfill a link from the nearest remote.
+            if kind == Kind::Client
+                && let Some(local) = local
+                && local != ancestor_name
+            {
+                add(links, ancestor_name, local, false, None);
+            }
+            if kind == Kind::Server || parent.is_none() {
+                parent = Some(ancestor_name);
+            }
+            // An RPC split into a client and a child server span: the client's error counts.
+            if !error && ancestor.kind == Some(Kind::Client) && span.parent_id == Some(ancestor.id)
+            {
+                error = ancestor.error;
+            }
+        }
+        if let (Some(p), Some(c)) = (parent, child) {
+            add(links, p, c, error, span.duration_micros);
+        }
+    }
+}
+
+/// The spans of every trace as trees, built in parallel, passed to `f` in trace order; the
+/// per-trace results are joined in order.
+pub fn for_each_tree<T, F>(store: &TraceStore, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(&TraceTree) -> T + Sync,
+{
+    let interner = &store.data.interner;
+    let error_key = interner.get("error");
+    store
+        .traces()
+        .par_iter()
+        .map(|trace| {
+            let spans: Vec<TreeSpan> = store
+                .trace_indices(trace)
+                .filter_map(|i| {
+                    let span = store.spans().get(i as usize)?;
+                    Some(TreeSpan::from_span(
+                        i,
+                        span,
+                        store.data.tags_of(span.tags),
+                        error_key,
+                    ))
+                })
+                .collect();
+            f(&TraceTree::build(spans, interner))
+        })
+        .collect()
+}
+
+/// Links of every trace, keyed by `name`, summed per pair in first-seen order.
+pub fn link_store<K, F>(store: &TraceStore, name: F) -> LinkMap<K>
+where
+    K: Copy + Eq + Hash + Send,
+    F: Fn(&TreeSpan, Side) -> Option<K> + Sync,
+{
+    let interner = &store.data.interner;
+    let error_key = interner.get("error");
+    store
+        .traces()
+        .par_chunks(64)
+        .map(|traces| {
+            let mut links = LinkMap::default();
+            for trace in traces {
+                let spans: Vec<TreeSpan> = store
+                    .trace_indices(trace)
+                    .filter_map(|i| {
+                        let span = store.spans().get(i as usize)?;
+                        Some(TreeSpan::from_span(
+                            i,
+                            span,
+                            store.data.tags_of(span.tags),
+                            error_key,
+                        ))
+                    })
+                    .collect();
+                link_tree(&TraceTree::build(spans, interner), &name, &mut links);
+            }
+            links
+        })
+        .reduce(LinkMap::default, |mut a, b| {
+            for (pair, acc) in b {
+                let into = a.entry(pair).or_default();
+                into.calls += acc.calls;
+                into.errors += acc.errors;
+                into.durations_micros.extend(acc.durations_micros);
+            }
+            a
+        })
+}
+
+/// The links of every trace and declared edge at `level`, in first-seen order.
+pub fn dependency_links(store: &mut TraceStore, level: Level) -> Vec<Link> {
+    let graph = super::ServiceGraph::build(store, level);
+    graph.links()
+}
+
+/// Resolves a service name for Zipkin's graph: the endpoint's service name as written.
+pub fn service_name(span: &TreeSpan, side: Side) -> Option<Sym> {
+    match side {
+        Side::Local => span.local.service,
+        Side::Remote => span.remote.service,
+    }
+}
+
+/// Sorts links by parent then child name.
+pub fn sort_links(links: &mut [Link], interner: &Interner) {
+    links.sort_by(|a, b| {
+        interner
+            .resolve(a.parent)
+            .cmp(interner.resolve(b.parent))
+            .then_with(|| interner.resolve(a.child).cmp(interner.resolve(b.child)))
+    });
 }

@@ -11,6 +11,7 @@ pub mod otlp;
 pub mod report;
 pub mod spigo;
 pub mod split;
+pub mod zipkin;
 pub mod zipkin_v1;
 pub mod zipkin_v2;
 

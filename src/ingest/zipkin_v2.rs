@@ -1,9 +1,233 @@
-//! Reads Zipkin v2 JSON: arrays of spans, lists of traces, single span objects, NDJSON.
+//! Reads Zipkin v2 JSON (arrays of spans, lists of traces, single span objects, NDJSON) with `zipkin2.Span`'s normalisation.
 
-use super::report::Report;
-use crate::model::Batch;
+use serde::Deserialize;
 
-/// Reads Zipkin v2 JSON.
-pub fn read(_bytes: &[u8], _report: &mut Report) -> Batch {
-    Batch::default()
+use super::json::{CowStr, Num, Pairs};
+use super::report::{Report, WarningKind};
+use super::split;
+use super::zipkin::{JsonEndpoint, SpanBuilder};
+use crate::model::{Annotation, Batch, IdError, Kind, SpanId, TraceId};
+
+/// One v2 span as JSON writes it; unknown fields are ignored.
+#[derive(Deserialize, Debug)]
+struct JsonSpan<'a> {
+    #[serde(rename = "traceId", borrow, default)]
+    trace_id: Option<CowStr<'a>>,
+    #[serde(borrow, default)]
+    id: Option<CowStr<'a>>,
+    #[serde(rename = "parentId", borrow, default)]
+    parent_id: Option<CowStr<'a>>,
+    #[serde(borrow, default)]
+    name: Option<CowStr<'a>>,
+    #[serde(borrow, default)]
+    kind: Option<CowStr<'a>>,
+    #[serde(default)]
+    timestamp: Option<Num>,
+    #[serde(default)]
+    duration: Option<Num>,
+    #[serde(rename = "localEndpoint", borrow, default)]
+    local: Option<JsonEndpoint<'a>>,
+    #[serde(rename = "remoteEndpoint", borrow, default)]
+    remote: Option<JsonEndpoint<'a>>,
+    #[serde(borrow, default)]
+    annotations: Option<Vec<JsonAnnotation<'a>>>,
+    #[serde(borrow, default)]
+    tags: Option<Pairs<'a>>,
+    #[serde(default)]
+    shared: Option<bool>,
+    #[serde(default)]
+    debug: Option<bool>,
+}
+
+#[derive(Deserialize, Debug)]
+struct JsonAnnotation<'a> {
+    #[serde(default)]
+    timestamp: Option<Num>,
+    #[serde(borrow, default)]
+    value: Option<CowStr<'a>>,
+}
+
+/// Reads Zipkin v2 JSON in any of its layouts; records are parsed in parallel.
+pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
+    let Some(records) = split::split_records(bytes) else {
+        report.warn(WarningKind::InvalidJson, || "not JSON".to_owned());
+        return Batch::default();
+    };
+    split::report_split(&records, report);
+    let (batch, r) = split::parse_parallel(bytes, &records.ranges, parse_record);
+    report.merge(r);
+    batch
+}
+
+/// Classifies a `serde_json` error as invalid JSON or a record of the wrong shape.
+pub fn json_error_kind(e: &serde_json::Error) -> WarningKind {
+    match e.classify() {
+        serde_json::error::Category::Data => WarningKind::BadRecord,
+        serde_json::error::Category::Eof => WarningKind::TruncatedJson,
+        _ => WarningKind::InvalidJson,
+    }
+}
+
+/// Parses one span object into the batch, or counts why it could not be.
+pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
+    let span: JsonSpan<'_> = match serde_json::from_slice(record) {
+        Ok(s) => s,
+        Err(e) => {
+            report.warn(json_error_kind(&e), || format!("span skipped: {e}"));
+            return;
+        }
+    };
+    let Some(trace_text) = span.trace_id.as_ref() else {
+        report.warn(WarningKind::MissingTraceId, || {
+            "span without traceId skipped".to_owned()
+        });
+        return;
+    };
+    let Some(id_text) = span.id.as_ref() else {
+        report.warn(WarningKind::MissingSpanId, || {
+            "span without id skipped".to_owned()
+        });
+        return;
+    };
+    let trace_id = match TraceId::parse_hex(&trace_text.0) {
+        Ok(t) => t,
+        Err(e) => {
+            report.warn(WarningKind::BadId, || {
+                format!("traceId {:?}: {e}; span skipped", trace_text.0)
+            });
+            return;
+        }
+    };
+    let id = match SpanId::parse_hex(&id_text.0) {
+        Ok(t) => t,
+        Err(e) => {
+            report.warn(WarningKind::BadId, || {
+                format!("id {:?}: {e}; span skipped", id_text.0)
+            });
+            return;
+        }
+    };
+    let Ok(parent_id) = parse_parent(span.parent_id.as_ref(), report) else {
+        return;
+    };
+    let mut b = SpanBuilder::new(trace_id, id);
+    b.parent_id = parent_id;
+    if let Some(kind) = &span.kind {
+        b.kind = Kind::parse(&kind.0);
+        if b.kind.is_none() && !kind.0.is_empty() {
+            report.warn(WarningKind::BadRecord, || {
+                format!("unknown kind {:?} ignored", kind.0)
+            });
+        }
+    }
+    b.name = span.name.as_ref().and_then(|n| lower_name(batch, &n.0));
+    b.timestamp(span.timestamp.and_then(|n| n.0).unwrap_or(0));
+    b.duration(span.duration.and_then(|n| n.0));
+    if let Some(e) = &span.local {
+        b.local = e.to_endpoint(batch);
+    }
+    if let Some(e) = &span.remote {
+        b.remote = e.to_endpoint(batch);
+    }
+    for a in span.annotations.iter().flatten() {
+        match (a.timestamp.and_then(|t| t.0), &a.value) {
+            (Some(timestamp_micros), Some(value)) => {
+                let value = batch.sym(&value.0);
+                b.annotations.push(Annotation {
+                    timestamp_micros,
+                    value,
+                });
+            }
+            _ => report.warn(WarningKind::BadRecord, || {
+                "incomplete annotation skipped".to_owned()
+            }),
+        }
+    }
+    for (key, value) in span.tags.iter().flat_map(|t| t.0.iter()) {
+        if let Some(value) = &value.0 {
+            let key = batch.sym(key);
+            let value = batch.sym(value);
+            b.put_tag(key, value);
+        }
+    }
+    b.shared = span.shared;
+    b.debug = span.debug.unwrap_or(false);
+    b.build_into(batch);
+}
+
+/// A parent id: all zeros means none. An invalid one drops the span with a warning: keeping it
+/// as a root would invent links Zipkin never shows (`zipkin/v1-error-batch.json`).
+pub fn parse_parent(
+    text: Option<&CowStr<'_>>,
+    report: &mut Report,
+) -> Result<Option<SpanId>, IdError> {
+    let Some(text) = text else { return Ok(None) };
+    match SpanId::parse_hex(&text.0) {
+        Ok(id) => Ok(Some(id)),
+        Err(IdError::AllZeros | IdError::Empty) => Ok(None),
+        Err(e) => {
+            report.warn(WarningKind::BadId, || {
+                format!("parentId {:?}: {e}; span skipped", text.0)
+            });
+            Err(e)
+        }
+    }
+}
+
+/// Zipkin lower-cases span names (`Locale.ROOT`); empty means absent.
+pub fn lower_name(batch: &mut Batch, name: &str) -> Option<crate::model::Sym> {
+    if name.is_empty() {
+        None
+    } else if name.bytes().any(|b| b.is_ascii_uppercase()) || !name.is_ascii() {
+        Some(batch.sym(&name.to_lowercase()))
+    } else {
+        Some(batch.sym(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_like_zipkin() {
+        // Short ids are padded, names and services lower-cased, shared cleared on a CLIENT,
+        // a negative duration dropped, a zero parent id means root.
+        let json = br#"[{"traceId":"1","id":"2","parentId":"0000000000000000","name":"GET","kind":"CLIENT",
+            "shared":true,"duration":-5,"localEndpoint":{"serviceName":"Front","ipv4":"::ffff:10.0.0.1","port":0},
+            "tags":{"b":"1","a":2}}]"#;
+        let mut report = Report::default();
+        let batch = read(json, &mut report);
+        assert_eq!(report.total(), 0);
+        let s = batch.spans[0];
+        assert_eq!(s.trace_id, TraceId::Hex64(1));
+        assert_eq!(s.id, SpanId::Hex(2));
+        assert_eq!(s.parent_id, None);
+        assert!(!s.shared);
+        assert_eq!(s.duration_micros, None);
+        assert_eq!(batch.interner.resolve(s.name.unwrap()), "get");
+        assert_eq!(batch.interner.resolve(s.local.service.unwrap()), "front");
+        assert_eq!(batch.interner.resolve(s.local.ipv4.unwrap()), "10.0.0.1");
+        assert_eq!(s.local.port, None);
+        let keys: Vec<_> = batch
+            .tags_of(s.tags)
+            .iter()
+            .map(|t| batch.interner.resolve(t.key))
+            .collect();
+        assert_eq!(keys, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn bad_spans_are_counted_and_the_rest_loads() {
+        let json = br#"[{"traceId":"BADID!","id":"1"},{"id":"1"},{"traceId":"1"},{"traceId":"1","id":"3","parentId":"zz"},
+            {"traceId":"1","id":"4","timestamp":"x"}, 7, {"traceId":"1","id":"5""#;
+        let mut report = Report::default();
+        let batch = read(json, &mut report);
+        assert_eq!(batch.spans.len(), 1);
+        assert_eq!(report.count(WarningKind::BadId), 2);
+        assert_eq!(report.count(WarningKind::MissingTraceId), 1);
+        assert_eq!(report.count(WarningKind::MissingSpanId), 1);
+        assert_eq!(report.count(WarningKind::TruncatedJson), 1);
+        assert_eq!(report.count(WarningKind::BadRecord), 1);
+    }
 }

@@ -81,6 +81,12 @@ impl TraceStore {
         &self.data.spans
     }
 
+    /// The store indices of one trace's spans, in input order.
+    pub fn trace_indices<'a>(&'a self, trace: &TraceEntry) -> impl Iterator<Item = u32> + 'a {
+        let range = trace.range.start as usize..trace.range.end as usize;
+        self.order.get(range).unwrap_or(&[]).iter().copied()
+    }
+
     /// The spans of one trace, in input order.
     pub fn trace_spans<'a>(&'a self, trace: &TraceEntry) -> impl Iterator<Item = &'a Span> + 'a {
         let range = trace.range.start as usize..trace.range.end as usize;

@@ -1,0 +1,174 @@
+//! What Zipkin v1 and v2 reading share: the endpoint reader and a span builder with `zipkin2.Span.Builder`'s rules.
+
+use std::net::IpAddr;
+
+use serde::Deserialize;
+
+use super::json::{CowStr, Num};
+use crate::model::{Annotation, Batch, Endpoint, Kind, Span, SpanId, Sym, Tag, TraceId};
+
+/// An endpoint as JSON writes it (v1 and v2 alike).
+#[derive(Deserialize, Debug, Default)]
+pub struct JsonEndpoint<'a> {
+    /// Service name (lower-cased when read).
+    #[serde(rename = "serviceName", borrow, default)]
+    pub service_name: Option<CowStr<'a>>,
+    /// IPv4 address.
+    #[serde(borrow, default)]
+    pub ipv4: Option<CowStr<'a>>,
+    /// IPv6 address.
+    #[serde(borrow, default)]
+    pub ipv6: Option<CowStr<'a>>,
+    /// Port.
+    #[serde(default)]
+    pub port: Option<Num>,
+}
+
+impl JsonEndpoint<'_> {
+    /// Converts with Zipkin's `Endpoint.Builder` rules: lower-cased service name, empty → absent,
+    /// addresses parsed (invalid ones dropped, IPv4-mapped IPv6 becomes IPv4), port 0 → absent.
+    pub fn to_endpoint(&self, batch: &mut Batch) -> Endpoint {
+        let service = self
+            .service_name
+            .as_ref()
+            .and_then(|s| batch.service_sym(&s.0));
+        let mut ipv4 = None;
+        let mut ipv6 = None;
+        for text in [&self.ipv4, &self.ipv6].into_iter().flatten() {
+            match text.0.parse::<IpAddr>() {
+                Ok(IpAddr::V4(v4)) => ipv4 = ipv4.or_else(|| Some(batch.sym(&v4.to_string()))),
+                Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                    Some(v4) => ipv4 = ipv4.or_else(|| Some(batch.sym(&v4.to_string()))),
+                    None => ipv6 = ipv6.or_else(|| Some(batch.sym(&v6.to_string()))),
+                },
+                Err(_) => {}
+            }
+        }
+        let port = self
+            .port
+            .and_then(|p| p.0)
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p != 0);
+        Endpoint {
+            service,
+            ipv4,
+            ipv6,
+            port,
+        }
+    }
+}
+
+/// A span under construction, with `zipkin2.Span.Builder` semantics (tags are a map, later puts win).
+#[derive(Clone, Debug)]
+pub struct SpanBuilder {
+    /// Trace id.
+    pub trace_id: TraceId,
+    /// Span id.
+    pub id: SpanId,
+    /// Parent id.
+    pub parent_id: Option<SpanId>,
+    /// Kind.
+    pub kind: Option<Kind>,
+    /// Name, already lower-cased.
+    pub name: Option<Sym>,
+    /// Start (0 = absent, as in Zipkin).
+    pub timestamp: i64,
+    /// Duration (0 = absent).
+    pub duration: i64,
+    /// Local endpoint (empty = null).
+    pub local: Endpoint,
+    /// Remote endpoint (empty = null).
+    pub remote: Endpoint,
+    /// Annotations.
+    pub annotations: Vec<Annotation>,
+    /// Tags, keys unique.
+    pub tags: Vec<Tag>,
+    /// Shared flag: `None` = unset.
+    pub shared: Option<bool>,
+    /// Debug flag.
+    pub debug: bool,
+}
+
+impl SpanBuilder {
+    /// A builder with ids only.
+    pub fn new(trace_id: TraceId, id: SpanId) -> Self {
+        Self {
+            trace_id,
+            id,
+            parent_id: None,
+            kind: None,
+            name: None,
+            timestamp: 0,
+            duration: 0,
+            local: Endpoint::default(),
+            remote: Endpoint::default(),
+            annotations: Vec::new(),
+            tags: Vec::new(),
+            shared: None,
+            debug: false,
+        }
+    }
+
+    /// `Builder.timestamp`: negative becomes absent.
+    pub fn timestamp(&mut self, t: i64) -> &mut Self {
+        self.timestamp = t.max(0);
+        self
+    }
+
+    /// `Builder.duration`: negative becomes absent.
+    pub fn duration(&mut self, d: Option<i64>) -> &mut Self {
+        self.duration = d.unwrap_or(0).max(0);
+        self
+    }
+
+    /// `Builder.putTag`: replaces an existing key.
+    pub fn put_tag(&mut self, key: Sym, value: Sym) {
+        match self.tags.iter_mut().find(|t| t.key == key) {
+            Some(t) => t.value = value,
+            None => self.tags.push(Tag { key, value }),
+        }
+    }
+
+    /// Finishes the span with `Builder.build`'s rules and appends it to the batch.
+    pub fn build_into(self, batch: &mut Batch) {
+        let Self {
+            trace_id,
+            id,
+            mut parent_id,
+            kind,
+            name,
+            timestamp,
+            duration,
+            local,
+            remote,
+            mut annotations,
+            tags,
+            shared,
+            debug,
+        } = self;
+        if parent_id == Some(id) {
+            parent_id = None;
+        }
+        let shared = shared == Some(true) && kind != Some(Kind::Client);
+        annotations.sort_by_key(|a| (a.timestamp_micros, a.value));
+        annotations.dedup();
+        let tags = batch.push_tags(tags);
+        let annotations = batch.push_annotations(annotations);
+        batch.spans.push(Span {
+            trace_id,
+            id,
+            parent_id,
+            kind,
+            shared,
+            debug,
+            name,
+            timestamp_micros: (timestamp > 0).then_some(timestamp),
+            duration_micros: (duration > 0).then_some(duration as u64),
+            local,
+            remote,
+            tags,
+            annotations,
+            ..Span::new(trace_id, id)
+        });
+    }
+}
