@@ -2,7 +2,7 @@
 //! memory, and (in later layers) lays it out and draws it.
 //!
 //! The data flows one way: [`ingest`] (sniff, parse, normalise) → [`model`] (spans, traces,
-//! topology) → [`derive`] (Zipkin's dependency links, graphs at each level). [`cli`] holds the
+//! topology) → [`derive`](mod@derive) (Zipkin's dependency links, graphs at each level). [`cli`] holds the
 //! command-line subcommands.
 
 pub mod cli;
