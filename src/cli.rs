@@ -88,7 +88,21 @@ pub fn count(store: &mut TraceStore) -> Counts {
 /// Reads every path (directories recursively), files in parallel, and merges them in path order.
 pub fn load(paths: &[PathBuf], per_file_counts: bool) -> Result<Loaded, IngestError> {
     let paths = ingest::expand_paths(paths)?;
-    let results: Vec<_> = paths.par_iter().map(|p| ingest::read_path(p)).collect();
+    // Small files are read in parallel; large ones one at a time, each using every core itself
+    // (a streamed file waits on pool tasks, so it must not run inside the pool).
+    let large = |p: &PathBuf| {
+        std::fs::metadata(p).is_ok_and(|m| m.len() > ingest::stream::BLOCK_BYTES as u64)
+    };
+    let mut results: Vec<Option<Result<ingest::FileRead, IngestError>>> = paths
+        .par_iter()
+        .map(|p| (!large(p)).then(|| ingest::read_path(p)))
+        .collect();
+    for (slot, p) in results.iter_mut().zip(&paths) {
+        if slot.is_none() {
+            *slot = Some(ingest::read_path(p));
+        }
+    }
+    let results = results.into_iter().flatten();
     let mut loaded = Loaded::default();
     for result in results {
         match result {

@@ -5,12 +5,14 @@
 
 pub mod deps;
 pub mod detect;
+pub mod fastjson;
 pub mod jaeger;
 pub mod json;
 pub mod otlp;
 pub mod report;
 pub mod spigo;
 pub mod split;
+pub mod stream;
 pub mod zipkin;
 pub mod zipkin_v1;
 pub mod zipkin_v2;
@@ -132,23 +134,58 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<(Format, Batch, Report), SniffError> 
     Ok((format, batch, report))
 }
 
-/// Reads one file.
+/// The per-record parser of formats whose files are a list of independent records.
+fn record_parser(format: Format) -> Option<stream::RecordParser> {
+    match format {
+        Format::ZipkinV2 => Some(zipkin_v2::parse_record),
+        Format::ZipkinV1 => Some(zipkin_v1::parse_record),
+        _ => None,
+    }
+}
+
+/// Reads one file. Files larger than one block in a record-oriented layout are streamed (never
+/// held in memory whole); others are read and parsed at once.
 pub fn read_path(path: &Path) -> Result<FileRead, IngestError> {
+    use std::io::Read as _;
     let started = Instant::now();
-    let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
+    let io = |source| IngestError::Io {
         source,
         path: path.to_owned(),
-    })?;
-    let (format, batch, report) = parse_bytes(&bytes).map_err(|reason| IngestError::NotTraces {
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut head = Vec::with_capacity(stream::BLOCK_BYTES);
+    (&mut file)
+        .take(stream::BLOCK_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let format = detect::sniff(&head).map_err(|reason| IngestError::NotTraces {
         reason,
         path: path.to_owned(),
     })?;
+    let framing = {
+        let i = split::skip_ws(&head, 0);
+        match (head.get(i), head.get(split::skip_ws(&head, i + 1))) {
+            (Some(b'['), Some(b'{')) => Some(stream::Framing::Array),
+            (Some(b'{'), _) => Some(stream::Framing::Lines),
+            _ => None,
+        }
+    };
+    let (batch, report, bytes) = match (record_parser(format), framing) {
+        (Some(parse), Some(framing)) if head.len() == stream::BLOCK_BYTES => {
+            stream::stream_records(file, head, framing, parse, path).map_err(io)?
+        }
+        _ => {
+            file.read_to_end(&mut head).map_err(io)?;
+            let (batch, report) = parse_format(format, &head);
+            (batch, report, head.len() as u64)
+        }
+    };
     Ok(FileRead {
         path: path.to_owned(),
         format,
         batch,
         report,
-        bytes: bytes.len() as u64,
+        bytes,
         elapsed: started.elapsed(),
     })
 }

@@ -36,7 +36,8 @@ impl JsonEndpoint<'_> {
         let mut ipv6 = None;
         for text in [&self.ipv4, &self.ipv6].into_iter().flatten() {
             match text.0.parse::<IpAddr>() {
-                Ok(IpAddr::V4(v4)) => ipv4 = ipv4.or_else(|| Some(batch.sym(&v4.to_string()))),
+                // std accepts only the canonical dotted-quad form, so the text is kept as written.
+                Ok(IpAddr::V4(_)) => ipv4 = ipv4.or_else(|| Some(batch.sym(&text.0))),
                 Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
                     Some(v4) => ipv4 = ipv4.or_else(|| Some(batch.sym(&v4.to_string()))),
                     None => ipv6 = ipv6.or_else(|| Some(batch.sym(&v6.to_string()))),

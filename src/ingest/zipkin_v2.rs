@@ -1,6 +1,10 @@
 //! Reads Zipkin v2 JSON (arrays of spans, lists of traces, single span objects, NDJSON) with `zipkin2.Span`'s normalisation.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
+
+use super::fastjson::Cursor;
 
 use super::json::{CowStr, Num, Pairs};
 use super::report::{Report, WarningKind};
@@ -9,7 +13,7 @@ use super::zipkin::{JsonEndpoint, SpanBuilder};
 use crate::model::{Annotation, Batch, IdError, Kind, SpanId, TraceId};
 
 /// One v2 span as JSON writes it; unknown fields are ignored.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, Default)]
 struct JsonSpan<'a> {
     #[serde(rename = "traceId", borrow, default)]
     trace_id: Option<CowStr<'a>>,
@@ -39,7 +43,7 @@ struct JsonSpan<'a> {
     debug: Option<bool>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, Default)]
 struct JsonAnnotation<'a> {
     #[serde(default)]
     timestamp: Option<Num>,
@@ -68,14 +72,88 @@ pub fn json_error_kind(e: &serde_json::Error) -> WarningKind {
     }
 }
 
+/// The fast path: reads the common shape of a span without serde; `None` means "use serde".
+fn fast_span(record: &[u8]) -> Option<JsonSpan<'_>> {
+    let mut span = JsonSpan::default();
+    let mut c = Cursor::new(record);
+    c.object(|c, key| {
+        match key {
+            "traceId" => span.trace_id = c.opt_str()?,
+            "id" => span.id = c.opt_str()?,
+            "parentId" => span.parent_id = c.opt_str()?,
+            "name" => span.name = c.opt_str()?,
+            "kind" => span.kind = c.opt_str()?,
+            "timestamp" => span.timestamp = c.opt_num()?,
+            "duration" => span.duration = c.opt_num()?,
+            "localEndpoint" => span.local = fast_endpoint(c)?,
+            "remoteEndpoint" => span.remote = fast_endpoint(c)?,
+            "tags" => {
+                let mut pairs = Vec::with_capacity(4);
+                c.object(|c, k| {
+                    pairs.push((Cow::Borrowed(k), c.scalar()?));
+                    Some(())
+                })?;
+                span.tags = Some(Pairs(pairs));
+            }
+            "shared" => span.shared = Some(c.bool()?),
+            "debug" => span.debug = Some(c.bool()?),
+            "annotations" => {
+                let mut list = Vec::new();
+                c.array(|c| {
+                    let mut a = JsonAnnotation::default();
+                    c.object(|c, k| {
+                        match k {
+                            "timestamp" => a.timestamp = c.opt_num()?,
+                            "value" => a.value = c.opt_str()?,
+                            _ => c.skip()?,
+                        }
+                        Some(())
+                    })?;
+                    list.push(a);
+                    Some(())
+                })?;
+                span.annotations = Some(list);
+            }
+            _ => c.skip()?,
+        }
+        Some(())
+    })?;
+    c.at_end().then_some(span)
+}
+
+#[expect(
+    clippy::option_option,
+    reason = "outer None gives up (fall back to serde); inner None is JSON null"
+)]
+fn fast_endpoint<'a>(c: &mut Cursor<'a>) -> Option<Option<JsonEndpoint<'a>>> {
+    if c.null() {
+        return Some(None);
+    }
+    let mut e = JsonEndpoint::default();
+    c.object(|c, k| {
+        match k {
+            "serviceName" => e.service_name = c.opt_str()?,
+            "ipv4" => e.ipv4 = c.opt_str()?,
+            "ipv6" => e.ipv6 = c.opt_str()?,
+            "port" => e.port = c.opt_num()?,
+            _ => c.skip()?,
+        }
+        Some(())
+    })?;
+    Some(Some(e))
+}
+
 /// Parses one span object into the batch, or counts why it could not be.
 pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
-    let span: JsonSpan<'_> = match serde_json::from_slice(record) {
-        Ok(s) => s,
-        Err(e) => {
-            report.warn(json_error_kind(&e), || format!("span skipped: {e}"));
-            return;
-        }
+    let span: JsonSpan<'_> = match fast_span(record) {
+        Some(s) => s,
+        None => match serde_json::from_slice(record) {
+            Ok(s) => s,
+            Err(e) => {
+                report.warn(json_error_kind(&e), || format!("span skipped: {e}"));
+                return;
+            }
+        },
     };
     let Some(trace_text) = span.trace_id.as_ref() else {
         report.warn(WarningKind::MissingTraceId, || {
@@ -229,5 +307,13 @@ mod tests {
         assert_eq!(report.count(WarningKind::MissingSpanId), 1);
         assert_eq!(report.count(WarningKind::TruncatedJson), 1);
         assert_eq!(report.count(WarningKind::BadRecord), 1);
+    }
+}
+#[cfg(test)]
+mod fast_tests {
+    #[test]
+    fn fast_path_reads_generated_span() {
+        let rec = br#"{"traceId":"29e42f633a3d6466b01fb83c2452c038","id":"9c597af8d7402ecc","parentId":"0a39b5c8faa241a6","name":"call cassandra2","kind":"CLIENT","timestamp":1700000000001001,"duration":8494,"localEndpoint":{"serviceName":"reco","ipv4":"10.0.8.5","port":8080},"remoteEndpoint":{"serviceName":"cassandra2","ipv4":"10.0.91.7","port":8080},"tags":{"http.method":"GET","http.path":"/reco/v1/ledger","http.status_code":"200"}}"#;
+        assert!(super::fast_span(rec).is_some());
     }
 }

@@ -6,6 +6,15 @@ use super::batch::Batch;
 use super::ids::TraceId;
 use super::span::Span;
 
+/// A sortable key for a trace id.
+fn trace_key(id: TraceId) -> (u8, u64, u64) {
+    match id {
+        TraceId::Hex64(low) => (0, 0, low),
+        TraceId::Hex128 { high, low } => (1, high, low),
+        TraceId::Opaque(s) => (2, s.index() as u64, 0),
+    }
+}
+
 /// One trace: its id and the spans in it (indices into [`TraceStore::spans`]).
 #[derive(Clone, Debug)]
 pub struct TraceEntry {
@@ -22,7 +31,7 @@ pub struct TraceStore {
     pub data: Batch,
     /// Span indices sorted by trace id (then input order).
     order: Vec<u32>,
-    /// Traces, sorted by id.
+    /// Traces, sorted by id (opaque ids in input order).
     traces: Vec<TraceEntry>,
 }
 
@@ -34,40 +43,41 @@ impl TraceStore {
 
     /// Groups spans into traces. A trace split over several files becomes one trace.
     pub fn index(&mut self) {
-        let spans = &self.data.spans;
-        let mut order: Vec<u32> = (0..spans.len() as u32).collect();
-        let interner = &self.data.interner;
-        let key = |i: &u32| spans.get(*i as usize).map(|s| s.trace_id);
-        order.par_sort_by(|a, b| match (key(a), key(b)) {
-            (Some(TraceId::Opaque(x)), Some(TraceId::Opaque(y))) => {
-                interner.resolve(x).cmp(interner.resolve(y)).then(a.cmp(b))
-            }
-            (x, y) => x.cmp(&y).then(a.cmp(b)),
-        });
+        // Sort (key, index) pairs with the key inline: hex ids by value, opaque ids by symbol
+        // (deterministic, since symbols are numbered in input order).
+        let mut keyed: Vec<(u8, u64, u64, u32)> = self
+            .data
+            .spans
+            .par_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (tag, high, low) = trace_key(s.trace_id);
+                (tag, high, low, i as u32)
+            })
+            .collect();
+        keyed.par_sort_unstable();
         let mut traces = Vec::new();
-        let mut start = 0u32;
-        for (pos, window) in order.windows(2).enumerate() {
-            if let [a, b] = window
-                && key(a) != key(b)
-            {
-                if let Some(id) = key(a) {
+        let mut start = 0usize;
+        for i in 1..=keyed.len() {
+            let boundary = match (keyed.get(i - 1), keyed.get(i)) {
+                (Some(a), Some(b)) => (a.0, a.1, a.2) != (b.0, b.1, b.2),
+                _ => true,
+            };
+            if boundary {
+                if let Some(id) = keyed
+                    .get(start)
+                    .and_then(|k| self.data.spans.get(k.3 as usize))
+                    .map(|s| s.trace_id)
+                {
                     traces.push(TraceEntry {
                         id,
-                        range: start..pos as u32 + 1,
+                        range: start as u32..i as u32,
                     });
                 }
-                start = pos as u32 + 1;
+                start = i;
             }
         }
-        if let Some(last) = order.last()
-            && let Some(id) = key(last)
-        {
-            traces.push(TraceEntry {
-                id,
-                range: start..order.len() as u32,
-            });
-        }
-        self.order = order;
+        self.order = keyed.into_iter().map(|k| k.3).collect();
         self.traces = traces;
     }
 

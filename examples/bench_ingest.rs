@@ -1,0 +1,81 @@
+//! Measures one ingest run for `scripts/bench-ingest`: `bench_ingest flowscope|baseline FILE`.
+//!
+//! `flowscope` reads, parses and stores the file as the app does; `baseline` is a plain
+//! `serde_json::from_slice::<Vec<SpanStruct>>` of the same bytes. Prints one JSON line with the
+//! throughput and the process's peak resident memory (`VmHWM`), so each mode runs in its own process.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use flowscope::model::TraceStore;
+
+/// The baseline's idea of a Zipkin v2 span: owned strings, as a typical serde user writes it.
+#[derive(serde::Deserialize)]
+#[expect(dead_code, reason = "fields are parsed to be measured, never read")]
+struct SpanStruct {
+    #[serde(rename = "traceId")]
+    trace_id: String,
+    id: String,
+    #[serde(rename = "parentId")]
+    parent_id: Option<String>,
+    name: Option<String>,
+    kind: Option<String>,
+    timestamp: Option<u64>,
+    duration: Option<u64>,
+    #[serde(rename = "localEndpoint")]
+    local_endpoint: Option<EndpointStruct>,
+    #[serde(rename = "remoteEndpoint")]
+    remote_endpoint: Option<EndpointStruct>,
+    tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(serde::Deserialize)]
+#[expect(dead_code, reason = "fields are parsed to be measured, never read")]
+struct EndpointStruct {
+    #[serde(rename = "serviceName")]
+    service_name: Option<String>,
+    ipv4: Option<String>,
+    port: Option<u16>,
+}
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(mode), Some(path)) = (args.next(), args.next()) else {
+        anyhow::bail!("usage: bench_ingest flowscope|baseline FILE");
+    };
+    let bytes = std::fs::metadata(&path)?.len();
+    let started = Instant::now();
+    let spans = match mode.as_str() {
+        "baseline" => {
+            let data = std::fs::read(&path)?;
+            let spans: Vec<SpanStruct> = serde_json::from_slice(&data)?;
+            spans.len()
+        }
+        "flowscope" => {
+            let read = flowscope::ingest::read_path(std::path::Path::new(&path))?;
+            let mut store = TraceStore::default();
+            store.append(read.batch);
+            store.index();
+            store.spans().len()
+        }
+        other => anyhow::bail!("unknown mode {other}"),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"mode\":\"{mode}\",\"bytes\":{bytes},\"spans\":{spans},\"secs\":{secs:.3},\"mb_per_s\":{:.1},\"peak_rss_kb\":{}}}",
+        bytes as f64 / 1e6 / secs,
+        peak_rss_kb()
+    );
+    Ok(())
+}
