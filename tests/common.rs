@@ -9,7 +9,9 @@ use flowscope::model::{Batch, TraceStore};
 
 /// A file under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// `../shared/traces` beside the project, if present. Under CI its absence is a failure.

@@ -1,1 +1,1 @@
-//! Tests for derive_links (filled in as the area lands).
+//! Tests for `derive_links` (filled in as the area lands).

@@ -1,1 +1,1 @@
-//! Tests for ingest_zipkin (filled in as the area lands).
+//! Tests for `ingest_zipkin` (filled in as the area lands).
