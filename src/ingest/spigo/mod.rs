@@ -3,11 +3,14 @@
 //! Spigo is Adrian Cockcroft's microservice-architecture simulator (github.com/adrianco/spigo); the
 //! formats and the rules reproduced here are described in `shared/traces/spigo/README.md`.
 
+pub mod arch;
 pub mod graph;
 
 use std::ops::Range;
 
 use rayon::prelude::*;
+
+pub use arch::{ArchOptions, read_arch_with};
 
 use super::report::Report;
 use crate::model::Batch;
@@ -17,9 +20,10 @@ pub fn read_graph(bytes: &[u8], report: &mut Report) -> Batch {
     graph::read(bytes, report)
 }
 
-/// Reads a Spigo architecture file and expands it into instances and edges.
-pub fn read_arch(_bytes: &[u8], _report: &mut Report) -> Batch {
-    Batch::default()
+/// Reads a Spigo architecture file and expands it into instances and edges as Spigo does at
+/// `-p 100 -w 1` (see [`read_arch_with`] for other scales and region counts).
+pub fn read_arch(bytes: &[u8], report: &mut Report) -> Batch {
+    arch::read(bytes, &ArchOptions::default(), report)
 }
 
 /// Reads the 2015 NDJSON flow form (one annotation per line), grouped into Zipkin-style spans.
