@@ -5,6 +5,7 @@
 
 pub mod arch;
 pub mod graph;
+pub mod migration;
 
 use std::ops::Range;
 
@@ -27,8 +28,8 @@ pub fn read_arch(bytes: &[u8], report: &mut Report) -> Batch {
 }
 
 /// Reads the 2015 NDJSON flow form (one annotation per line), grouped into Zipkin-style spans.
-pub fn read_migration(_bytes: &[u8], _report: &mut Report) -> Batch {
-    Batch::default()
+pub fn read_migration(bytes: &[u8], report: &mut Report) -> Batch {
+    migration::read(bytes, report)
 }
 
 /// Parses each record range with `parse` on the thread pool, keeping input order. The results may
