@@ -238,6 +238,21 @@ fn scaled_multi_region_expansions_equal_shipped_graphs() {
     );
 }
 
+/// The README's big run: netflix at `-p 400 -w 6` has 2,270 nodes and 114,060 edges.
+#[test]
+fn netflix_at_400_percent_in_six_regions() {
+    let options = ArchOptions {
+        scale_percent: 400,
+        regions: 6,
+    };
+    let (expanded, report) = expand(&run("netflix", "arch.json"), &options);
+    assert_eq!(report.total(), 0);
+    assert_eq!(
+        (expanded.nodes.len(), expanded.edges.len()),
+        (2270, 114_060)
+    );
+}
+
 /// `-p 30` collapses lamp's rds-mysql (count 2) to a single zone-`*` node.
 #[test]
 fn scaling_to_zero_collapses_to_a_cross_zone_node() {
