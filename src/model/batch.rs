@@ -78,10 +78,13 @@ impl Batch {
     }
 
     /// Interns a service name lower-cased (Zipkin's `Locale.ROOT` lower-casing), `None` when empty.
+    /// Spigo instance names keep their case (`zoneA`, `cassTurtle`), so flows name the same
+    /// instances as graph and architecture files.
     pub fn service_sym(&mut self, s: &str) -> Option<Sym> {
         if s.is_empty() {
             None
-        } else if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+        } else if (s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii()) && !is_spigo_name(s)
+        {
             Some(self.interner.intern(&s.to_lowercase()))
         } else {
             Some(self.interner.intern(s))
@@ -196,6 +199,31 @@ impl Batch {
             ..*e
         }));
     }
+}
+
+/// The Go packages Spigo names end with.
+pub const SPIGO_PACKAGES: [&str; 13] = [
+    "eureka",
+    "pirate",
+    "elb",
+    "denominator",
+    "zuul",
+    "karyon",
+    "monolith",
+    "staash",
+    "priamCassandra",
+    "store",
+    "riak",
+    "volume",
+    "cache",
+];
+
+/// A full Spigo name: 9 dot-separated fields ending in a Spigo package.
+fn is_spigo_name(s: &str) -> bool {
+    s.bytes().filter(|&b| b == b'.').count() == 8
+        && s.rsplit('.')
+            .next()
+            .is_some_and(|p| SPIGO_PACKAGES.contains(&p))
 }
 
 fn map_trace_id(map: &SymMap, id: TraceId) -> TraceId {

@@ -31,22 +31,8 @@ pub const REGION_NAMES: [&str; 6] = [
 /// Spigo's zone names: always three per region.
 pub const ZONE_NAMES: [&str; 3] = ["zoneA", "zoneB", "zoneC"];
 
-/// The package names Spigo accepts (`packagenames.Packages`).
-pub const PACKAGES: [&str; 13] = [
-    "eureka",
-    "pirate",
-    "elb",
-    "denominator",
-    "zuul",
-    "karyon",
-    "monolith",
-    "staash",
-    "priamCassandra",
-    "store",
-    "riak",
-    "volume",
-    "cache",
-];
+/// The packages Spigo knows (`actors/packagenames`).
+pub const PACKAGES: [&str; 13] = crate::model::batch::SPIGO_PACKAGES;
 
 /// Packages whose `NameDrop` handler passes `crosszone`: they connect to dependency instances in
 /// every zone they can see. riak, cache and volume run the priamCassandra and store code.
