@@ -417,20 +417,18 @@ mod tests {
         assert_eq!(b.spans[3].timestamp_micros, Some(4000));
     }
 
-    /// Service names are lower-cased, so a call within one service is loopback: two spans anyway.
+    /// A call within one instance is loopback: two spans anyway. Spigo names keep their case.
     #[test]
     fn loopback_forks_a_server_span() {
-        let upper = PROXY.replace("wwwProxy", "WWWPROXY");
         let (b, _) = read_lines(&[
             line("t1p1s2", PROXY, "GetRequest", 1_000_000, "cs"),
-            line("t1p1s2", &upper, "GetRequest", 2_000_000, "sr"),
+            line("t1p1s2", PROXY, "GetRequest", 2_000_000, "sr"),
         ]);
-        let lower = PROXY.to_lowercase();
         assert_eq!(
             kinds(&b),
             vec![
-                (Some(Kind::Client), false, Some(lower.as_str())),
-                (Some(Kind::Server), true, Some(lower.as_str())),
+                (Some(Kind::Client), false, Some(PROXY)),
+                (Some(Kind::Server), true, Some(PROXY))
             ]
         );
     }
@@ -445,13 +443,13 @@ mod tests {
             line("t1p1s2", ELB, "Replicate", 3_000_000, "cs"),
             line("t1p1s2", PROXY, "Replicate", 4_000_000, "sr"),
         ]);
-        let proxy = PROXY.to_lowercase();
+        let proxy = PROXY;
         assert_eq!(
             kinds(&b),
             vec![
                 (Some(Kind::Client), false, Some(WWW)),
                 (Some(Kind::Client), false, Some(ELB)),
-                (Some(Kind::Server), true, Some(proxy.as_str())),
+                (Some(Kind::Server), true, Some(proxy)),
             ]
         );
         let ts: Vec<_> = b.spans.iter().map(|s| s.timestamp_micros).collect();
