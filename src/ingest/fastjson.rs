@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::json::{CowStr, Num, Scalar, ScalarType};
+use super::json::{CowStr, Num, Scalar, ScalarType, Text};
 use super::split::value_end;
 
 /// A position in one record.
@@ -41,20 +41,28 @@ impl<'a> Cursor<'a> {
         (self.peek()? == c).then(|| self.i += 1)
     }
 
-    /// A string without escapes, borrowed. Strings with escapes give up.
+    /// A string without escapes, borrowed. Strings with escapes or control characters give up.
     #[inline]
     pub fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.raw()?).ok()
+    }
+
+    /// The bytes of a string without escapes, not checked as UTF-8 (the interner checks new
+    /// strings). Strings with escapes or control characters give up.
+    #[inline]
+    pub fn raw(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let rest = self.b.get(self.i..)?;
-        let n = memchr::memchr2(b'"', b'\\', rest)?;
-        if rest.get(n) != Some(&b'"') {
-            return None;
+        // One pass: find the closing quote, stop at escapes and control characters.
+        let mut n = 0;
+        loop {
+            match *rest.get(n)? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => n += 1,
+            }
         }
-        let s = std::str::from_utf8(rest.get(..n)?).ok()?;
-        // Control characters are invalid inside JSON strings; let serde report them.
-        if s.bytes().any(|c| c < 0x20) {
-            return None;
-        }
+        let s = rest.get(..n)?;
         self.i += n + 1;
         Some(s)
     }
@@ -170,6 +178,32 @@ impl<'a> Cursor<'a> {
             return Some(None);
         }
         Some(Some(CowStr(Cow::Borrowed(self.str()?))))
+    }
+
+    /// An optional string as raw [`Text`] (`null` → `None`).
+    pub fn opt_text(&mut self) -> Option<Option<Text<'a>>> {
+        if self.null() {
+            return Some(None);
+        }
+        Some(Some(Text::Raw(self.raw()?)))
+    }
+
+    /// A scalar as raw [`Text`]: strings as bytes, booleans as `true`/`false`, `null` as `None`.
+    /// Numbers and anything else give up.
+    pub fn text_scalar(&mut self) -> Option<Option<Text<'a>>> {
+        match self.peek()? {
+            b'"' => Some(Some(Text::Raw(self.raw()?))),
+            b't' | b'f' => Some(Some(Text::Raw(if self.bool()? {
+                b"true"
+            } else {
+                b"false"
+            }))),
+            b'n' => {
+                self.null().then_some(())?;
+                Some(None)
+            }
+            _ => None,
+        }
     }
 
     /// A number or decimal string as [`Num`]; `null` → `None`.

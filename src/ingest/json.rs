@@ -269,3 +269,71 @@ mod tests {
         assert_eq!(p.0[3].1.0, None);
     }
 }
+
+/// Text as read: bytes borrowed from the input not yet checked as UTF-8 (the fast path; checked
+/// when first interned), or a string serde produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Text<'a> {
+    /// Raw bytes of a JSON string without escapes.
+    Raw(&'a [u8]),
+    /// A string (borrowed, or owned when it had escapes or was a number).
+    Str(Str<'a>),
+}
+
+impl Default for Text<'_> {
+    fn default() -> Self {
+        Self::Raw(&[])
+    }
+}
+
+impl<'a> Text<'a> {
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Raw(b) => b,
+            Self::Str(s) => s.as_bytes(),
+        }
+    }
+
+    /// As a string, `None` when the bytes are not UTF-8.
+    pub fn to_str(&self) -> Option<Str<'_>> {
+        match self {
+            Self::Raw(b) => std::str::from_utf8(b).ok().map(Cow::Borrowed),
+            Self::Str(s) => Some(Cow::Borrowed(s.as_ref())),
+        }
+    }
+
+    /// For messages: invalid UTF-8 replaced.
+    pub fn lossy(&self) -> Str<'_> {
+        String::from_utf8_lossy(self.as_bytes())
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.as_bytes().is_empty()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        CowStr::deserialize(d).map(|s| Text::Str(s.0))
+    }
+}
+
+/// A JSON object of string-ish values, as (key, value) pairs in input order. Numbers and booleans
+/// become their JSON text; null, objects and arrays become `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TextPairs<'a>(pub Vec<(Text<'a>, Option<Text<'a>>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for TextPairs<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs = Pairs::deserialize(d)?;
+        Ok(TextPairs(
+            pairs
+                .0
+                .into_iter()
+                .map(|(k, v)| (Text::Str(k), v.0.map(Text::Str)))
+                .collect(),
+        ))
+    }
+}

@@ -29,70 +29,66 @@ pub enum Framing {
     Lines,
 }
 
+/// A block of complete records: the bytes and the records' ranges in them.
+type Block = (Vec<u8>, Vec<Range<usize>>);
+
 /// Reads `file` (whose first `head` bytes were already read) and parses its records.
 pub fn stream_records(
-    mut file: File,
+    file: File,
     head: Vec<u8>,
     framing: Framing,
     parse: RecordParser,
     path: &Path,
 ) -> std::io::Result<(Batch, Report, u64)> {
-    let (block_tx, block_rx): (SyncSender<std::io::Result<Vec<u8>>>, Receiver<_>) = sync_channel(2);
+    stream_records_in_blocks(file, head, framing, parse, path, BLOCK_BYTES)
+}
+
+/// [`stream_records`] with a chosen block size (tests use small blocks to cut records often).
+pub fn stream_records_in_blocks(
+    file: File,
+    head: Vec<u8>,
+    framing: Framing,
+    parse: RecordParser,
+    path: &Path,
+    block_bytes: usize,
+) -> std::io::Result<(Batch, Report, u64)> {
+    // Buffers go back to the reader after parsing, so pages are not faulted in again.
+    let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(IN_FLIGHT + 2);
+    let (block_tx, block_rx) = sync_channel::<std::io::Result<Block>>(2);
     let reader = std::thread::Builder::new()
         .name("ingest-reader".to_owned())
-        .spawn(move || {
-            loop {
-                let mut block = Vec::with_capacity(BLOCK_BYTES);
-                match (&mut file).take(BLOCK_BYTES as u64).read_to_end(&mut block) {
-                    Ok(0) => return,
-                    Ok(_) => {
-                        if block_tx.send(Ok(block)).is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        block_tx.send(Err(e)).ok();
-                        return;
-                    }
-                }
-            }
-        })?;
+        .spawn(move || read_blocks(file, head, framing, block_bytes, &pool_rx, &block_tx))?;
 
     let (result_tx, result_rx) = sync_channel::<(usize, Batch, Report)>(IN_FLIGHT);
     let mut joiner = Joiner::default();
-    let mut splitter = Splitter::new(framing);
-    let mut total_bytes = head.len() as u64;
-    let mut next = Some(head);
     let mut seq = 0usize;
     let mut io_error = None;
-    while let Some(chunk) = next.take() {
-        let (buf, ranges) = splitter.feed(chunk);
-        if !ranges.is_empty() {
-            if seq - joiner.next >= IN_FLIGHT {
-                joiner.receive(&result_rx);
+    for message in &block_rx {
+        let (buf, ranges) = match message {
+            Ok(block) => block,
+            Err(e) => {
+                io_error = Some(e);
+                break;
             }
-            let tx = result_tx.clone();
-            let this = seq;
-            rayon::spawn(move || {
-                let mut batch = Batch::default();
-                let mut report = Report::default();
-                for r in ranges {
-                    if let Some(record) = buf.get(r) {
-                        parse(record, &mut batch, &mut report);
-                    }
+        };
+        if seq - joiner.next >= IN_FLIGHT {
+            joiner.receive(&result_rx);
+        }
+        let tx = result_tx.clone();
+        let pool = pool_tx.clone();
+        let this = seq;
+        rayon::spawn(move || {
+            let mut batch = Batch::default();
+            let mut report = Report::default();
+            for r in ranges {
+                if let Some(record) = buf.get(r) {
+                    parse(record, &mut batch, &mut report);
                 }
-                tx.send((this, batch, report)).ok();
-            });
-            seq += 1;
-        }
-        match block_rx.recv() {
-            Ok(Ok(block)) => {
-                total_bytes += block.len() as u64;
-                next = Some(block);
             }
-            Ok(Err(e)) => io_error = Some(e),
-            Err(_) => {}
-        }
+            pool.try_send(buf).ok();
+            tx.send((this, batch, report)).ok();
+        });
+        seq += 1;
     }
     drop(result_tx);
     while joiner.next < seq {
@@ -100,13 +96,58 @@ pub fn stream_records(
             break;
         }
     }
-    reader.join().ok();
+    let (splitter, total_bytes) = reader
+        .join()
+        .map_err(|_| std::io::Error::other("the reader thread panicked"))?;
     if let Some(e) = io_error {
         return Err(e);
     }
     let mut report = joiner.report;
     splitter.finish(&mut report, path);
     Ok((joiner.batch, report, total_bytes))
+}
+
+/// The reader thread: reads blocks, finds the complete records in each, carries a partial record
+/// over to the next block, and sends each block on. Returns the splitter (for its warnings) and the
+/// bytes read.
+fn read_blocks(
+    mut file: File,
+    head: Vec<u8>,
+    framing: Framing,
+    block_bytes: usize,
+    pool: &Receiver<Vec<u8>>,
+    out: &SyncSender<std::io::Result<Block>>,
+) -> (Splitter, u64) {
+    let mut splitter = Splitter::new(framing);
+    let mut total = head.len() as u64;
+    let mut carry: Vec<u8> = Vec::new();
+    let mut buf = head;
+    loop {
+        let (ranges, end) = splitter.scan(&buf);
+        carry.clear();
+        carry.extend_from_slice(buf.get(end..).unwrap_or_default());
+        buf.truncate(end);
+        if !ranges.is_empty() && out.send(Ok((buf, ranges))).is_err() {
+            return (splitter, total);
+        }
+        buf = pool
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(block_bytes + (64 << 10)));
+        buf.clear();
+        buf.extend_from_slice(&carry);
+        match (&mut file).take(block_bytes as u64).read_to_end(&mut buf) {
+            Ok(0) => {
+                splitter.carry_left =
+                    !carry.is_empty() && carry.iter().any(|b| !b.is_ascii_whitespace());
+                return (splitter, total);
+            }
+            Ok(n) => total += n as u64,
+            Err(e) => {
+                out.send(Err(e)).ok();
+                return (splitter, total);
+            }
+        }
+    }
 }
 
 /// Joins block results in block order as they arrive.
@@ -134,41 +175,37 @@ impl Joiner {
     }
 }
 
-/// Finds complete records across block boundaries, carrying a partial record to the next block.
+/// Finds complete records across block boundaries; what follows the last complete record is
+/// carried over by the caller.
 struct Splitter {
     framing: Framing,
-    carry: Vec<u8>,
     started: bool,
     closed: bool,
     stray: usize,
+    /// The input ended inside a record.
+    carry_left: bool,
 }
 
 impl Splitter {
     fn new(framing: Framing) -> Self {
         Self {
             framing,
-            carry: Vec::new(),
             started: framing == Framing::Lines,
             closed: false,
             stray: 0,
+            carry_left: false,
         }
     }
 
-    /// Adds a block; returns the buffer and the ranges of the complete records in it.
-    fn feed(&mut self, block: Vec<u8>) -> (Vec<u8>, Vec<Range<usize>>) {
-        let mut buf = std::mem::take(&mut self.carry);
-        if buf.is_empty() {
-            buf = block;
-        } else {
-            buf.extend_from_slice(&block);
-        }
+    /// The ranges of the complete records in `buf`, and where the incomplete rest begins.
+    fn scan(&mut self, buf: &[u8]) -> (Vec<Range<usize>>, usize) {
         let mut ranges = Vec::new();
         let mut i = 0;
         if self.closed {
-            return (buf, ranges);
+            return (ranges, buf.len());
         }
         if !self.started {
-            i = skip_ws(&buf, i);
+            i = skip_ws(buf, i);
             match buf.get(i) {
                 Some(b'[') => {
                     self.started = true;
@@ -177,50 +214,41 @@ impl Splitter {
                 Some(_) => {
                     self.closed = true;
                     self.stray += 1;
-                    return (buf, ranges);
+                    return (ranges, buf.len());
                 }
-                None => return (buf, ranges),
+                None => return (ranges, buf.len()),
             }
         }
         loop {
-            i = skip_ws(&buf, i);
+            i = skip_ws(buf, i);
             match buf.get(i) {
-                None => break,
+                None => return (ranges, buf.len()),
                 Some(b',') => i += 1,
                 Some(b']') if self.framing == Framing::Array => {
                     self.closed = true;
-                    break;
+                    return (ranges, buf.len());
                 }
-                Some(b'{') => match value_end(&buf, i) {
+                Some(b'{') => match value_end(buf, i) {
                     Some(end) => {
                         ranges.push(i..end);
                         i = end;
                     }
-                    None => {
-                        self.carry = buf.get(i..).unwrap_or_default().to_vec();
-                        buf.truncate(i);
-                        break;
-                    }
+                    None => return (ranges, i),
                 },
                 Some(_) => {
                     // Not a record: skip to the next line.
                     self.stray += 1;
                     match memchr::memchr(b'\n', buf.get(i..).unwrap_or_default()) {
                         Some(k) => i += k + 1,
-                        None => {
-                            i = buf.len();
-                        }
+                        None => return (ranges, buf.len()),
                     }
                 }
             }
         }
-        (buf, ranges)
     }
 
     fn finish(&self, report: &mut Report, path: &Path) {
-        if !self.carry.is_empty()
-            || (self.framing == Framing::Array && !self.closed && self.started)
-        {
+        if self.carry_left || (self.framing == Framing::Array && !self.closed && self.started) {
             report.warn(WarningKind::TruncatedJson, || {
                 format!(
                     "{} ends inside a record; the records before it were read",
@@ -241,26 +269,83 @@ mod tests {
     use super::*;
 
     #[test]
+    fn streaming_equals_reading_whole() {
+        // A Zipkin v2 array and NDJSON, streamed in 97-byte blocks (cutting records everywhere),
+        // give the same spans as a one-shot parse.
+        let spans: Vec<String> = (1..=200)
+            .map(|i| {
+                format!(
+                    r#"{{"traceId":"{:x}","id":"{:x}","name":"op {i}","kind":"SERVER","localEndpoint":{{"serviceName":"svc{}"}},"tags":{{"k":"v\"{i}"}}}}"#,
+                    i % 7 + 1,
+                    i,
+                    i % 5
+                )
+            })
+            .collect();
+        let array = format!("[\n{}\n]", spans.join(",\n"));
+        let lines = spans.join("\n");
+        for (text, framing) in [(array, Framing::Array), (lines, Framing::Lines)] {
+            let mut whole_report = Report::default();
+            let whole = crate::ingest::zipkin_v2::read(text.as_bytes(), &mut whole_report);
+            let dir = std::env::temp_dir().join(format!(
+                "flowscope-stream-{}-{framing:?}",
+                std::process::id()
+            ));
+            std::fs::write(&dir, &text).unwrap();
+            let mut file = File::open(&dir).unwrap();
+            let mut head = Vec::new();
+            (&mut file).take(97).read_to_end(&mut head).unwrap();
+            let (streamed, report, bytes) = stream_records_in_blocks(
+                file,
+                head,
+                framing,
+                crate::ingest::zipkin_v2::parse_record,
+                &dir,
+                97,
+            )
+            .unwrap();
+            std::fs::remove_file(&dir).ok();
+            assert_eq!(bytes, text.len() as u64);
+            assert_eq!(report, whole_report);
+            assert_eq!(streamed.spans.len(), 200);
+            let names = |b: &Batch| -> Vec<String> {
+                b.spans
+                    .iter()
+                    .map(|s| b.interner.resolve(s.name.unwrap()).to_owned())
+                    .collect()
+            };
+            assert_eq!(names(&streamed), names(&whole));
+            let ids: Vec<_> = streamed.spans.iter().map(|s| (s.trace_id, s.id)).collect();
+            let whole_ids: Vec<_> = whole.spans.iter().map(|s| (s.trace_id, s.id)).collect();
+            assert_eq!(ids, whole_ids);
+        }
+    }
+
+    #[test]
     fn records_split_across_blocks_are_joined() {
         let text = br#"[{"a":"x,}"},{"b":2} , {"c":[3]}]"#;
         // Feed the text in every pair of pieces; the same three records come out.
         for cut in 1..text.len() {
             let mut s = Splitter::new(Framing::Array);
             let mut out = Vec::new();
-            for piece in [text[..cut].to_vec(), text[cut..].to_vec()] {
-                let (buf, ranges) = s.feed(piece);
+            let mut carry = Vec::new();
+            for piece in [&text[..cut], &text[cut..]] {
+                let mut buf = std::mem::take(&mut carry);
+                buf.extend_from_slice(piece);
+                let (ranges, end) = s.scan(&buf);
                 out.extend(
                     ranges
                         .into_iter()
                         .map(|r| String::from_utf8(buf[r].to_vec()).unwrap()),
                 );
+                carry = buf[end..].to_vec();
             }
             assert_eq!(
                 out,
                 vec![r#"{"a":"x,}"}"#, r#"{"b":2}"#, r#"{"c":[3]}"#],
                 "cut at {cut}"
             );
-            assert!(s.carry.is_empty() && s.closed);
+            assert!(carry.is_empty() && s.closed);
         }
     }
 }

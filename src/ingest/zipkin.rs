@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
-use super::json::{CowStr, Num};
+use super::json::{Num, Text};
 use crate::model::{Annotation, Batch, Endpoint, Kind, Span, SpanId, Sym, Tag, TraceId};
 
 /// An endpoint as JSON writes it (v1 and v2 alike).
@@ -12,13 +12,13 @@ use crate::model::{Annotation, Batch, Endpoint, Kind, Span, SpanId, Sym, Tag, Tr
 pub struct JsonEndpoint<'a> {
     /// Service name (lower-cased when read).
     #[serde(rename = "serviceName", borrow, default)]
-    pub service_name: Option<CowStr<'a>>,
+    pub service_name: Option<Text<'a>>,
     /// IPv4 address.
     #[serde(borrow, default)]
-    pub ipv4: Option<CowStr<'a>>,
+    pub ipv4: Option<Text<'a>>,
     /// IPv6 address.
     #[serde(borrow, default)]
-    pub ipv6: Option<CowStr<'a>>,
+    pub ipv6: Option<Text<'a>>,
     /// Port.
     #[serde(default)]
     pub port: Option<Num>,
@@ -31,13 +31,14 @@ impl JsonEndpoint<'_> {
         let service = self
             .service_name
             .as_ref()
-            .and_then(|s| batch.service_sym(&s.0));
+            .and_then(|s| batch.service_sym_bytes(s.as_bytes()));
         let mut ipv4 = None;
         let mut ipv6 = None;
         for text in [&self.ipv4, &self.ipv6].into_iter().flatten() {
-            match text.0.parse::<IpAddr>() {
+            let Some(text) = text.to_str() else { continue };
+            match text.parse::<IpAddr>() {
                 // std accepts only the canonical dotted-quad form, so the text is kept as written.
-                Ok(IpAddr::V4(_)) => ipv4 = ipv4.or_else(|| Some(batch.sym(&text.0))),
+                Ok(IpAddr::V4(_)) => ipv4 = ipv4.or_else(|| Some(batch.sym(&text))),
                 Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
                     Some(v4) => ipv4 = ipv4.or_else(|| Some(batch.sym(&v4.to_string()))),
                     None => ipv6 = ipv6.or_else(|| Some(batch.sym(&v6.to_string()))),

@@ -9,7 +9,7 @@ use super::json::{CowStr, Num, Scalar, ScalarType};
 use super::report::{Report, WarningKind};
 use super::split;
 use super::zipkin::{JsonEndpoint, SpanBuilder};
-use super::zipkin_v2::{json_error_kind, lower_name, parse_parent};
+use super::zipkin_v2::{json_error_kind, parse_parent};
 use crate::model::{Annotation, Batch, Endpoint, Kind, SpanId, Sym, TraceId};
 
 #[derive(Deserialize, Debug)]
@@ -139,7 +139,8 @@ pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
             return;
         }
     };
-    let Ok(parent_id) = parse_parent(span.parent_id.as_ref(), report) else {
+    let Ok(parent_id) = parse_parent(span.parent_id.as_ref().map(|p| p.0.as_bytes()), report)
+    else {
         return;
     };
     let mut annotations = Vec::new();
@@ -207,7 +208,10 @@ pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
         trace_id,
         id,
         parent_id,
-        name: span.name.as_ref().and_then(|n| lower_name(batch, &n.0)),
+        name: span
+            .name
+            .as_ref()
+            .and_then(|n| batch.name_sym_bytes(n.0.as_bytes())),
         timestamp: span.timestamp.and_then(|n| n.0).unwrap_or(0).max(0),
         duration: span.duration.and_then(|n| n.0).unwrap_or(0).max(0),
         annotations,

@@ -1,12 +1,10 @@
 //! Reads Zipkin v2 JSON (arrays of spans, lists of traces, single span objects, NDJSON) with `zipkin2.Span`'s normalisation.
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 
 use super::fastjson::Cursor;
 
-use super::json::{CowStr, Num, Pairs};
+use super::json::{Num, Text, TextPairs};
 use super::report::{Report, WarningKind};
 use super::split;
 use super::zipkin::{JsonEndpoint, SpanBuilder};
@@ -16,15 +14,15 @@ use crate::model::{Annotation, Batch, IdError, Kind, SpanId, TraceId};
 #[derive(Deserialize, Debug, Default)]
 struct JsonSpan<'a> {
     #[serde(rename = "traceId", borrow, default)]
-    trace_id: Option<CowStr<'a>>,
+    trace_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    id: Option<CowStr<'a>>,
+    id: Option<Text<'a>>,
     #[serde(rename = "parentId", borrow, default)]
-    parent_id: Option<CowStr<'a>>,
+    parent_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    name: Option<CowStr<'a>>,
+    name: Option<Text<'a>>,
     #[serde(borrow, default)]
-    kind: Option<CowStr<'a>>,
+    kind: Option<Text<'a>>,
     #[serde(default)]
     timestamp: Option<Num>,
     #[serde(default)]
@@ -36,7 +34,7 @@ struct JsonSpan<'a> {
     #[serde(borrow, default)]
     annotations: Option<Vec<JsonAnnotation<'a>>>,
     #[serde(borrow, default)]
-    tags: Option<Pairs<'a>>,
+    tags: Option<TextPairs<'a>>,
     #[serde(default)]
     shared: Option<bool>,
     #[serde(default)]
@@ -48,7 +46,7 @@ struct JsonAnnotation<'a> {
     #[serde(default)]
     timestamp: Option<Num>,
     #[serde(borrow, default)]
-    value: Option<CowStr<'a>>,
+    value: Option<Text<'a>>,
 }
 
 /// Reads Zipkin v2 JSON in any of its layouts; records are parsed in parallel.
@@ -78,11 +76,11 @@ fn fast_span(record: &[u8]) -> Option<JsonSpan<'_>> {
     let mut c = Cursor::new(record);
     c.object(|c, key| {
         match key {
-            "traceId" => span.trace_id = c.opt_str()?,
-            "id" => span.id = c.opt_str()?,
-            "parentId" => span.parent_id = c.opt_str()?,
-            "name" => span.name = c.opt_str()?,
-            "kind" => span.kind = c.opt_str()?,
+            "traceId" => span.trace_id = c.opt_text()?,
+            "id" => span.id = c.opt_text()?,
+            "parentId" => span.parent_id = c.opt_text()?,
+            "name" => span.name = c.opt_text()?,
+            "kind" => span.kind = c.opt_text()?,
             "timestamp" => span.timestamp = c.opt_num()?,
             "duration" => span.duration = c.opt_num()?,
             "localEndpoint" => span.local = fast_endpoint(c)?,
@@ -90,10 +88,10 @@ fn fast_span(record: &[u8]) -> Option<JsonSpan<'_>> {
             "tags" => {
                 let mut pairs = Vec::with_capacity(4);
                 c.object(|c, k| {
-                    pairs.push((Cow::Borrowed(k), c.scalar()?));
+                    pairs.push((Text::Raw(k.as_bytes()), c.text_scalar()?));
                     Some(())
                 })?;
-                span.tags = Some(Pairs(pairs));
+                span.tags = Some(TextPairs(pairs));
             }
             "shared" => span.shared = Some(c.bool()?),
             "debug" => span.debug = Some(c.bool()?),
@@ -104,7 +102,7 @@ fn fast_span(record: &[u8]) -> Option<JsonSpan<'_>> {
                     c.object(|c, k| {
                         match k {
                             "timestamp" => a.timestamp = c.opt_num()?,
-                            "value" => a.value = c.opt_str()?,
+                            "value" => a.value = c.opt_text()?,
                             _ => c.skip()?,
                         }
                         Some(())
@@ -132,9 +130,9 @@ fn fast_endpoint<'a>(c: &mut Cursor<'a>) -> Option<Option<JsonEndpoint<'a>>> {
     let mut e = JsonEndpoint::default();
     c.object(|c, k| {
         match k {
-            "serviceName" => e.service_name = c.opt_str()?,
-            "ipv4" => e.ipv4 = c.opt_str()?,
-            "ipv6" => e.ipv6 = c.opt_str()?,
+            "serviceName" => e.service_name = c.opt_text()?,
+            "ipv4" => e.ipv4 = c.opt_text()?,
+            "ipv6" => e.ipv6 = c.opt_text()?,
             "port" => e.port = c.opt_num()?,
             _ => c.skip()?,
         }
@@ -167,38 +165,41 @@ pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
         });
         return;
     };
-    let trace_id = match TraceId::parse_hex(&trace_text.0) {
+    let trace_id = match TraceId::parse_hex_bytes(trace_text.as_bytes()) {
         Ok(t) => t,
         Err(e) => {
             report.warn(WarningKind::BadId, || {
-                format!("traceId {:?}: {e}; span skipped", trace_text.0)
+                format!("traceId {:?}: {e}; span skipped", trace_text.lossy())
             });
             return;
         }
     };
-    let id = match SpanId::parse_hex(&id_text.0) {
+    let id = match SpanId::parse_hex_bytes(id_text.as_bytes()) {
         Ok(t) => t,
         Err(e) => {
             report.warn(WarningKind::BadId, || {
-                format!("id {:?}: {e}; span skipped", id_text.0)
+                format!("id {:?}: {e}; span skipped", id_text.lossy())
             });
             return;
         }
     };
-    let Ok(parent_id) = parse_parent(span.parent_id.as_ref(), report) else {
+    let Ok(parent_id) = parse_parent(span.parent_id.as_ref().map(Text::as_bytes), report) else {
         return;
     };
     let mut b = SpanBuilder::new(trace_id, id);
     b.parent_id = parent_id;
     if let Some(kind) = &span.kind {
-        b.kind = Kind::parse(&kind.0);
-        if b.kind.is_none() && !kind.0.is_empty() {
+        b.kind = Kind::parse_bytes(kind.as_bytes());
+        if b.kind.is_none() && !kind.is_empty() {
             report.warn(WarningKind::BadRecord, || {
-                format!("unknown kind {:?} ignored", kind.0)
+                format!("unknown kind {:?} ignored", kind.lossy())
             });
         }
     }
-    b.name = span.name.as_ref().and_then(|n| lower_name(batch, &n.0));
+    b.name = span
+        .name
+        .as_ref()
+        .and_then(|n| batch.name_sym_bytes(n.as_bytes()));
     b.timestamp(span.timestamp.and_then(|n| n.0).unwrap_or(0));
     b.duration(span.duration.and_then(|n| n.0));
     if let Some(e) = &span.local {
@@ -209,23 +210,30 @@ pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
     }
     for a in span.annotations.iter().flatten() {
         match (a.timestamp.and_then(|t| t.0), &a.value) {
-            (Some(timestamp_micros), Some(value)) => {
-                let value = batch.sym(&value.0);
-                b.annotations.push(Annotation {
+            (Some(timestamp_micros), Some(value)) => match batch.sym_bytes(value.as_bytes()) {
+                Some(value) => b.annotations.push(Annotation {
                     timestamp_micros,
                     value,
-                });
-            }
+                }),
+                None => report.warn(WarningKind::InvalidJson, || {
+                    "annotation that is not UTF-8 skipped".to_owned()
+                }),
+            },
             _ => report.warn(WarningKind::BadRecord, || {
                 "incomplete annotation skipped".to_owned()
             }),
         }
     }
     for (key, value) in span.tags.iter().flat_map(|t| t.0.iter()) {
-        if let Some(value) = &value.0 {
-            let key = batch.sym(key);
-            let value = batch.sym(value);
-            b.put_tag(key, value);
+        let Some(value) = value else { continue };
+        match (
+            batch.sym_bytes(key.as_bytes()),
+            batch.sym_bytes(value.as_bytes()),
+        ) {
+            (Some(key), Some(value)) => b.put_tag(key, value),
+            _ => report.warn(WarningKind::InvalidJson, || {
+                "tag that is not UTF-8 skipped".to_owned()
+            }),
         }
     }
     b.shared = span.shared;
@@ -235,31 +243,20 @@ pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
 
 /// A parent id: all zeros means none. An invalid one drops the span with a warning: keeping it
 /// as a root would invent links Zipkin never shows (`zipkin/v1-error-batch.json`).
-pub fn parse_parent(
-    text: Option<&CowStr<'_>>,
-    report: &mut Report,
-) -> Result<Option<SpanId>, IdError> {
+pub fn parse_parent(text: Option<&[u8]>, report: &mut Report) -> Result<Option<SpanId>, IdError> {
     let Some(text) = text else { return Ok(None) };
-    match SpanId::parse_hex(&text.0) {
+    match SpanId::parse_hex_bytes(text) {
         Ok(id) => Ok(Some(id)),
         Err(IdError::AllZeros | IdError::Empty) => Ok(None),
         Err(e) => {
             report.warn(WarningKind::BadId, || {
-                format!("parentId {:?}: {e}; span skipped", text.0)
+                format!(
+                    "parentId {:?}: {e}; span skipped",
+                    String::from_utf8_lossy(text)
+                )
             });
             Err(e)
         }
-    }
-}
-
-/// Zipkin lower-cases span names (`Locale.ROOT`); empty means absent.
-pub fn lower_name(batch: &mut Batch, name: &str) -> Option<crate::model::Sym> {
-    if name.is_empty() {
-        None
-    } else if name.bytes().any(|b| b.is_ascii_uppercase()) || !name.is_ascii() {
-        Some(batch.sym(&name.to_lowercase()))
-    } else {
-        Some(batch.sym(name))
     }
 }
 

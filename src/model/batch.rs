@@ -72,6 +72,35 @@ impl Batch {
         self.interner.intern(s)
     }
 
+    /// Interns raw bytes; `None` when they are not UTF-8.
+    pub fn sym_bytes(&mut self, b: &[u8]) -> Option<Sym> {
+        self.interner.intern_bytes(b)
+    }
+
+    /// [`Batch::service_sym`] on raw bytes; `None` also when they are not UTF-8.
+    pub fn service_sym_bytes(&mut self, b: &[u8]) -> Option<Sym> {
+        if b.is_empty() {
+            None
+        } else if b.iter().all(|c| c.is_ascii() && !c.is_ascii_uppercase()) {
+            self.interner.intern_bytes(b)
+        } else {
+            let s = std::str::from_utf8(b).ok()?.to_owned();
+            self.service_sym(&s)
+        }
+    }
+
+    /// Zipkin's span-name rule on raw bytes: lower-cased (`Locale.ROOT`), empty means absent.
+    pub fn name_sym_bytes(&mut self, b: &[u8]) -> Option<Sym> {
+        if b.is_empty() {
+            None
+        } else if b.iter().all(|c| c.is_ascii() && !c.is_ascii_uppercase()) {
+            self.interner.intern_bytes(b)
+        } else {
+            let lower = std::str::from_utf8(b).ok()?.to_lowercase();
+            Some(self.interner.intern(&lower))
+        }
+    }
+
     /// Interns a string, `None` when it is empty.
     pub fn sym_nonempty(&mut self, s: &str) -> Option<Sym> {
         (!s.is_empty()).then(|| self.interner.intern(s))
@@ -93,9 +122,12 @@ impl Batch {
 
     /// Appends tags, sorted by key with later duplicates of a key dropped, and returns their slice.
     pub fn push_tags(&mut self, mut tags: Vec<Tag>) -> Slice {
-        if tags.len() > 1 {
+        let interner = &self.interner;
+        let sorted = tags
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if interner.resolve(a.key) < interner.resolve(b.key)));
+        if !sorted {
             // Stable sort keeps the first occurrence of each key first.
-            let interner = &self.interner;
             tags.sort_by(|a, b| interner.resolve(a.key).cmp(interner.resolve(b.key)));
             tags.dedup_by_key(|t| t.key);
         }

@@ -57,9 +57,9 @@ pub enum IdRules {
     HexOrOpaque,
 }
 
-fn hex_value(s: &str) -> Result<u64, IdError> {
+fn hex_value(s: &[u8]) -> Result<u64, IdError> {
     let mut v: u64 = 0;
-    for b in s.bytes() {
+    for &b in s {
         let d = match b {
             b'0'..=b'9' => b - b'0',
             b'a'..=b'f' => b - b'a' + 10,
@@ -75,6 +75,11 @@ impl TraceId {
     /// Parses a hex trace id with Zipkin's `normalizeTraceId` rules: 1–32 hex chars, not all zeros;
     /// ids up to 16 chars are 64-bit, 17–32 chars 128-bit, a 32-char id with a zero high half 64-bit.
     pub fn parse_hex(s: &str) -> Result<Self, IdError> {
+        Self::parse_hex_bytes(s.as_bytes())
+    }
+
+    /// [`TraceId::parse_hex`] on bytes.
+    pub fn parse_hex_bytes(s: &[u8]) -> Result<Self, IdError> {
         let len = s.len();
         if len == 0 {
             return Err(IdError::Empty);
@@ -160,6 +165,11 @@ impl TraceId {
 impl SpanId {
     /// Parses a hex span id: 1–16 hex chars, left-padded. All zeros is an error.
     pub fn parse_hex(s: &str) -> Result<Self, IdError> {
+        Self::parse_hex_bytes(s.as_bytes())
+    }
+
+    /// [`SpanId::parse_hex`] on bytes.
+    pub fn parse_hex_bytes(s: &[u8]) -> Result<Self, IdError> {
         if s.is_empty() {
             return Err(IdError::Empty);
         }

@@ -2,7 +2,9 @@
 
 use std::num::NonZeroU32;
 
-use indexmap::IndexSet;
+use std::hash::{Hash, Hasher};
+
+use indexmap::{Equivalent, IndexSet};
 use rustc_hash::FxBuildHasher;
 
 /// A handle to an interned string. `Option<Sym>` is as small as `Sym`.
@@ -23,30 +25,68 @@ impl Sym {
     }
 }
 
+/// A stored string, hashed by its bytes so raw bytes can be looked up without UTF-8 checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Key(Box<str>);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(self.0.as_bytes());
+    }
+}
+
+/// Bytes to look up.
+struct Bytes<'a>(&'a [u8]);
+
+impl Hash for Bytes<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(self.0);
+    }
+}
+
+impl Equivalent<Key> for Bytes<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.0 == key.0.as_bytes()
+    }
+}
+
 /// A set of strings, each with a stable [`Sym`] in insertion order.
 #[derive(Default, Clone, Debug)]
 pub struct Interner {
-    strings: IndexSet<Box<str>, FxBuildHasher>,
+    strings: IndexSet<Key, FxBuildHasher>,
 }
 
 impl Interner {
     /// Returns the symbol for `s`, adding it if it is new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(index) = self.strings.get_index_of(s) {
+        if let Some(index) = self.strings.get_index_of(&Bytes(s.as_bytes())) {
             return Sym::from_index(index);
         }
-        let (index, _) = self.strings.insert_full(s.into());
+        let (index, _) = self.strings.insert_full(Key(s.into()));
         Sym::from_index(index)
+    }
+
+    /// Interns raw bytes: a string already present is found without checking UTF-8 again.
+    /// `None` when the bytes are new and not valid UTF-8.
+    pub fn intern_bytes(&mut self, b: &[u8]) -> Option<Sym> {
+        if let Some(index) = self.strings.get_index_of(&Bytes(b)) {
+            return Some(Sym::from_index(index));
+        }
+        let s = std::str::from_utf8(b).ok()?;
+        let (index, _) = self.strings.insert_full(Key(s.into()));
+        Some(Sym::from_index(index))
     }
 
     /// Returns the symbol for `s` if it has been interned.
     pub fn get(&self, s: &str) -> Option<Sym> {
-        self.strings.get_index_of(s).map(Sym::from_index)
+        self.strings
+            .get_index_of(&Bytes(s.as_bytes()))
+            .map(Sym::from_index)
     }
 
     /// The string behind `sym`; empty if `sym` came from another interner.
     pub fn resolve(&self, sym: Sym) -> &str {
-        self.strings.get_index(sym.index()).map_or("", |s| s)
+        self.strings.get_index(sym.index()).map_or("", |s| &s.0)
     }
 
     /// Number of distinct strings.
@@ -62,12 +102,12 @@ impl Interner {
     /// Adds every string of `other` and returns, for each of `other`'s symbols (by index),
     /// the symbol it has here.
     pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
-        other.strings.iter().map(|s| self.intern(s)).collect()
+        other.strings.iter().map(|s| self.intern(&s.0)).collect()
     }
 
     /// Bytes held by the strings (not counting the table).
     pub fn heap_bytes(&self) -> usize {
-        self.strings.iter().map(|s| s.len() + 16).sum::<usize>() + self.strings.capacity() * 16
+        self.strings.iter().map(|s| s.0.len() + 16).sum::<usize>() + self.strings.capacity() * 16
     }
 }
 

@@ -29,13 +29,18 @@ impl Kind {
 
     /// Parses Zipkin's spelling, any case (also Jaeger's `span.kind` values).
     pub fn parse(s: &str) -> Option<Self> {
-        if s.eq_ignore_ascii_case("client") {
+        Self::parse_bytes(s.as_bytes())
+    }
+
+    /// [`Kind::parse`] on bytes.
+    pub fn parse_bytes(s: &[u8]) -> Option<Self> {
+        if s.eq_ignore_ascii_case(b"client") {
             Some(Self::Client)
-        } else if s.eq_ignore_ascii_case("server") {
+        } else if s.eq_ignore_ascii_case(b"server") {
             Some(Self::Server)
-        } else if s.eq_ignore_ascii_case("producer") {
+        } else if s.eq_ignore_ascii_case(b"producer") {
             Some(Self::Producer)
-        } else if s.eq_ignore_ascii_case("consumer") {
+        } else if s.eq_ignore_ascii_case(b"consumer") {
             Some(Self::Consumer)
         } else {
             None

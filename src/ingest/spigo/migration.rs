@@ -12,7 +12,7 @@ use super::super::json::{CowStr, Num, Str};
 use super::super::report::{Report, WarningKind};
 use super::super::split::{report_split, split_records};
 use super::super::zipkin::SpanBuilder;
-use super::super::zipkin_v2::{json_error_kind, lower_name};
+use super::super::zipkin_v2::json_error_kind;
 use crate::model::{Annotation, Batch, Endpoint, Kind, SpanId, Sym, TraceId};
 
 /// One line as written.
@@ -239,7 +239,7 @@ fn convert(ctx: Ctx, mut annotations: Vec<V1Annotation<'_>>, batch: &mut Batch) 
     let name = annotations
         .first()
         .and_then(|a| a.imposition)
-        .and_then(|n| lower_name(batch, n));
+        .and_then(|n| batch.name_sym_bytes(n.as_bytes()));
     let mut halves = Halves::new(ctx, name);
     let (mut cs, mut sr, mut ss, mut cr) = (None, None, None, None);
     for a in &annotations {
