@@ -125,15 +125,15 @@ impl<'a> Cursor<'a> {
         (end > self.i).then(|| self.i = end)
     }
 
-    /// Walks an object: calls `f(cursor, key)` for each member; `f` must consume the value.
-    pub fn object(&mut self, mut f: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    /// Walks an object: calls `f(cursor, key)` with each member's key bytes; `f` must consume the value.
+    pub fn object(&mut self, mut f: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
             self.i += 1;
             return Some(());
         }
         loop {
-            let key = self.str()?;
+            let key = self.raw()?;
             self.eat(b':')?;
             f(self, key)?;
             match self.peek()? {
@@ -252,14 +252,14 @@ mod tests {
         c.object(|c, k| {
             seen.push(k);
             match k {
-                "a" => c.str().map(drop),
-                "b" => (c.int()? == -12).then_some(()),
+                b"a" => c.str().map(drop),
+                b"b" => (c.int()? == -12).then_some(()),
                 _ => c.skip(),
             }
         })
         .unwrap();
         assert!(c.at_end());
-        assert_eq!(seen, vec!["a", "b", "c", "d"]);
+        assert_eq!(seen, vec![&b"a"[..], b"b", b"c", b"d"]);
         assert!(Cursor::new(br#""a\"b""#).str().is_none());
         assert!(Cursor::new(b"1.5").int().is_none());
     }

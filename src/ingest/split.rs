@@ -49,6 +49,14 @@ pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// End (exclusive) of the string whose opening quote is at `i`; `None` if the input ends first.
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
+    // Most strings are short: a plain loop beats a vectorised search's setup for them.
+    for _ in 0..24 {
+        match *b.get(j)? {
+            b'"' => return Some(j + 1),
+            b'\\' => j += 2,
+            _ => j += 1,
+        }
+    }
     loop {
         let rest = b.get(j..)?;
         let k = memchr::memchr2(b'"', b'\\', rest)?;

@@ -76,33 +76,33 @@ fn fast_span(record: &[u8]) -> Option<JsonSpan<'_>> {
     let mut c = Cursor::new(record);
     c.object(|c, key| {
         match key {
-            "traceId" => span.trace_id = c.opt_text()?,
-            "id" => span.id = c.opt_text()?,
-            "parentId" => span.parent_id = c.opt_text()?,
-            "name" => span.name = c.opt_text()?,
-            "kind" => span.kind = c.opt_text()?,
-            "timestamp" => span.timestamp = c.opt_num()?,
-            "duration" => span.duration = c.opt_num()?,
-            "localEndpoint" => span.local = fast_endpoint(c)?,
-            "remoteEndpoint" => span.remote = fast_endpoint(c)?,
-            "tags" => {
+            b"traceId" => span.trace_id = c.opt_text()?,
+            b"id" => span.id = c.opt_text()?,
+            b"parentId" => span.parent_id = c.opt_text()?,
+            b"name" => span.name = c.opt_text()?,
+            b"kind" => span.kind = c.opt_text()?,
+            b"timestamp" => span.timestamp = c.opt_num()?,
+            b"duration" => span.duration = c.opt_num()?,
+            b"localEndpoint" => span.local = fast_endpoint(c)?,
+            b"remoteEndpoint" => span.remote = fast_endpoint(c)?,
+            b"tags" => {
                 let mut pairs = Vec::with_capacity(4);
                 c.object(|c, k| {
-                    pairs.push((Text::Raw(k.as_bytes()), c.text_scalar()?));
+                    pairs.push((Text::Raw(k), c.text_scalar()?));
                     Some(())
                 })?;
                 span.tags = Some(TextPairs(pairs));
             }
-            "shared" => span.shared = Some(c.bool()?),
-            "debug" => span.debug = Some(c.bool()?),
-            "annotations" => {
+            b"shared" => span.shared = Some(c.bool()?),
+            b"debug" => span.debug = Some(c.bool()?),
+            b"annotations" => {
                 let mut list = Vec::new();
                 c.array(|c| {
                     let mut a = JsonAnnotation::default();
                     c.object(|c, k| {
                         match k {
-                            "timestamp" => a.timestamp = c.opt_num()?,
-                            "value" => a.value = c.opt_text()?,
+                            b"timestamp" => a.timestamp = c.opt_num()?,
+                            b"value" => a.value = c.opt_text()?,
                             _ => c.skip()?,
                         }
                         Some(())
@@ -130,10 +130,10 @@ fn fast_endpoint<'a>(c: &mut Cursor<'a>) -> Option<Option<JsonEndpoint<'a>>> {
     let mut e = JsonEndpoint::default();
     c.object(|c, k| {
         match k {
-            "serviceName" => e.service_name = c.opt_text()?,
-            "ipv4" => e.ipv4 = c.opt_text()?,
-            "ipv6" => e.ipv6 = c.opt_text()?,
-            "port" => e.port = c.opt_num()?,
+            b"serviceName" => e.service_name = c.opt_text()?,
+            b"ipv4" => e.ipv4 = c.opt_text()?,
+            b"ipv6" => e.ipv6 = c.opt_text()?,
+            b"port" => e.port = c.opt_num()?,
             _ => c.skip()?,
         }
         Some(())

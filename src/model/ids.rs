@@ -57,18 +57,32 @@ pub enum IdRules {
     HexOrOpaque,
 }
 
+/// Hex digit values; 0xff marks a byte that is not a hex digit.
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 fn hex_value(s: &[u8]) -> Result<u64, IdError> {
     let mut v: u64 = 0;
+    let mut bad = 0u8;
     for &b in s {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            _ => return Err(IdError::NotHex),
-        };
-        v = (v << 4) | u64::from(d);
+        let d = HEX[b as usize];
+        bad |= d;
+        v = (v << 4) | u64::from(d & 0x0f);
     }
-    Ok(v)
+    if bad == 0xff { Err(IdError::NotHex) } else { Ok(v) }
 }
 
 impl TraceId {
