@@ -82,7 +82,11 @@ fn hex_value(s: &[u8]) -> Result<u64, IdError> {
         bad |= d;
         v = (v << 4) | u64::from(d & 0x0f);
     }
-    if bad == 0xff { Err(IdError::NotHex) } else { Ok(v) }
+    if bad == 0xff {
+        Err(IdError::NotHex)
+    } else {
+        Ok(v)
+    }
 }
 
 impl TraceId {
