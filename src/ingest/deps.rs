@@ -2,7 +2,7 @@
 //!
 //! Each link becomes a [`DeclaredEdge`] between services (names lower-cased as Zipkin does), and each
 //! distinct name one [`DeclaredNode`], in first-seen order. Jaeger's query API wraps the list as
-//! `{"data":[…]}`, which is read too.
+//! `{"data":[…]}`, and Zipkin fixtures as `{"links":[…]}`; both are read too.
 
 use rustc_hash::FxHashSet;
 use serde::Deserialize;
@@ -37,9 +37,8 @@ pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
     };
     split::report_split(&records, report);
     let ranges = match (records.layout, records.ranges.as_slice()) {
-        (Layout::SingleObject, [only]) => {
-            inner_array(bytes, only, &["data"], report).unwrap_or_else(|| records.ranges.clone())
-        }
+        (Layout::SingleObject, [only]) => inner_array(bytes, only, &["data", "links"], report)
+            .unwrap_or_else(|| records.ranges.clone()),
         _ => records.ranges.clone(),
     };
     let (mut batch, r) = split::parse_parallel(bytes, &ranges, read_link);
