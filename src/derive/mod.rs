@@ -1,5 +1,6 @@
 //! Derives graphs from the model: Zipkin's dependency links, and a petgraph graph at each level.
 
+pub mod filter;
 pub mod graph;
 pub mod links;
 pub mod tree;
