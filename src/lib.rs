@@ -9,3 +9,5 @@ pub mod cli;
 pub mod derive;
 pub mod ingest;
 pub mod model;
+pub mod render;
+pub mod scene;

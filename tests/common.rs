@@ -41,3 +41,38 @@ pub fn store_of(paths: &[PathBuf]) -> TraceStore {
     store.index();
     store
 }
+
+/// Fixed positions for scene tests (as rerun does for snapshots): each (region, zone) group on
+/// a big circle, its nodes on a small circle around the group's centre.
+pub fn grouped_circle_positions(
+    graph: &flowscope::derive::ServiceGraph,
+    interner: &flowscope::model::Interner,
+) -> Vec<[f32; 2]> {
+    use petgraph::visit::NodeIndexable as _;
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for n in graph.graph.node_indices() {
+        let info = &graph.graph[n];
+        let name = |s: Option<flowscope::model::Sym>| {
+            s.map(|s| interner.resolve(s).to_owned())
+                .unwrap_or_default()
+        };
+        groups
+            .entry((name(info.region), name(info.zone)))
+            .or_default()
+            .push(n.index());
+    }
+    let mut pos = vec![[0.0f32; 2]; graph.graph.node_bound()];
+    let count = groups.len() as f32;
+    for (gi, members) in groups.values().enumerate() {
+        let a = gi as f32 / count * std::f32::consts::TAU;
+        let centre = [a.cos() * 400.0, a.sin() * 400.0];
+        let m = members.len() as f32;
+        let radius = 20.0 + m.sqrt() * 12.0;
+        for (k, &n) in members.iter().enumerate() {
+            let b = k as f32 / m * std::f32::consts::TAU;
+            pos[n] = [centre[0] + b.cos() * radius, centre[1] + b.sin() * radius];
+        }
+    }
+    pos
+}

@@ -21,5 +21,8 @@ mod ingest_zipkin;
 mod derive_graph;
 mod derive_links;
 
+// Scenes and pictures.
+mod render;
+
 // The command line.
 mod cli;

@@ -11,7 +11,7 @@ use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::links::{Link, LinkAcc, LinkMap, Side, link_store};
+use super::links::{Link, LinkAcc, LinkMap, Side, link_traces};
 use super::tree::TreeSpan;
 use crate::model::topology::UNKNOWN;
 use crate::model::{
@@ -406,7 +406,23 @@ impl GraphBuilder {
 impl ServiceGraph {
     /// Builds the graph of an indexed store at `level`.
     pub fn build(store: &mut TraceStore, level: Level) -> Self {
+        Self::build_scoped(store, level, None)
+    }
+
+    /// The graph of one trace (by its index in [`TraceStore::traces`]): the nodes and edges its
+    /// spans make, named as in the whole graph, without declared elements. For lighting one flow.
+    pub fn of_trace(store: &mut TraceStore, level: Level, trace: usize) -> Self {
+        Self::build_scoped(store, level, Some(trace))
+    }
+
+    fn build_scoped(store: &mut TraceStore, level: Level, trace: Option<usize>) -> Self {
         let info = name_infos(&mut store.data);
+        let traces: Vec<crate::model::TraceEntry> = match trace {
+            Some(i) => store.traces().get(i).cloned().into_iter().collect(),
+            None => store.traces().to_vec(),
+        };
+        let span_indices: Option<Vec<u32>> =
+            trace.map(|_| traces.iter().flat_map(|t| store.trace_indices(t)).collect());
         let names = Names {
             data: &store.data,
             info,
@@ -417,33 +433,42 @@ impl ServiceGraph {
         let service_links: LinkMap<Sym>;
         let instance_links: LinkMap<InstanceKey>;
         if level == Level::Service {
-            service_links = link_store(store, |s, side| match side {
+            service_links = link_traces(store, &traces, |s, side| match side {
                 Side::Local => names.service(&s.local),
                 Side::Remote => names.service(&s.remote),
             });
             instance_links = LinkMap::default();
         } else {
             service_links = LinkMap::default();
-            instance_links = link_store(store, |s, side| names.instance_of(s, side));
+            instance_links = link_traces(store, &traces, |s, side| names.instance_of(s, side));
         }
         // Every instance the spans name, in first-seen order.
-        let span_keys: IndexSet<InstanceKey, FxBuildHasher> = store
-            .data
-            .spans
-            .par_chunks(1 << 16)
-            .map(|spans| {
-                let mut set: IndexSet<InstanceKey, FxBuildHasher> = IndexSet::default();
-                for s in spans {
-                    let attrs = [s.tags, s.resource];
-                    set.extend(names.instance(&s.local, Some(attrs)));
-                    set.extend(names.instance(&s.remote, None));
-                }
-                set
-            })
-            .reduce(IndexSet::default, |mut a, b| {
-                a.extend(b);
-                a
-            });
+        let instance_keys = |spans: &[crate::model::Span]| {
+            let mut set: IndexSet<InstanceKey, FxBuildHasher> = IndexSet::default();
+            for s in spans {
+                set.extend(names.instance(&s.local, Some([s.tags, s.resource])));
+                set.extend(names.instance(&s.remote, None));
+            }
+            set
+        };
+        let span_keys: IndexSet<InstanceKey, FxBuildHasher> = match &span_indices {
+            Some(indices) => {
+                let spans: Vec<crate::model::Span> = indices
+                    .iter()
+                    .filter_map(|&i| store.data.spans.get(i as usize).copied())
+                    .collect();
+                instance_keys(&spans)
+            }
+            None => store
+                .data
+                .spans
+                .par_chunks(1 << 16)
+                .map(instance_keys)
+                .reduce(IndexSet::default, |mut a, b| {
+                    a.extend(b);
+                    a
+                }),
+        };
         let Names { info, .. } = names;
 
         let batch = &mut store.data;
@@ -480,8 +505,12 @@ impl ServiceGraph {
             let id = topo.place_key(batch, &info, *key);
             add_instance(batch, &mut topo, &mut builder, id, false);
         }
-        // Declared nodes (Spigo graph / arch, link files).
-        let declared: Vec<_> = batch.nodes.clone();
+        // Declared nodes (Spigo graph / arch, link files); not part of any one trace.
+        let declared: Vec<_> = if trace.is_some() {
+            Vec::new()
+        } else {
+            batch.nodes.clone()
+        };
         let mut declared_ids: FxHashMap<Sym, InstanceId> = FxHashMap::default();
         for node in &declared {
             let place = Placer::new(batch).declared(node.name, node.level, node.package);
@@ -510,7 +539,11 @@ impl ServiceGraph {
             builder.edge(a, b, acc);
         }
         // Declared edges.
-        let declared_edges = batch.edges.clone();
+        let declared_edges = if trace.is_some() {
+            Vec::new()
+        } else {
+            batch.edges.clone()
+        };
         for e in &declared_edges {
             let mut end = |name: Sym| -> Option<NodeIndex> {
                 let id = match declared_ids.get(&name) {

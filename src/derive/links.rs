@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
 use super::tree::{TraceTree, TreeSpan};
-use crate::model::{Interner, Kind, Level, Sym, TraceStore};
+use crate::model::{Interner, Kind, Level, Sym, TraceEntry, TraceStore};
 
 /// One dependency link, as Zipkin's `/api/v2/dependencies` returns it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -127,63 +127,38 @@ where
     }
 }
 
-/// The spans of every trace as trees, built in parallel, passed to `f` in trace order; the
-/// per-trace results are joined in order.
-pub fn for_each_tree<T, F>(store: &TraceStore, f: F) -> Vec<T>
-where
-    T: Send,
-    F: Fn(&TraceTree) -> T + Sync,
-{
+/// Builds the tree of one trace.
+pub fn trace_tree(store: &TraceStore, trace: &TraceEntry) -> TraceTree {
     let interner = &store.data.interner;
     let error_key = interner.get("error");
-    store
-        .traces()
-        .par_iter()
-        .map(|trace| {
-            let spans: Vec<TreeSpan> = store
-                .trace_indices(trace)
-                .filter_map(|i| {
-                    let span = store.spans().get(i as usize)?;
-                    Some(TreeSpan::from_span(
-                        i,
-                        span,
-                        store.data.tags_of(span.tags),
-                        error_key,
-                    ))
-                })
-                .collect();
-            f(&TraceTree::build(spans, interner))
+    let spans: Vec<TreeSpan> = store
+        .trace_indices(trace)
+        .filter_map(|i| {
+            let span = store.spans().get(i as usize)?;
+            Some(TreeSpan::from_span(
+                i,
+                span,
+                store.data.tags_of(span.tags),
+                error_key,
+            ))
         })
-        .collect()
+        .collect();
+    TraceTree::build(spans, interner)
 }
 
-/// Links of every trace, keyed by `name`, summed per pair in first-seen order.
-pub fn link_store<K, F>(store: &TraceStore, name: F) -> LinkMap<K>
+/// Links of `traces`, keyed by `name`, summed per pair in first-seen order; trees are built and
+/// linked in parallel and joined in trace order.
+pub fn link_traces<K, F>(store: &TraceStore, traces: &[TraceEntry], name: F) -> LinkMap<K>
 where
     K: Copy + Eq + Hash + Send,
     F: Fn(&TreeSpan, Side) -> Option<K> + Sync,
 {
-    let interner = &store.data.interner;
-    let error_key = interner.get("error");
-    store
-        .traces()
+    traces
         .par_chunks(64)
         .map(|traces| {
             let mut links = LinkMap::default();
             for trace in traces {
-                let spans: Vec<TreeSpan> = store
-                    .trace_indices(trace)
-                    .filter_map(|i| {
-                        let span = store.spans().get(i as usize)?;
-                        Some(TreeSpan::from_span(
-                            i,
-                            span,
-                            store.data.tags_of(span.tags),
-                            error_key,
-                        ))
-                    })
-                    .collect();
-                link_tree(&TraceTree::build(spans, interner), &name, &mut links);
+                link_tree(&trace_tree(store, trace), &name, &mut links);
             }
             links
         })

@@ -1,6 +1,7 @@
 //! Derives graphs from the model: Zipkin's dependency links, and a petgraph graph at each level.
 
 pub mod filter;
+pub mod flow;
 pub mod graph;
 pub mod links;
 pub mod tree;

@@ -1,0 +1,754 @@
+//! Builds a [`Scene`] from a graph at a level, its layout positions and the view state.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use petgraph::stable_graph::NodeIndex;
+use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::hull::padded_hull;
+use super::labels::Occupancy;
+use super::style::{PACKAGE_LEGEND, Rgba, Style, Theme};
+use super::{
+    EdgeShape, HullKind, HullShape, Legend, LegendItem, Lod, NodeShape, Px, Scene, Swatch,
+    TextShape,
+};
+use crate::derive::ServiceGraph;
+use crate::derive::filter::{Filter, NodeFacts};
+use crate::model::{Interner, Level, Sym};
+
+/// Above this many visible nodes the scene draws points and zone-summed edges.
+const POINTS_ABOVE: usize = 20_000;
+/// Above this many visible edges, edges are summed per zone pair.
+const AGGREGATE_EDGES_ABOVE: usize = 60_000;
+/// At most this many node labels are tried.
+const MAX_LABELS: usize = 4_000;
+
+/// A lit flow: nodes and edges named at the graph's level.
+pub type Highlight = crate::derive::flow::FlowPath;
+
+/// Where the view looks: layout coordinates at the canvas centre, and pixels per layout unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Camera {
+    /// Layout point shown at the centre.
+    pub center: [f32; 2],
+    /// Pixels per layout unit.
+    pub zoom: f32,
+}
+
+/// The view state the scene depends on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct View {
+    /// Canvas size, px.
+    pub size: Px,
+    /// Theme.
+    pub theme: Theme,
+    /// Which nodes are shown.
+    pub filter: Filter,
+    /// The lit flow.
+    pub highlight: Highlight,
+    /// The selected node.
+    pub selected: Option<u32>,
+    /// `None` fits everything visible.
+    pub camera: Option<Camera>,
+    /// Draw the legend and stamp.
+    pub legend: bool,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        Self {
+            size: [1600.0, 1000.0],
+            theme: Theme::Dark,
+            filter: Filter::All,
+            highlight: Highlight::default(),
+            selected: None,
+            camera: None,
+            legend: true,
+        }
+    }
+}
+
+/// What the stamp says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stamp {
+    /// Source files.
+    pub files: Vec<String>,
+    /// Level.
+    pub level: Level,
+    /// Filter text.
+    pub filter: String,
+    /// First and last span start, epoch µs.
+    pub time_range: Option<(i64, i64)>,
+    /// The lit trace, if any.
+    pub trace: Option<String>,
+}
+
+/// Everything the builder reads.
+pub struct SceneRequest<'a> {
+    /// The graph.
+    pub graph: &'a ServiceGraph,
+    /// Its strings.
+    pub interner: &'a Interner,
+    /// Layout positions by `NodeIndex::index()`.
+    pub positions: &'a [[f32; 2]],
+    /// View state.
+    pub view: &'a View,
+    /// Stamp.
+    pub stamp: &'a Stamp,
+    /// Text width in px for a string at a font size (the painter's font metrics).
+    pub measure: &'a dyn Fn(&str, f32) -> f32,
+}
+
+/// A (region, zone) pair.
+type ZoneKey = (Option<Sym>, Option<Sym>);
+
+/// The legend entry a package is listed under.
+fn canonical_package(p: &str) -> &str {
+    match p {
+        "riak" => "priamCassandra",
+        "cache" | "volume" => "store",
+        "denominator" => "monolith",
+        other => other,
+    }
+}
+
+/// Per-node traffic, summed over its edges.
+#[derive(Clone, Copy, Default)]
+struct Traffic {
+    calls: u64,
+    errors: u64,
+    calls_in: u64,
+    p50: Option<u64>,
+    p99: Option<u64>,
+    mean_weighted: f64,
+    latency_calls: u64,
+}
+
+fn traffic(graph: &ServiceGraph) -> FxHashMap<NodeIndex, Traffic> {
+    let mut t: FxHashMap<NodeIndex, Traffic> = FxHashMap::default();
+    for e in (&graph.graph).edge_references() {
+        let w = e.weight();
+        for n in [e.source(), e.target()] {
+            let entry = t.entry(n).or_default();
+            entry.calls += w.calls;
+            entry.errors += w.errors;
+        }
+        let into = t.entry(e.target()).or_default();
+        into.calls_in += w.calls;
+        if let Some(l) = w.latency {
+            into.p50 = into.p50.max(Some(l.p50_micros));
+            into.p99 = into.p99.max(Some(l.p99_micros));
+            into.mean_weighted += l.mean_micros as f64 * l.count as f64;
+            into.latency_calls += l.count;
+        }
+    }
+    t
+}
+
+/// The short text a node is labelled with: the last field of a Spigo instance name.
+fn short_name(name: &str, level: Level) -> &str {
+    match level {
+        Level::Instance => name.rsplit('.').next().unwrap_or(name),
+        _ => name,
+    }
+}
+
+/// How `*` reads in a label.
+fn place_label(region: &str, zone: Option<&str>) -> String {
+    match zone {
+        None if region == "*" => "global".to_owned(),
+        None => region.to_owned(),
+        Some("*") => "cross-zone".to_owned(),
+        Some(z) => z.to_owned(),
+    }
+}
+
+/// Builds the scene.
+pub fn build(req: &SceneRequest<'_>) -> Scene {
+    let SceneRequest {
+        graph,
+        interner,
+        positions,
+        view,
+        stamp,
+        measure,
+    } = *req;
+    let style = Style::new(view.theme);
+    let g = &graph.graph;
+    let traffic = traffic(graph);
+    let name = |s: Option<Sym>| s.map(|s| interner.resolve(s));
+
+    // Visible nodes: pass the filter and have a finite position.
+    let visible: Vec<NodeIndex> = g
+        .node_indices()
+        .filter(|&n| {
+            let Some(info) = g.node_weight(n) else {
+                return false;
+            };
+            let Some(p) = positions.get(n.index()) else {
+                return false;
+            };
+            if !p[0].is_finite() || !p[1].is_finite() {
+                return false;
+            }
+            let t = traffic.get(&n).copied().unwrap_or_default();
+            view.filter.matches(&NodeFacts {
+                name: interner.resolve(info.name),
+                service: name(info.service),
+                region: name(info.region),
+                zone: name(info.zone),
+                package: name(info.package),
+                calls: t.calls,
+                errors: t.errors,
+                p50_micros: t.p50,
+                p99_micros: t.p99,
+                mean_micros: (t.latency_calls > 0)
+                    .then(|| (t.mean_weighted / t.latency_calls as f64) as u64),
+            })
+        })
+        .collect();
+    let shown: FxHashSet<NodeIndex> = visible.iter().copied().collect();
+    let lod = if visible.len() > POINTS_ABOVE {
+        Lod::Points
+    } else {
+        Lod::Full
+    };
+
+    // Camera: fit the visible nodes, leaving room for hull padding and labels.
+    let margin = 60.0;
+    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+    for n in &visible {
+        if let Some(p) = positions.get(n.index()) {
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+    }
+    if visible.is_empty() {
+        lo = [0.0; 2];
+        hi = [1.0; 2];
+    }
+    let camera = view.camera.unwrap_or_else(|| {
+        let span = [(hi[0] - lo[0]).max(1e-3), (hi[1] - lo[1]).max(1e-3)];
+        let zoom =
+            ((view.size[0] - 2.0 * margin) / span[0]).min((view.size[1] - 2.0 * margin) / span[1]);
+        Camera {
+            center: [f32::midpoint(lo[0], hi[0]), f32::midpoint(lo[1], hi[1])],
+            zoom: if zoom.is_finite() && zoom > 0.0 {
+                zoom
+            } else {
+                1.0
+            },
+        }
+    });
+    let to_px = |p: [f32; 2]| -> Px {
+        [
+            (p[0] - camera.center[0]) * camera.zoom + view.size[0] / 2.0,
+            (p[1] - camera.center[1]) * camera.zoom + view.size[1] / 2.0,
+        ]
+    };
+    let px_of = |n: NodeIndex| positions.get(n.index()).map(|&p| to_px(p));
+
+    // Node sizes.
+    let max_calls = visible
+        .iter()
+        .map(|n| traffic.get(n).map_or(0, |t| t.calls_in.max(t.calls)))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let radius_of = |n: NodeIndex| -> f32 {
+        if lod == Lod::Points {
+            return 1.6;
+        }
+        let calls = traffic.get(&n).map_or(0, |t| t.calls_in.max(t.calls));
+        let scale = if visible.len() > 2_000 { 0.6 } else { 1.0 };
+        let t = ((1 + calls) as f32).ln() / ((1 + max_calls) as f32).ln().max(1.0);
+        (3.5 + 8.5 * t) * scale
+    };
+    let lit = &view.highlight;
+    let any_lit = !lit.is_empty();
+
+    // Regions in a stable order (by name), for colours and the legend.
+    let regions: Vec<Sym> = {
+        let set: std::collections::BTreeSet<&str> = visible
+            .iter()
+            .filter_map(|&n| g.node_weight(n).and_then(|i| i.region))
+            .map(|r| interner.resolve(r))
+            .collect();
+        set.into_iter().filter_map(|r| interner.get(r)).collect()
+    };
+    let region_index = |r: Option<Sym>| r.and_then(|r| regions.iter().position(|x| *x == r));
+
+    // Hulls: only when nodes are instances or services (their places group them) and something
+    // in the data names a region.
+    let mut hulls = Vec::new();
+    let unknown = interner.get(crate::model::topology::UNKNOWN);
+    if matches!(graph.level, Level::Instance | Level::Service | Level::Zone)
+        && regions.iter().any(|r| Some(*r) != unknown)
+    {
+        let mut by_region: BTreeMap<usize, Vec<Px>> = BTreeMap::new();
+        let mut by_zone: BTreeMap<(usize, String), Vec<Px>> = BTreeMap::new();
+        for &n in &visible {
+            let (Some(info), Some(p)) = (g.node_weight(n), px_of(n)) else {
+                continue;
+            };
+            if info.region.is_none() || info.region == unknown {
+                continue;
+            }
+            let Some(ri) = region_index(info.region) else {
+                continue;
+            };
+            by_region.entry(ri).or_default().push(p);
+            if graph.level != Level::Zone
+                && let Some(z) = info.zone
+            {
+                by_zone
+                    .entry((ri, interner.resolve(z).to_owned()))
+                    .or_default()
+                    .push(p);
+            }
+        }
+        let node_pad = if lod == Lod::Points { 6.0 } else { 14.0 };
+        for (ri, pts) in &by_region {
+            let region_name = regions.get(*ri).map_or("", |r| interner.resolve(*r));
+            hulls.push(HullShape {
+                kind: HullKind::Region,
+                points: padded_hull(pts, node_pad + 14.0),
+                fill: style.region_fill(*ri),
+                stroke: style.region(*ri).alpha(170),
+                stroke_width: 1.5,
+                region: *ri,
+                name: place_label(region_name, None),
+            });
+        }
+        if by_zone.len() > 1 {
+            for ((ri, zone), pts) in &by_zone {
+                hulls.push(HullShape {
+                    kind: HullKind::Zone,
+                    points: padded_hull(pts, node_pad),
+                    fill: style.zone_fill(*ri),
+                    stroke: style.region(*ri).alpha(110),
+                    stroke_width: 1.0,
+                    region: *ri,
+                    name: place_label("", Some(zone)),
+                });
+            }
+        }
+    }
+
+    // Edges.
+    let mut edges = Vec::new();
+    let visible_edges: Vec<_> = g
+        .edge_references()
+        .filter(|e| shown.contains(&e.source()) && shown.contains(&e.target()))
+        .collect();
+    let max_edge_calls = visible_edges
+        .iter()
+        .map(|e| e.weight().calls)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let width_of = |calls: u64| -> f32 {
+        let t = ((1 + calls) as f32).ln() / ((1 + max_edge_calls) as f32).ln().max(1.0);
+        let thin = if visible.len() > 2_000 { 0.5 } else { 0.9 };
+        thin + 2.6 * t
+    };
+    let inside = |p: Px| {
+        p[0] > -50.0 && p[1] > -50.0 && p[0] < view.size[0] + 50.0 && p[1] < view.size[1] + 50.0
+    };
+    if visible_edges.len() > AGGREGATE_EDGES_ABOVE || lod == Lod::Points {
+        // Sum edges per (caller zone, callee zone), drawn between zone centroids.
+        let zone_of = |n: NodeIndex| g.node_weight(n).map(|i| (i.region, i.zone));
+        let mut centroid: FxHashMap<ZoneKey, ([f32; 2], f32)> = FxHashMap::default();
+        for &n in &visible {
+            if let (Some(z), Some(p)) = (zone_of(n), px_of(n)) {
+                let c = centroid.entry(z).or_insert(([0.0; 2], 0.0));
+                c.0[0] += p[0];
+                c.0[1] += p[1];
+                c.1 += 1.0;
+            }
+        }
+        let mut sums: BTreeMap<(usize, usize), (u64, u64)> = BTreeMap::new();
+        let mut keys: Vec<ZoneKey> = centroid.keys().copied().collect();
+        keys.sort_unstable();
+        let key_index = |k| keys.binary_search(&k).ok();
+        for e in &visible_edges {
+            let (Some(a), Some(b)) = (zone_of(e.source()), zone_of(e.target())) else {
+                continue;
+            };
+            let (Some(ia), Some(ib)) = (key_index(a), key_index(b)) else {
+                continue;
+            };
+            let s = sums.entry((ia, ib)).or_insert((0, 0));
+            s.0 += e.weight().calls;
+            s.1 += e.weight().errors;
+        }
+        let max_sum = sums.values().map(|s| s.0).max().unwrap_or(1).max(1);
+        for ((ia, ib), (calls, errors)) in sums {
+            let (Some(ka), Some(kb)) = (keys.get(ia), keys.get(ib)) else {
+                continue;
+            };
+            let (Some(ca), Some(cb)) = (centroid.get(ka), centroid.get(kb)) else {
+                continue;
+            };
+            let from = [ca.0[0] / ca.1, ca.0[1] / ca.1];
+            let to = [cb.0[0] / cb.1, cb.0[1] / cb.1];
+            let t = ((1 + calls) as f32).ln() / ((1 + max_sum) as f32).ln().max(1.0);
+            edges.push(EdgeShape {
+                from,
+                to,
+                to_radius: 10.0,
+                width: 0.8 + 5.0 * t,
+                color: style.edge_for(errors as f32 / calls.max(1) as f32),
+                arrow: if ia == ib { 0.0 } else { 9.0 },
+                self_loop: (ia == ib).then_some(10.0),
+                highlighted: false,
+            });
+        }
+    } else {
+        let mut lit_edges = Vec::new();
+        for e in &visible_edges {
+            let (Some(from), Some(to)) = (px_of(e.source()), px_of(e.target())) else {
+                continue;
+            };
+            if !inside(from) && !inside(to) {
+                continue;
+            }
+            let (Some(a), Some(b)) = (g.node_weight(e.source()), g.node_weight(e.target())) else {
+                continue;
+            };
+            let w = e.weight();
+            let highlighted = lit.edges.contains(&(a.name, b.name));
+            let rate = w.errors as f32 / w.calls.max(1) as f32;
+            let mut color = style.edge_for(rate);
+            if any_lit && !highlighted {
+                color = style.dim(color);
+            }
+            let r = radius_of(e.target());
+            let shape = EdgeShape {
+                from,
+                to,
+                to_radius: r,
+                width: if highlighted {
+                    width_of(w.calls).max(2.0) + 1.0
+                } else {
+                    width_of(w.calls)
+                },
+                color: if highlighted { style.highlight } else { color },
+                arrow: if visible.len() > 2_000 {
+                    0.0
+                } else {
+                    4.0 + 2.0 * width_of(w.calls)
+                },
+                self_loop: (e.source() == e.target()).then_some(r + 5.0),
+                highlighted,
+            };
+            if highlighted {
+                lit_edges.push(shape);
+            } else {
+                edges.push(shape);
+            }
+        }
+        edges.extend(lit_edges);
+    }
+
+    // Nodes.
+    let mut nodes = Vec::with_capacity(visible.len());
+    let mut lit_nodes = Vec::new();
+    for &n in &visible {
+        let (Some(info), Some(center)) = (g.node_weight(n), px_of(n)) else {
+            continue;
+        };
+        if !inside(center) {
+            continue;
+        }
+        let highlighted = lit.nodes.contains(&info.name);
+        let t = traffic.get(&n).copied().unwrap_or_default();
+        let mut fill = style.package(name(info.package));
+        if any_lit && !highlighted {
+            fill = style.dim(fill);
+        }
+        let shape = NodeShape {
+            node: n.index() as u32,
+            center,
+            radius: radius_of(n),
+            fill: if highlighted { style.highlight } else { fill },
+            outline: style.node_outline,
+            ring: (t.errors > 0 && lod == Lod::Full).then_some(style.error_ring),
+            cross: info.done.then_some(style.done_cross),
+            highlighted,
+            selected: view.selected == Some(n.index() as u32),
+        };
+        if highlighted {
+            lit_nodes.push(shape);
+        } else {
+            nodes.push(shape);
+        }
+    }
+    nodes.extend(lit_nodes);
+
+    // Labels: hull labels first, then nodes by importance, none overlapping.
+    let mut occupancy = Occupancy::new(view.size, 24.0);
+    for node in &nodes {
+        let r = node.radius;
+        occupancy.take([
+            node.center[0] - r,
+            node.center[1] - r,
+            node.center[0] + r,
+            node.center[1] + r,
+        ]);
+    }
+    let mut labels = Vec::new();
+    for hull in &hulls {
+        let (size, color) = match hull.kind {
+            HullKind::Region => (style.hull_label_size, style.text),
+            HullKind::Zone => (style.small_size, style.text_weak),
+        };
+        let w = measure(&hull.name, size);
+        // Above the hull's top-most point, left-aligned to it.
+        let Some(top) = hull.points.iter().min_by(|a, b| a[1].total_cmp(&b[1])) else {
+            continue;
+        };
+        for dx in [0.0, -w / 2.0, -w] {
+            let pos = [top[0] + dx, top[1] - size - 4.0];
+            let rect = [pos[0], pos[1], pos[0] + w, pos[1] + size * 1.25];
+            if occupancy.free(&rect) {
+                occupancy.take(rect);
+                labels.push(TextShape {
+                    pos,
+                    text: hull.name.clone(),
+                    size,
+                    color,
+                });
+                break;
+            }
+        }
+    }
+    let mut order: Vec<&NodeShape> = nodes.iter().collect();
+    order.sort_by(|a, b| {
+        (b.highlighted || b.selected)
+            .cmp(&(a.highlighted || a.selected))
+            .then(b.radius.total_cmp(&a.radius))
+            .then(a.node.cmp(&b.node))
+    });
+    let label_all = lod == Lod::Full;
+    for node in order.into_iter().take(MAX_LABELS) {
+        if !label_all && !node.highlighted && !node.selected {
+            continue;
+        }
+        let Some(info) = g.node_weight(NodeIndex::new(node.node as usize)) else {
+            continue;
+        };
+        let text = short_name(interner.resolve(info.name), graph.level);
+        let size = style.label_size;
+        let w = measure(text, size);
+        if let Some(pos) = occupancy.place_beside(node.center, node.radius, w, size * 1.25) {
+            let color = if any_lit && !node.highlighted {
+                style.text_weak
+            } else {
+                style.text
+            };
+            labels.push(TextShape {
+                pos,
+                text: text.to_owned(),
+                size,
+                color,
+            });
+        }
+    }
+
+    // Legend and stamp.
+    let (legend, stamp_lines) = if view.legend {
+        let regions_named: Vec<(usize, String)> = regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| Some(**r) != unknown)
+            .map(|(i, r)| (i, place_label(interner.resolve(*r), None)))
+            .collect();
+        let packages: FxHashSet<&str> = visible
+            .iter()
+            .filter_map(|&n| g.node_weight(n).and_then(|i| i.package))
+            .map(|p| interner.resolve(p))
+            .collect();
+        (
+            Some(legend(
+                &style,
+                &packages,
+                &regions_named,
+                any_lit,
+                measure,
+                view.size,
+            )),
+            stamp_text(&style, stamp, measure, view.size),
+        )
+    } else {
+        (None, Vec::new())
+    };
+
+    Scene {
+        size: view.size,
+        style,
+        hulls,
+        edges,
+        nodes,
+        labels,
+        legend,
+        stamp: stamp_lines,
+        lod,
+        zoom: camera.zoom,
+    }
+}
+
+fn legend(
+    style: &Style,
+    packages: &FxHashSet<&str>,
+    regions: &[(usize, String)],
+    lit: bool,
+    measure: &dyn Fn(&str, f32) -> f32,
+    size: Px,
+) -> Legend {
+    let mut rows: Vec<(Swatch, String)> = Vec::new();
+    let present: FxHashSet<&str> = packages.iter().map(|p| canonical_package(p)).collect();
+    for (package, label) in PACKAGE_LEGEND {
+        if present.contains(package) {
+            rows.push((Swatch::Dot(style.package(Some(package))), label.to_owned()));
+        }
+    }
+    if packages.is_empty() {
+        rows.push((Swatch::Dot(style.package(None)), "service".to_owned()));
+    }
+    rows.push((
+        Swatch::Line(style.edge_for(0.0), 2.0),
+        "calls (width: count)".to_owned(),
+    ));
+    rows.push((
+        Swatch::Line(style.edge_for(1.0), 2.0),
+        "calls with errors".to_owned(),
+    ));
+    if lit {
+        rows.push((
+            Swatch::Line(style.highlight, 3.0),
+            "the selected flow".to_owned(),
+        ));
+    }
+    for (i, name) in regions.iter().take(12) {
+        rows.push((Swatch::Area(style.region(*i)), name.clone()));
+    }
+    let line = style.small_size * 1.5;
+    let width = rows
+        .iter()
+        .map(|(_, t)| measure(t, style.small_size))
+        .fold(0.0f32, f32::max)
+        + 40.0;
+    let height = rows.len() as f32 * line + 12.0;
+    let top_left = [12.0, size[1] - height - 12.0];
+    let items = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (swatch, text))| {
+            let y = top_left[1] + 6.0 + i as f32 * line;
+            LegendItem {
+                swatch,
+                at: [top_left[0] + 16.0, y + line / 2.0],
+                text: TextShape {
+                    pos: [
+                        top_left[0] + 30.0,
+                        y + (line - style.small_size * 1.2) / 2.0,
+                    ],
+                    text,
+                    size: style.small_size,
+                    color: style.text,
+                },
+            }
+        })
+        .collect();
+    Legend {
+        rect: [top_left, [top_left[0] + width, top_left[1] + height]],
+        fill: style.panel,
+        items,
+    }
+}
+
+/// Formats epoch microseconds as `YYYY-MM-DD HH:MM:SS` UTC.
+pub fn format_utc(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn stamp_text(
+    style: &Style,
+    stamp: &Stamp,
+    measure: &dyn Fn(&str, f32) -> f32,
+    size: Px,
+) -> Vec<TextShape> {
+    let mut lines = Vec::new();
+    let files = match stamp.files.as_slice() {
+        [] => "no files".to_owned(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+    };
+    lines.push(files);
+    let mut second = format!("level {}", stamp.level.as_str());
+    if !stamp.filter.is_empty() {
+        write!(second, " · filter {}", stamp.filter).ok();
+    }
+    if let Some(trace) = &stamp.trace {
+        write!(second, " · trace {trace}").ok();
+    }
+    lines.push(second);
+    if let Some((a, b)) = stamp.time_range {
+        lines.push(format!("{} – {} UTC", format_utc(a), format_utc(b)));
+    }
+    lines.push(format!("flowscope {}", env!("CARGO_PKG_VERSION")));
+    let line = style.small_size * 1.35;
+    let n = lines.len() as f32;
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let w = measure(&text, style.small_size);
+            TextShape {
+                pos: [size[0] - w - 12.0, size[1] - 12.0 - (n - i as f32) * line],
+                text,
+                size: style.small_size,
+                color: style.text_weak,
+            }
+        })
+        .collect()
+}
+
+/// The colour of region `i` in a scene (for checking pictures against the scene).
+pub fn region_color(style: &Style, i: usize) -> Rgba {
+    style.region(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00");
+        assert_eq!(format_utc(1_576_827_704_953_864), "2019-12-20 07:41:44");
+    }
+}

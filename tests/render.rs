@@ -1,0 +1,237 @@
+//! Scenes and PNG export: the picture is decoded and checked against what the scene says.
+
+use flowscope::derive::ServiceGraph;
+use flowscope::derive::flow::{find_trace, flow_path};
+use flowscope::model::{Level, TraceStore};
+use flowscope::render::png;
+use flowscope::scene::{self, Rgba, Scene, Stamp, Swatch, Theme, View};
+use tiny_skia::Pixmap;
+
+use crate::common::{fixture, grouped_circle_positions, store_of};
+
+fn scene_of(store: &mut TraceStore, level: Level, view: &View, stamp: &Stamp) -> Scene {
+    let graph = ServiceGraph::build(store, level);
+    let positions = grouped_circle_positions(&graph, &store.data.interner);
+    scene::build(&scene::SceneRequest {
+        graph: &graph,
+        interner: &store.data.interner,
+        positions: &positions,
+        view,
+        stamp,
+        measure: &png::measure,
+    })
+}
+
+fn pixel(p: &Pixmap, at: [f32; 2]) -> [u8; 4] {
+    let c = p.pixel(at[0].round() as u32, at[1].round() as u32).unwrap();
+    [c.red(), c.green(), c.blue(), c.alpha()]
+}
+
+fn decode(scene: &Scene) -> Pixmap {
+    let dir = std::env::temp_dir().join(format!(
+        "flowscope-render-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("out.png");
+    png::write(scene, &path, false).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    Pixmap::decode_png(&bytes).unwrap()
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+fn rects_overlap(a: [f32; 4], b: [f32; 4]) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+}
+
+#[test]
+fn spigo_netflix_picture_matches_its_scene() {
+    let mut store = store_of(&[fixture("spigo/runs/netflix/graph.json")]);
+    let view = View {
+        size: [1200.0, 800.0],
+        ..View::default()
+    };
+    let stamp = Stamp {
+        files: vec!["netflix/graph.json".to_owned()],
+        level: Level::Instance,
+        ..Stamp::default()
+    };
+    let scene = scene_of(&mut store, Level::Instance, &view, &stamp);
+    assert_eq!(scene.nodes.len(), 98);
+    assert_eq!(scene.edges.len(), 371);
+    // Region hulls: us-east-1 and the global denominators; zone hulls inside.
+    let regions: Vec<&str> = scene
+        .hulls
+        .iter()
+        .filter(|h| h.kind == scene::HullKind::Region)
+        .map(|h| h.name.as_str())
+        .collect();
+    assert_eq!(regions, vec!["global", "us-east-1"]);
+    let picture = decode(&scene);
+    assert_eq!((picture.width(), picture.height()), (1200, 800));
+    // Not blank: many colours.
+    let colours: std::collections::BTreeSet<[u8; 4]> = picture
+        .pixels()
+        .iter()
+        .step_by(7)
+        .map(|c| [c.red(), c.green(), c.blue(), c.alpha()])
+        .collect();
+    assert!(colours.len() > 50, "{} colours", colours.len());
+    // Each region's colour appears where the legend puts its swatch.
+    let legend = scene.legend.as_ref().unwrap();
+    let mut areas = 0;
+    for item in &legend.items {
+        if let Swatch::Area(c) = item.swatch {
+            assert_eq!(pixel(&picture, item.at), c.0, "{}", item.text.text);
+            areas += 1;
+        }
+    }
+    assert_eq!(areas, 2);
+    // Nodes are drawn in their colour at their centre.
+    for node in scene
+        .nodes
+        .iter()
+        .filter(|n| n.cross.is_none() && n.radius > 4.0)
+        .take(20)
+    {
+        assert_eq!(pixel(&picture, node.center), node.fill.0);
+    }
+    // Legend and stamp text: in the scene, and drawn (the stamp's box is not all background).
+    let texts: Vec<&str> = legend.items.iter().map(|i| i.text.text.as_str()).collect();
+    for want in [
+        "load balancer (elb)",
+        "calls with errors",
+        "us-east-1",
+        "global",
+    ] {
+        assert!(texts.contains(&want), "{texts:?}");
+    }
+    let stamp_text: Vec<&str> = scene.stamp.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(
+        stamp_text,
+        vec![
+            "netflix/graph.json",
+            "level instance",
+            concat!("flowscope ", env!("CARGO_PKG_VERSION"))
+        ]
+    );
+    let line = &scene.stamp[2];
+    let background = scene.style.background.0;
+    let inked = (0..png::measure(&line.text, line.size) as u32)
+        .flat_map(|dx| (0..line.size as u32).map(move |dy| (dx, dy)))
+        .filter(|(dx, dy)| {
+            pixel(
+                &picture,
+                [line.pos[0] + *dx as f32, line.pos[1] + *dy as f32],
+            ) != background
+        })
+        .count();
+    assert!(inked > 20, "stamp text not drawn ({inked} px)");
+    // No label overlaps another label or a node.
+    let rects: Vec<[f32; 4]> = scene
+        .labels
+        .iter()
+        .map(|l| {
+            [
+                l.pos[0],
+                l.pos[1],
+                l.pos[0] + png::measure(&l.text, l.size),
+                l.pos[1] + l.size * 1.25,
+            ]
+        })
+        .collect();
+    for (i, a) in rects.iter().enumerate() {
+        for b in rects.iter().skip(i + 1) {
+            assert!(!rects_overlap(*a, *b), "labels overlap: {a:?} {b:?}");
+        }
+        for n in &scene.nodes {
+            let r = [
+                n.center[0] - n.radius,
+                n.center[1] - n.radius,
+                n.center[0] + n.radius,
+                n.center[1] + n.radius,
+            ];
+            assert!(!rects_overlap(*a, r), "a label covers a node");
+        }
+    }
+    assert!(scene.labels.len() > 20);
+}
+
+#[test]
+fn a_lit_trace_is_drawn_in_the_highlight_colour() {
+    let mut store = store_of(&[fixture("zipkin/smartthings-mobile-web-install.json")]);
+    let trace = find_trace(&store, &store.traces()[0].id.display(&store.data.interner)).unwrap();
+    let path = flow_path(&mut store, Level::Service, trace);
+    assert_eq!(path.nodes.len(), 16);
+    for theme in [Theme::Dark, Theme::Light] {
+        let view = View {
+            size: [1000.0, 700.0],
+            theme,
+            highlight: path.clone(),
+            ..View::default()
+        };
+        let scene = scene_of(&mut store, Level::Service, &view, &Stamp::default());
+        let lit: Vec<_> = scene.nodes.iter().filter(|n| n.highlighted).collect();
+        assert_eq!(lit.len(), 16);
+        let picture = decode(&scene);
+        for node in lit {
+            assert_eq!(pixel(&picture, node.center), scene.style.highlight.0);
+        }
+        assert!(
+            scene
+                .edges
+                .iter()
+                .any(|e| e.highlighted && e.color == scene.style.highlight)
+        );
+    }
+}
+
+#[test]
+fn filters_hide_nodes_and_their_edges() {
+    let mut store = store_of(&[fixture("spigo/runs/netflix/graph.json")]);
+    let view = View {
+        filter: flowscope::derive::filter::Filter::parse("zone=zoneA or package=elb").unwrap(),
+        ..View::default()
+    };
+    let scene = scene_of(&mut store, Level::Instance, &view, &Stamp::default());
+    assert_eq!(scene.nodes.len(), 32 + 2);
+    assert!(scene.edges.len() < 371 && !scene.edges.is_empty());
+}
+
+#[test]
+fn sizes_and_overwrites_are_checked() {
+    let mut store = store_of(&[fixture("zipkin/yelp.json")]);
+    for size in [[0.0, 10.0], [20_000.0, 10.0]] {
+        let view = View {
+            size,
+            ..View::default()
+        };
+        let scene = scene_of(&mut store, Level::Service, &view, &Stamp::default());
+        assert!(matches!(
+            png::rasterize(&scene),
+            Err(png::RenderError::Size(..))
+        ));
+    }
+    let scene = scene_of(
+        &mut store,
+        Level::Service,
+        &View::default(),
+        &Stamp::default(),
+    );
+    let path = std::env::temp_dir().join(format!("flowscope-exists-{}.png", std::process::id()));
+    std::fs::write(&path, b"keep me").unwrap();
+    let err = png::write(&scene, &path, false).unwrap_err();
+    assert!(err.to_string().contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"keep me");
+    png::write(&scene, &path, true).unwrap();
+    assert!(Pixmap::decode_png(&std::fs::read(&path).unwrap()).is_ok());
+    std::fs::remove_file(&path).ok();
+    let _ = Rgba::rgb(0, 0, 0);
+}
