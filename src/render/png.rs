@@ -11,6 +11,9 @@ use tiny_skia::{
 
 use crate::scene::{EdgeShape, Px, Rgba, Scene, Swatch, TextShape};
 
+/// How many shapes go into one path.
+const PATH_CHUNK: usize = 256;
+
 /// The largest side a picture may have.
 pub const MAX_SIDE: u32 = 16_384;
 
@@ -36,9 +39,11 @@ pub enum RenderError {
     },
 }
 
-/// The font egui uses by default for proportional text.
-fn font() -> Option<FontRef<'static>> {
-    FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT).ok()
+/// The font egui uses by default for proportional text, parsed once.
+fn font() -> Option<&'static FontRef<'static>> {
+    static FONT: std::sync::OnceLock<Option<FontRef<'static>>> = std::sync::OnceLock::new();
+    FONT.get_or_init(|| FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT).ok())
+        .as_ref()
 }
 
 /// Width in px of `text` at `size` px, as this painter draws it (for label placement).
@@ -119,40 +124,107 @@ pub fn rasterize(scene: &Scene) -> Result<Pixmap, RenderError> {
             );
         }
     }
+    // Shapes that share a style are drawn as one path: thousands of small paths cost far more
+    // in tiny-skia than one path with thousands of pieces.
+    let mut edge_groups: Vec<((bool, Rgba, u32), Vec<&EdgeShape>)> = Vec::new();
+    let mut edge_index: rustc_hash::FxHashMap<(bool, Rgba, u32), usize> =
+        rustc_hash::FxHashMap::default();
     for edge in &scene.edges {
-        draw_edge(&mut pixmap, edge);
+        let key = (
+            edge.highlighted,
+            edge.color,
+            (edge.width * 4.0).round() as u32,
+        );
+        let i = *edge_index.entry(key).or_insert_with(|| {
+            edge_groups.push((key, Vec::new()));
+            edge_groups.len() - 1
+        });
+        if let Some((_, list)) = edge_groups.get_mut(i) {
+            list.push(edge);
+        }
     }
+    edge_groups.sort_by_key(|((lit, _, _), _)| *lit);
+    for ((_, c, w), list) in &edge_groups {
+        // Chunks: one path per few hundred edges (a path with thousands of crossing edges is slow
+        // to scan-convert; thousands of paths cost per path).
+        for chunk in list.chunks(PATH_CHUNK) {
+            draw_edges(&mut pixmap, chunk, *c, *w as f32 / 4.0);
+        }
+    }
+    let mut node_groups: Vec<((bool, Rgba), Vec<&crate::scene::NodeShape>)> = Vec::new();
+    let mut node_index: rustc_hash::FxHashMap<(bool, Rgba), usize> =
+        rustc_hash::FxHashMap::default();
     for node in &scene.nodes {
-        if let Some(path) = circle(node.center, node.radius) {
-            pixmap.fill_path(&path, &paint(node.fill), FillRule::Winding, id, None);
+        let key = (node.highlighted, node.fill);
+        let i = *node_index.entry(key).or_insert_with(|| {
+            node_groups.push((key, Vec::new()));
+            node_groups.len() - 1
+        });
+        if let Some((_, list)) = node_groups.get_mut(i) {
+            list.push(node);
+        }
+    }
+    node_groups.sort_by_key(|((lit, _), _)| *lit);
+    for ((_, fill), list) in node_groups
+        .iter()
+        .flat_map(|(k, list)| list.chunks(PATH_CHUNK).map(move |c| (k, c)))
+    {
+        let mut body = PathBuilder::new();
+        let mut rim = PathBuilder::new();
+        for node in list {
+            body.push_circle(node.center[0], node.center[1], node.radius.max(0.1));
             if node.radius > 2.5 {
-                pixmap.stroke_path(&path, &paint(node.outline), &stroke(1.0), id, None);
+                rim.push_circle(node.center[0], node.center[1], node.radius);
             }
         }
-        if let Some(ring) = node.ring
-            && let Some(path) = circle(node.center, node.radius + 2.0)
-        {
-            pixmap.stroke_path(&path, &paint(ring), &stroke(2.0), id, None);
+        if let Some(path) = body.finish() {
+            pixmap.fill_path(&path, &paint(*fill), FillRule::Winding, id, None);
         }
-        if node.selected
-            && let Some(path) = circle(node.center, node.radius + 4.5)
+        if let (Some(path), Some(first)) = (rim.finish(), list.first()) {
+            pixmap.stroke_path(&path, &paint(first.outline), &stroke(1.0), id, None);
+        }
+    }
+    let mut marks: Vec<(Rgba, f32, PathBuilder)> = Vec::new();
+    let mut mark = |c: Rgba, width: f32, add: &dyn Fn(&mut PathBuilder)| {
+        let i = match marks
+            .iter()
+            .position(|(mc, mw, _)| *mc == c && (*mw - width).abs() < f32::EPSILON)
         {
-            pixmap.stroke_path(&path, &paint(style.selection), &stroke(2.0), id, None);
+            Some(i) => i,
+            None => {
+                marks.push((c, width, PathBuilder::new()));
+                marks.len() - 1
+            }
+        };
+        if let Some((_, _, pb)) = marks.get_mut(i) {
+            add(pb);
+        }
+    };
+    for node in &scene.nodes {
+        let (cx, cy, r) = (node.center[0], node.center[1], node.radius);
+        if let Some(ring) = node.ring {
+            mark(ring, 2.0, &|pb| pb.push_circle(cx, cy, r + 2.0));
+        }
+        if node.selected {
+            mark(style.selection, 2.0, &|pb| pb.push_circle(cx, cy, r + 4.5));
         }
         if let Some(cross) = node.cross {
-            let r = node.radius * 0.8 + 1.0;
-            let mut pb = PathBuilder::new();
-            pb.move_to(node.center[0] - r, node.center[1] - r);
-            pb.line_to(node.center[0] + r, node.center[1] + r);
-            pb.move_to(node.center[0] + r, node.center[1] - r);
-            pb.line_to(node.center[0] - r, node.center[1] + r);
-            if let Some(path) = pb.finish() {
-                pixmap.stroke_path(&path, &paint(cross), &stroke(1.8), id, None);
-            }
+            let d = r * 0.8 + 1.0;
+            mark(cross, 1.8, &|pb| {
+                pb.move_to(cx - d, cy - d);
+                pb.line_to(cx + d, cy + d);
+                pb.move_to(cx + d, cy - d);
+                pb.line_to(cx - d, cy + d);
+            });
+        }
+    }
+    for (c, width, pb) in marks {
+        if let Some(path) = pb.finish() {
+            pixmap.stroke_path(&path, &paint(c), &stroke(width), id, None);
         }
     }
     let font = font();
-    if let Some(font) = &font {
+    if let Some(font) = font {
         for label in &scene.labels {
             draw_text(&mut pixmap, font, label, Some(style.background));
         }
@@ -185,12 +257,12 @@ pub fn rasterize(scene: &Scene) -> Result<Pixmap, RenderError> {
                     }
                 }
             }
-            if let Some(font) = &font {
+            if let Some(font) = font {
                 draw_text(&mut pixmap, font, &item.text, None);
             }
         }
     }
-    if let Some(font) = &font {
+    if let Some(font) = font {
         for line in &scene.stamp {
             draw_text(&mut pixmap, font, line, Some(style.background));
         }
@@ -198,53 +270,59 @@ pub fn rasterize(scene: &Scene) -> Result<Pixmap, RenderError> {
     Ok(pixmap)
 }
 
-fn draw_edge(pixmap: &mut Pixmap, edge: &EdgeShape) {
+/// Draws edges of one colour and width: their lines as one stroked path, their arrowheads as one
+/// filled path.
+fn draw_edges(pixmap: &mut Pixmap, edges: &[&EdgeShape], c: Rgba, width: f32) {
     let id = Transform::identity();
-    let p = paint(edge.color);
-    if let Some(r) = edge.self_loop {
-        // A loop above-right of the node.
-        let c = [edge.from[0] + r * 0.8, edge.from[1] - r * 0.8];
-        if let Some(path) = circle(c, r * 0.7) {
-            pixmap.stroke_path(&path, &p, &stroke(edge.width), id, None);
+    let p = paint(c);
+    let mut lines = PathBuilder::new();
+    let mut heads = PathBuilder::new();
+    for edge in edges {
+        if let Some(r) = edge.self_loop {
+            // A loop above-right of the node.
+            lines.push_circle(
+                edge.from[0] + r * 0.8,
+                edge.from[1] - r * 0.8,
+                (r * 0.7).max(0.1),
+            );
+            continue;
         }
-        return;
-    }
-    let (dx, dy) = (edge.to[0] - edge.from[0], edge.to[1] - edge.from[1]);
-    let len = (dx * dx + dy * dy).sqrt();
-    if len < 0.5 || !len.is_finite() {
-        return;
-    }
-    let (ux, uy) = (dx / len, dy / len);
-    let tip = [
-        edge.to[0] - ux * (edge.to_radius + 1.0),
-        edge.to[1] - uy * (edge.to_radius + 1.0),
-    ];
-    let shaft_end = if edge.arrow > 0.0 {
-        [
-            tip[0] - ux * edge.arrow * 0.8,
-            tip[1] - uy * edge.arrow * 0.8,
-        ]
-    } else {
-        tip
-    };
-    let mut pb = PathBuilder::new();
-    pb.move_to(edge.from[0], edge.from[1]);
-    pb.line_to(shaft_end[0], shaft_end[1]);
-    if let Some(path) = pb.finish() {
-        pixmap.stroke_path(&path, &p, &stroke(edge.width), id, None);
-    }
-    if edge.arrow > 0.0 && len > edge.to_radius + edge.arrow {
-        let a = edge.arrow;
-        let half = a * 0.45;
-        let base = [tip[0] - ux * a, tip[1] - uy * a];
-        let pts = [
-            tip,
-            [base[0] - uy * half, base[1] + ux * half],
-            [base[0] + uy * half, base[1] - ux * half],
+        let (dx, dy) = (edge.to[0] - edge.from[0], edge.to[1] - edge.from[1]);
+        let len = (dx * dx + dy * dy).sqrt();
+        if len < 0.5 || !len.is_finite() {
+            continue;
+        }
+        let (ux, uy) = (dx / len, dy / len);
+        let tip = [
+            edge.to[0] - ux * (edge.to_radius + 1.0),
+            edge.to[1] - uy * (edge.to_radius + 1.0),
         ];
-        if let Some(path) = polygon(&pts) {
-            pixmap.fill_path(&path, &p, FillRule::Winding, id, None);
+        let with_head = edge.arrow > 0.0 && len > edge.to_radius + edge.arrow;
+        let end = if with_head {
+            [
+                tip[0] - ux * edge.arrow * 0.8,
+                tip[1] - uy * edge.arrow * 0.8,
+            ]
+        } else {
+            tip
+        };
+        lines.move_to(edge.from[0], edge.from[1]);
+        lines.line_to(end[0], end[1]);
+        if with_head {
+            let a = edge.arrow;
+            let half = a * 0.45;
+            let base = [tip[0] - ux * a, tip[1] - uy * a];
+            heads.move_to(tip[0], tip[1]);
+            heads.line_to(base[0] - uy * half, base[1] + ux * half);
+            heads.line_to(base[0] + uy * half, base[1] - ux * half);
+            heads.close();
         }
+    }
+    if let Some(path) = lines.finish() {
+        pixmap.stroke_path(&path, &p, &stroke(width), id, None);
+    }
+    if let Some(path) = heads.finish() {
+        pixmap.fill_path(&path, &p, FillRule::Winding, id, None);
     }
 }
 
@@ -277,39 +355,39 @@ fn draw_text(pixmap: &mut Pixmap, font: &FontRef<'_>, t: &TextShape, halo: Optio
     let baseline = t.pos[1] + scaled.ascent();
     let mut x = t.pos[0];
     let mut last = None;
-    let mut glyphs = Vec::new();
+    // Coverage of every glyph, rasterised once: (x, y, coverage).
+    let mut coverage: Vec<(i32, i32, f32)> = Vec::new();
     for ch in t.text.chars() {
         let id = scaled.glyph_id(ch);
         if let Some(prev) = last {
             x += scaled.kern(prev, id);
         }
-        glyphs.push(id.with_scale_and_position(scale, point(x, baseline)));
+        let glyph = id.with_scale_and_position(scale, point(x, baseline));
         x += scaled.h_advance(id);
         last = Some(id);
-    }
-    let passes: Vec<((i32, i32), Rgba)> = match halo {
-        Some(h) => [(-1, 0), (1, 0), (0, -1), (0, 1)]
-            .into_iter()
-            .map(|o| (o, h.alpha(170)))
-            .chain(std::iter::once(((0, 0), t.color)))
-            .collect(),
-        None => vec![((0, 0), t.color)],
-    };
-    for ((ox, oy), c) in passes {
-        for g in &glyphs {
-            if let Some(outline) = font.outline_glyph(g.clone()) {
-                let bounds = outline.px_bounds();
-                outline.draw(|gx, gy, coverage| {
-                    blend(
-                        pixmap,
-                        bounds.min.x as i32 + gx as i32 + ox,
-                        bounds.min.y as i32 + gy as i32 + oy,
+        if let Some(outline) = font.outline_glyph(glyph) {
+            let bounds = outline.px_bounds();
+            outline.draw(|gx, gy, c| {
+                if c > 0.0 {
+                    coverage.push((
+                        bounds.min.x as i32 + gx as i32,
+                        bounds.min.y as i32 + gy as i32,
                         c,
-                        coverage,
-                    );
-                });
+                    ));
+                }
+            });
+        }
+    }
+    if let Some(h) = halo {
+        let h = h.alpha(170);
+        for (ox, oy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+            for &(px, py, c) in &coverage {
+                blend(pixmap, px + ox, py + oy, h, c);
             }
         }
+    }
+    for &(px, py, c) in &coverage {
+        blend(pixmap, px, py, t.color, c);
     }
 }
 
