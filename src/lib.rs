@@ -9,3 +9,4 @@ pub mod cli;
 pub mod derive;
 pub mod ingest;
 pub mod model;
+pub mod simulate;

@@ -22,3 +22,6 @@ mod derive_links;
 
 // The command line.
 mod cli;
+
+// Writing Spigo-compatible architectures, graphs and flows.
+mod simulate;

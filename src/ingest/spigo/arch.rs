@@ -304,14 +304,19 @@ impl Expansion {
     /// the other looks, not itself, and in the same zone unless the caller's package is cross-zone.
     /// Whether `callee`'s service is one of the caller's dependencies is not checked here.
     pub fn connects(&self, caller: usize, callee: usize) -> bool {
+        caller != callee && self.rule(caller, callee)
+    }
+
+    /// [`Expansion::connects`] without the check that the two differ: the rule depends only on
+    /// the caller's service and both instances' regions, zones and reaches.
+    pub fn rule(&self, caller: usize, callee: usize) -> bool {
         let (Some(c), Some(x)) = (self.instances.get(caller), self.instances.get(callee)) else {
             return false;
         };
         let Some(service) = self.services.get(c.service) else {
             return false;
         };
-        caller != callee
-            && service.package != "pirate"
+        service.package != "pirate"
             && c.reach.meets(x.reach)
             && (service.cross_zone || c.zone == x.zone)
     }
