@@ -591,3 +591,90 @@ impl<'a> Traffic<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Report;
+    use crate::ingest::spigo::{ArchOptions, ExpandLimits, expand_arch};
+
+    fn expansion(arch: &str, regions: usize) -> Expansion {
+        let path = format!(
+            "{}/tests/fixtures/spigo/runs/{arch}/arch.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let options = ArchOptions {
+            scale_percent: 100,
+            regions,
+        };
+        let limits = ExpandLimits {
+            max_regions: 64,
+            max_instances: 10_000,
+        };
+        expand_arch(&bytes, &options, &limits, &mut Report::default())
+    }
+
+    /// Waterfalls nest: cs < sr < ss < cr in a span, a forwarded request starts after its parent
+    /// was received, and an answer comes back before the parent answers.
+    #[test]
+    fn timings_nest_like_a_waterfall() {
+        let e = expansion("netflixoss", 2);
+        let root = e.services.last().unwrap().instances.start;
+        let mut traffic = Traffic::new(Router::new(&e), 3);
+        let (mut answered, mut puts) = (0, 0);
+        for k in 0..300 {
+            let spans = traffic.trace(root, 1_000_000 + k * 10_000).to_vec();
+            assert!(!spans.is_empty());
+            let root_span = spans.iter().find(|s| s.parent == 0).unwrap();
+            assert_eq!(root_span.id, root_span.trace);
+            for s in &spans {
+                let t: Vec<i64> = s.notes().iter().map(|n| n.micros).collect();
+                assert!(t.windows(2).all(|w| w[0] < w[1]), "{s:?}");
+                match s.message {
+                    Message::GetRequest if t.len() == 4 => answered += 1,
+                    Message::Put | Message::Replicate => {
+                        assert_eq!(t.len(), 2);
+                        puts += 1;
+                    }
+                    _ => {}
+                }
+                let Some(parent) = spans.iter().find(|p| p.id == s.parent) else {
+                    continue;
+                };
+                let (p, c) = (parent.notes(), s.notes());
+                // The child is sent by the parent's server after it received the request, or
+                // (a ring passing a request to the owner) by a sibling's server after it did.
+                let received = if c[0].instance == p[1].instance {
+                    p[1].micros
+                } else {
+                    let sibling = spans
+                        .iter()
+                        .find(|b| b.parent == s.parent && b.notes()[1].instance == c[0].instance)
+                        .unwrap();
+                    sibling.notes()[1].micros
+                };
+                assert!(c[0].micros > received);
+                if p.len() == 4 && c.len() == 4 && c[3].instance == p[1].instance {
+                    assert!(c[3].micros < p[2].micros, "{parent:?} {s:?}");
+                }
+            }
+        }
+        assert!(answered > 100 && puts > 100, "{answered} {puts}");
+    }
+
+    /// A dead instance is never routed to.
+    #[test]
+    fn the_dead_are_routed_around() {
+        let e = expansion("lamp", 1);
+        let root = e.services.last().unwrap().instances.start;
+        let webservers = e.services[2].instances.clone();
+        let mut traffic = Traffic::new(Router::new(&e), 9);
+        traffic.kill(webservers.start);
+        for k in 0..200 {
+            for s in traffic.trace(root, k * 10_000) {
+                assert!(!s.touches(webservers.start));
+            }
+        }
+    }
+}
