@@ -270,8 +270,12 @@ pub fn simulate(
         .filter(|&i| expansion.visible(i))
         .collect();
     if visible.is_empty() {
+        let reason = summary.report.examples.first().map_or_else(
+            || "the architecture expands to no instances".to_owned(),
+            |first| format!("the architecture expands to no instances ({first})"),
+        );
         return Err(SimulateError::Arch {
-            reason: "the architecture expands to no instances".to_owned(),
+            reason,
             path: arch_path.to_path_buf(),
         });
     }
