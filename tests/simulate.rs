@@ -445,7 +445,8 @@ fn regions_past_six() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// The command line: `simulate` writes the three files and `stats` reads them with no warnings.
+/// The command line: `simulate` writes the three files, `stats` reads them with no warnings and
+/// `deps --level service` gives lamp's four dependencies.
 #[test]
 fn command_line_simulate_then_stats() {
     let dir = out_dir("cli");
@@ -477,6 +478,23 @@ fn command_line_simulate_then_stats() {
     assert_eq!(v["files"].as_array().unwrap().len(), 3);
     assert_eq!(v["total"]["warnings"], serde_json::json!({}));
     assert_eq!(v["total"]["instances"], 23);
+    let deps = Command::new(bin)
+        .args(["deps", "--level", "service"])
+        .arg(dir.join("flow.json"))
+        .output()
+        .unwrap();
+    assert!(deps.status.success());
+    let links: Vec<serde_json::Value> = serde_json::from_slice(&deps.stdout).unwrap();
+    let pairs: BTreeSet<(String, String)> = links
+        .iter()
+        .map(|l| {
+            (
+                l["parent"].as_str().unwrap().to_owned(),
+                l["child"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(pairs, arch_dependencies("lamp"));
     let bad = Command::new(bin)
         .args([
             "simulate",
