@@ -508,3 +508,32 @@ fn command_line_simulate_then_stats() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent/arch.json"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Every architecture shipped with Spigo simulates: as many instances and edges as the reader's
+/// expansion, and flows (where the last service sends any) that read back with no warnings.
+#[test]
+fn every_shipped_architecture_simulates() {
+    let Some(shared) = crate::common::shared_traces() else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(shared.join("spigo/arch"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 15);
+    for path in paths {
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let dir = out_dir(&format!("shipped-{name}"));
+        let summary = simulate(&path, &dir, &options(1, 100, 40, 1)).unwrap();
+        let (_, expanded, _) = read(&path);
+        assert_eq!(summary.instances as usize, expanded.nodes.len(), "{name}");
+        assert_eq!(summary.edges as usize, expanded.edges.len(), "{name}");
+        if summary.spans > 0 {
+            let (format, _, report) = read(&dir.join("flow.json"));
+            assert_eq!(format, Format::ZipkinV1, "{name}");
+            assert_eq!(report.total(), 0, "{name}: {:?}", report.examples);
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -3,6 +3,12 @@
 //! Output in a directory: `arch.json` (the definition used, as read), `graph.json` (Spigo's `-j`
 //! layout) and `flow.json` (Zipkin v1 as Spigo writes it, or Zipkin v2). The same seed gives
 //! byte-identical files: every choice comes from one seeded generator, nothing from the clock.
+//!
+//! Where it differs from a Spigo run: records are in a fixed order (nodes, edges, the victim's
+//! `done`, the shutdown's `done`s) with made-up but monotonic timestamps; the last service sends
+//! traffic whatever its package (Spigo only sends from a denominator); no setup messages (`Hello`,
+//! `NameDrop`) use span ids; and past `max_edges` each instance keeps only some callees per
+//! dependency, which the flows then also use.
 
 pub mod rng;
 pub mod router;
