@@ -75,7 +75,7 @@ const EXTRA_REGION_NAMES: [&str; 12] = [
     "me-south-1",
 ];
 
-/// The name of region `r` (0-based): Spigo's six, then [`EXTRA_REGION_NAMES`], then `region-NN`.
+/// The name of region `r` (0-based): Spigo's six, then twelve further AWS regions, then `region-NN`.
 pub fn region_name(r: usize) -> String {
     if let Some(name) = REGION_NAMES.get(r) {
         return (*name).to_owned();
