@@ -1,4 +1,4 @@
-//! The command-line subcommands that need no window: `deps` and `stats`.
+//! The command-line subcommands that need no window: `deps`, `stats` and `simulate`.
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -335,4 +335,45 @@ pub fn stats(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
         }
     }
     Ok(!loaded.files.is_empty())
+}
+
+/// `flowscope simulate`: writes the files and prints one summary line. Returns whether it ran.
+pub fn simulate(
+    arch: &std::path::Path,
+    out_dir: &std::path::Path,
+    options: &crate::simulate::SimOptions,
+) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let summary = crate::simulate::simulate(arch, out_dir, options)?;
+    if summary.report.total() > 0 {
+        let kinds: Vec<String> = summary
+            .report
+            .counts
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        eprintln!(
+            "flowscope: warnings ({}): {}",
+            kinds.join(", "),
+            arch.display()
+        );
+    }
+    let fanout = summary
+        .fanout
+        .map_or_else(String::new, |f| format!(" (at most {f} per dependency)"));
+    let victim = summary
+        .victim
+        .map_or_else(String::new, |v| format!(", killed {v}"));
+    println!(
+        "wrote {}: {} instances, {} edges{fanout}, {} spans in {} traces{victim}; graph {} bytes, flow {} bytes, {:.2} s",
+        out_dir.display(),
+        summary.instances,
+        summary.edges,
+        summary.spans,
+        summary.traces,
+        summary.graph_bytes,
+        summary.flow_bytes,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(true)
 }

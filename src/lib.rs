@@ -1,9 +1,10 @@
 //! flowscope: reads trace files (Zipkin, Jaeger, OTLP, Spigo), builds the service dependency graph in
-//! memory, and (in later layers) lays it out and draws it.
+//! memory, and draws it.
 //!
 //! The data flows one way: [`ingest`] (sniff, parse, normalise) → [`model`] (spans, traces,
-//! topology) → [`derive`](mod@derive) (Zipkin's dependency links, graphs at each level). [`cli`] holds the
-//! command-line subcommands.
+//! topology) → [`derive`](mod@derive) (Zipkin's dependency links, graphs at each level, filters,
+//! flows) → [`scene`] (what to draw) → [`render`] (PNG). [`simulate`] writes Spigo-compatible
+//! architectures, graphs and flows; [`cli`] holds the command-line subcommands.
 
 pub mod cli;
 pub mod derive;
@@ -11,3 +12,4 @@ pub mod ingest;
 pub mod model;
 pub mod render;
 pub mod scene;
+pub mod simulate;

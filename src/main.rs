@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use flowscope::cli;
+use flowscope::ingest::spigo::ArchOptions;
 use flowscope::model::Level;
+use flowscope::simulate::{FlowFormat, SimOptions};
 
 /// Look at request flows through microservice architectures.
 #[derive(Parser, Debug)]
@@ -36,6 +38,41 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Simulate a Spigo architecture: write arch.json, graph.json (Spigo's -j) and flow.json into DIR.
+    Simulate {
+        /// A Spigo architecture file (`*_arch.json`).
+        arch: PathBuf,
+        /// Output directory.
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+        /// Regions (Spigo's -w); past six, more region names are made up.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        regions: u32,
+        /// Scale every count by this percentage (Spigo's -p).
+        #[arg(long, default_value_t = 100)]
+        scale: u32,
+        /// Requests sent by the traffic source (the last service).
+        #[arg(long, default_value_t = 500)]
+        traces: u64,
+        /// Seed of every random choice and of the start time.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Format of flow.json.
+        #[arg(long, value_enum, default_value_t = FormatArg::ZipkinV1)]
+        format: FormatArg,
+        /// Do not kill the architecture's chaos-monkey victim half-way.
+        #[arg(long)]
+        no_victim: bool,
+        /// Most edge records in graph.json; beyond, each instance connects to at most N instances of a dependency.
+        #[arg(long, default_value_t = flowscope::simulate::DEFAULT_MAX_EDGES)]
+        max_edges: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    ZipkinV1,
+    ZipkinV2,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -62,6 +99,34 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Deps { paths, level } => cli::deps(&paths, level.into()),
         Command::Stats { paths, json } => cli::stats(&paths, json),
+        Command::Simulate {
+            arch,
+            out,
+            regions,
+            scale,
+            traces,
+            seed,
+            format,
+            no_victim,
+            max_edges,
+        } => {
+            let options = SimOptions {
+                arch: ArchOptions {
+                    scale_percent: scale,
+                    regions: regions as usize,
+                },
+                traces,
+                seed,
+                format: match format {
+                    FormatArg::ZipkinV1 => FlowFormat::ZipkinV1,
+                    FormatArg::ZipkinV2 => FlowFormat::ZipkinV2,
+                },
+                victim: !no_victim,
+                max_edges,
+                progress: true,
+            };
+            cli::simulate(&arch, &out, &options)
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

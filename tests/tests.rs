@@ -26,3 +26,6 @@ mod render;
 
 // The command line.
 mod cli;
+
+// Writing Spigo-compatible architectures, graphs and flows.
+mod simulate;

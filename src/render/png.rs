@@ -11,6 +11,9 @@ use tiny_skia::{
 
 use crate::scene::{EdgeShape, Px, Rgba, Scene, Swatch, TextShape};
 
+/// What edges drawn together share: lit or not, colour, width in quarter pixels.
+type EdgeStyle = (bool, Rgba, u32);
+
 /// How many shapes go into one path.
 const PATH_CHUNK: usize = 256;
 
@@ -124,11 +127,10 @@ pub fn rasterize(scene: &Scene) -> Result<Pixmap, RenderError> {
             );
         }
     }
-    // Shapes that share a style are drawn as one path: thousands of small paths cost far more
-    // in tiny-skia than one path with thousands of pieces.
-    let mut edge_groups: Vec<((bool, Rgba, u32), Vec<&EdgeShape>)> = Vec::new();
-    let mut edge_index: rustc_hash::FxHashMap<(bool, Rgba, u32), usize> =
-        rustc_hash::FxHashMap::default();
+    // Shapes that share a style are drawn together, a few hundred per path: thousands of tiny
+    // paths cost per path, one huge path costs in scan conversion.
+    let mut edge_groups: Vec<(EdgeStyle, Vec<&EdgeShape>)> = Vec::new();
+    let mut edge_index: rustc_hash::FxHashMap<EdgeStyle, usize> = rustc_hash::FxHashMap::default();
     for edge in &scene.edges {
         let key = (
             edge.highlighted,

@@ -10,6 +10,8 @@
 //!
 //! Checked against every shipped and generated graph file without `-f`: the node and edge sets are equal.
 
+use std::ops::Range;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -48,12 +50,41 @@ const CROSS_ZONE: [&str; 9] = [
     "cache",
 ];
 
-/// More instances than this are not created (Spigo would try; a viewer should not run out of memory).
+/// More instances than this are not created by the reader (Spigo would try; a viewer should not
+/// run out of memory).
 const MAX_INSTANCES: usize = 200_000;
 /// More edges than this are not created.
 const MAX_EDGES: usize = 10_000_000;
 /// More instance pairs than this are not examined (most may be refused, e.g. by zone).
 const MAX_PAIRS: usize = 100_000_000;
+
+/// Region names used after Spigo's six when more regions are asked for (`flowscope simulate`):
+/// further real AWS regions, then `region-NN`.
+const EXTRA_REGION_NAMES: [&str; 12] = [
+    "us-west-1",
+    "us-east-2",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "sa-east-1",
+    "ca-central-1",
+    "ap-east-1",
+    "me-south-1",
+];
+
+/// The name of region `r` (0-based): Spigo's six, then twelve further AWS regions, then `region-NN`.
+pub fn region_name(r: usize) -> String {
+    if let Some(name) = REGION_NAMES.get(r) {
+        return (*name).to_owned();
+    }
+    match EXTRA_REGION_NAMES.get(r.saturating_sub(REGION_NAMES.len())) {
+        Some(name) => (*name).to_owned(),
+        None => format!("region-{:02}", r + 1),
+    }
+}
 
 /// Spigo's scaling controls for an expansion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +104,23 @@ impl Default for ArchOptions {
     }
 }
 
+/// How far an expansion may go: the reader keeps Spigo's six regions, the simulator goes beyond.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpandLimits {
+    /// Most regions (`-w` is clamped to this, and so is each service's `regions * -w`).
+    pub max_regions: usize,
+    /// Most instances; the expansion stops there with a warning.
+    pub max_instances: usize,
+}
+
+impl ExpandLimits {
+    /// Spigo's own limits: six regions, and the reader's instance cap.
+    pub const SPIGO: Self = Self {
+        max_regions: REGION_NAMES.len(),
+        max_instances: MAX_INSTANCES,
+    };
+}
+
 /// Reads an architecture file and expands it with explicit scaling (`-p`, `-w`).
 pub fn read_arch_with(bytes: &[u8], options: &ArchOptions, report: &mut Report) -> Batch {
     read(bytes, options, report)
@@ -82,6 +130,8 @@ pub fn read_arch_with(bytes: &[u8], options: &ArchOptions, report: &mut Report) 
 struct ArchFile<'a> {
     #[serde(borrow, default)]
     arch: Option<CowStr<'a>>,
+    #[serde(borrow, default)]
+    victim: Option<CowStr<'a>>,
     #[serde(borrow, default)]
     services: Option<Vec<&'a RawValue>>,
 }
@@ -111,23 +161,22 @@ struct Service<'a> {
     dependencies: Vec<&'a str>,
     /// Depends on `"eureka"`: registers with, and looks up in, every region.
     cross_region: bool,
-    /// Instances, as a range of the instance list.
-    instances: std::ops::Range<usize>,
 }
 
 /// Which regions' eurekas an instance talks to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Reach {
+pub enum Reach {
     /// Every region's.
     All,
     /// One region's (by index).
     Region(usize),
-    /// None: the region has no eureka (a service's `regions` beyond `-w`).
+    /// None: the region has no eureka (a service's `regions` beyond `-w`), or a registry itself.
     Nowhere,
 }
 
 impl Reach {
-    fn meets(self, other: Self) -> bool {
+    /// Whether two instances with these reaches learn of each other through some eureka.
+    pub fn meets(self, other: Self) -> bool {
         match (self, other) {
             (Self::Nowhere, _) | (_, Self::Nowhere) => false,
             (Self::All, _) | (_, Self::All) => true,
@@ -136,12 +185,158 @@ impl Reach {
     }
 }
 
+/// One service of an expanded architecture.
+#[derive(Clone, Debug)]
+pub struct ServiceSpec {
+    /// Service name (8th name field).
+    pub name: String,
+    /// Package (9th name field).
+    pub package: String,
+    /// Dependencies as service indices, in file order, repeats and `"eureka"` removed (may hold itself).
+    pub dependencies: Vec<usize>,
+    /// Depends on `"eureka"`: sees and is seen in every region.
+    pub cross_region: bool,
+    /// Its package connects to dependency instances in every zone (not only its own).
+    pub cross_zone: bool,
+    /// `regions 0`: one global node (region and zone `*`).
+    pub global: bool,
+    /// Its instances, a range of [`Expansion::instances`].
+    pub instances: Range<usize>,
+    /// Its instances per region index (empty for a global service).
+    pub region_ranges: Vec<Range<usize>>,
+}
+
 /// One expanded instance.
-struct Instance {
-    name: Sym,
-    /// Zone index; `None` for `*`.
-    zone: Option<usize>,
-    reach: Reach,
+#[derive(Clone, Copy, Debug)]
+pub struct InstanceSpec {
+    /// Index of its service in [`Expansion::services`].
+    pub service: usize,
+    /// Region index; `None` for `*`.
+    pub region: Option<usize>,
+    /// Zone index into [`ZONE_NAMES`]; `None` for `*`.
+    pub zone: Option<usize>,
+    /// The number in its instance name (`webserver07` → 7).
+    pub index: i64,
+    /// Which eurekas it registers with.
+    pub reach: Reach,
+}
+
+/// An architecture expanded into instances as `asgard.Create` does; the connection rule is
+/// [`Expansion::connects`].
+#[derive(Clone, Debug, Default)]
+pub struct Expansion {
+    /// The arch name (first name field).
+    pub arch: String,
+    /// The chaos-monkey victim service, if the file names one.
+    pub victim: Option<String>,
+    /// Services that passed the checks, in file order.
+    pub services: Vec<ServiceSpec>,
+    /// Instances, service by service.
+    pub instances: Vec<InstanceSpec>,
+    /// Names of the regions by index: the `-w` regions used, then any a service's `regions`
+    /// reaches beyond them (whose instances have no eureka).
+    pub region_names: Vec<String>,
+    /// How many regions `-w` uses (each has its eurekas).
+    pub used_regions: usize,
+}
+
+impl Expansion {
+    /// The region field of an instance's name (`*` when not regional).
+    pub fn region_field(&self, instance: &InstanceSpec) -> &str {
+        instance
+            .region
+            .and_then(|r| self.region_names.get(r))
+            .map_or("*", String::as_str)
+    }
+
+    /// The full 9-field name of instance `i`, as flows write it.
+    pub fn full_name(&self, i: usize) -> String {
+        let Some(instance) = self.instances.get(i) else {
+            return String::new();
+        };
+        let Some(service) = self.services.get(instance.service) else {
+            return String::new();
+        };
+        let zone = instance
+            .zone
+            .and_then(|z| ZONE_NAMES.get(z))
+            .unwrap_or(&"*");
+        format!(
+            "{}.{}.{zone}..{}{:02}...{}.{}",
+            self.arch,
+            self.region_field(instance),
+            service.name,
+            instance.index,
+            service.name,
+            service.package
+        )
+    }
+
+    /// The filtered 4-field name of instance `i` (`arch.region.zone.instance`), as graph files write it.
+    pub fn short_name(&self, i: usize) -> String {
+        let Some(instance) = self.instances.get(i) else {
+            return String::new();
+        };
+        let Some(service) = self.services.get(instance.service) else {
+            return String::new();
+        };
+        let zone = instance
+            .zone
+            .and_then(|z| ZONE_NAMES.get(z))
+            .unwrap_or(&"*");
+        format!(
+            "{}.{}.{zone}.{}{:02}",
+            self.arch,
+            self.region_field(instance),
+            service.name,
+            instance.index
+        )
+    }
+
+    /// Whether instance `i` registers with a eureka, i.e. appears in the graph.
+    pub fn visible(&self, i: usize) -> bool {
+        self.instances
+            .get(i)
+            .is_some_and(|x| x.reach != Reach::Nowhere)
+    }
+
+    /// Whether `caller` connects to `callee` once it knows of it (NameDrop): both registered where
+    /// the other looks, not itself, and in the same zone unless the caller's package is cross-zone.
+    /// Whether `callee`'s service is one of the caller's dependencies is not checked here.
+    pub fn connects(&self, caller: usize, callee: usize) -> bool {
+        caller != callee && self.rule(caller, callee)
+    }
+
+    /// [`Expansion::connects`] without the check that the two differ: the rule depends only on
+    /// the caller's service and both instances' regions, zones and reaches.
+    pub fn rule(&self, caller: usize, callee: usize) -> bool {
+        let (Some(c), Some(x)) = (self.instances.get(caller), self.instances.get(callee)) else {
+            return false;
+        };
+        let Some(service) = self.services.get(c.service) else {
+            return false;
+        };
+        service.package != "pirate"
+            && c.reach.meets(x.reach)
+            && (service.cross_zone || c.zone == x.zone)
+    }
+
+    /// The instances of service `dep` that `caller` may connect to lie in this range: its region's
+    /// instances unless either side sees every region.
+    pub fn candidate_range(&self, caller: usize, dep: usize) -> Range<usize> {
+        let Some(service) = self.services.get(dep) else {
+            return 0..0;
+        };
+        let Some(c) = self.instances.get(caller) else {
+            return 0..0;
+        };
+        match c.reach {
+            Reach::Nowhere => 0..0,
+            Reach::All => service.instances.clone(),
+            Reach::Region(_) if service.cross_region || service.global => service.instances.clone(),
+            Reach::Region(r) => service.region_ranges.get(r).cloned().unwrap_or(0..0),
+        }
+    }
 }
 
 /// The arch name as a safe first name field: the `arch` value, or for compose2arch's file paths
@@ -212,7 +407,6 @@ fn check_services<'a>(defs: &'a [ServiceDef<'a>], report: &mut Report) -> Vec<Se
             regions,
             dependencies: Vec::new(),
             cross_region: false,
-            instances: 0..0,
         });
     }
     // Dependencies, once every name is known.
@@ -236,16 +430,21 @@ fn check_services<'a>(defs: &'a [ServiceDef<'a>], report: &mut Report) -> Vec<Se
     services
 }
 
-/// Reads and expands an architecture file.
-pub(super) fn read(bytes: &[u8], options: &ArchOptions, report: &mut Report) -> Batch {
-    let mut batch = Batch::default();
+/// Parses an architecture file and expands it into instances as Spigo's `asgard.Create` does,
+/// within `limits` (the reader uses [`ExpandLimits::SPIGO`]; the simulator lifts the region cap).
+pub fn expand_arch(
+    bytes: &[u8],
+    options: &ArchOptions,
+    limits: &ExpandLimits,
+    report: &mut Report,
+) -> Expansion {
     let file: ArchFile<'_> = match serde_json::from_slice(bytes) {
         Ok(f) => f,
         Err(e) => {
             report.warn(json_error_kind(&e), || {
                 format!("not a Spigo architecture: {e}")
             });
-            return batch;
+            return Expansion::default();
         }
     };
     let mut defs = Vec::new();
@@ -263,39 +462,75 @@ pub(super) fn read(bytes: &[u8], options: &ArchOptions, report: &mut Report) -> 
         });
     }
     let arch = arch_name(file.arch.as_ref().map(|a| a.0.as_ref()));
-    let mut services = check_services(&defs, report);
-    let instances = expand(&arch, &mut services, options, &mut batch, report);
-    connect(&services, &instances, &mut batch, report);
+    let services = check_services(&defs, report);
+    let mut expansion = expand(arch, &services, options, limits, report);
+    expansion.victim = file
+        .victim
+        .map(|v| v.0.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    expansion
+}
+
+/// Reads and expands an architecture file.
+pub(super) fn read(bytes: &[u8], options: &ArchOptions, report: &mut Report) -> Batch {
+    let expansion = expand_arch(bytes, options, &ExpandLimits::SPIGO, report);
+    let mut batch = Batch::default();
+    let mut names: Vec<Option<Sym>> = vec![None; expansion.instances.len()];
+    // Interned in the order the reader always used: each service's package, then its instances.
+    for service in &expansion.services {
+        let package = batch.sym(&service.package);
+        for i in service.instances.clone() {
+            let name = batch.sym(&expansion.full_name(i));
+            if let Some(slot) = names.get_mut(i) {
+                *slot = Some(name);
+            }
+            if expansion.visible(i) {
+                batch.nodes.push(DeclaredNode {
+                    name,
+                    level: NameLevel::Instance,
+                    package: Some(package),
+                    ip: None,
+                    done: false,
+                    timestamp_micros: None,
+                    file: FileId(0),
+                });
+            }
+        }
+    }
+    connect(&expansion, &names, &mut batch, report);
     batch
 }
 
-/// Creates the instances, service by service in file order, and declares those Spigo would register.
+/// Creates the instances, service by service in file order.
 fn expand(
-    arch: &str,
-    services: &mut [Service<'_>],
+    arch: String,
+    services: &[Service<'_>],
     options: &ArchOptions,
-    batch: &mut Batch,
+    limits: &ExpandLimits,
     report: &mut Report,
-) -> Vec<Instance> {
-    let used_regions = options.regions.clamp(1, REGION_NAMES.len());
+) -> Expansion {
+    let max_regions = limits.max_regions.max(1);
+    let used_regions = options.regions.clamp(1, max_regions);
     let scale = i64::from(options.scale_percent);
-    let mut instances: Vec<Instance> = Vec::new();
+    let mut out = Expansion {
+        arch,
+        used_regions,
+        ..Expansion::default()
+    };
     let mut capped = false;
-    for service in services.iter_mut() {
-        let start = instances.len();
+    for service in services {
+        let start = out.instances.len();
         let count = service.count.saturating_mul(scale) / 100;
         let mut regions = service.regions.saturating_mul(used_regions as i64);
-        if regions > REGION_NAMES.len() as i64 {
+        if regions > max_regions as i64 {
             report.warn(WarningKind::BadArchitecture, || {
                 format!(
-                    "service {} asks for {regions} regions; Spigo has {}",
-                    service.name,
-                    REGION_NAMES.len()
+                    "service {} asks for {regions} regions; Spigo has {max_regions}",
+                    service.name
                 )
             });
-            regions = REGION_NAMES.len() as i64;
+            regions = max_regions as i64;
         }
-        let package = batch.sym(service.package);
         // A package-eureka service runs as an extra registry, which is never in the graph.
         let hidden = service.package == "eureka";
         let reach = |region: Option<usize>| match region {
@@ -324,100 +559,107 @@ fn expand(
         } else {
             (regions as i64).saturating_mul(per_region)
         };
-        let room = MAX_INSTANCES.saturating_sub(instances.len());
+        let room = limits.max_instances.saturating_sub(out.instances.len());
         if total > room as i64 {
             capped = true;
         }
-        let slots = global.into_iter().chain(regional).take(room);
-        for (region, zone, index) in slots {
-            let region_name = region.and_then(|r| REGION_NAMES.get(r)).unwrap_or(&"*");
-            let zone_name = zone.and_then(|z| ZONE_NAMES.get(z)).unwrap_or(&"*");
-            let name = format!(
-                "{arch}.{region_name}.{zone_name}..{}{index:02}...{}.{}",
-                service.name, service.name, service.package
-            );
-            let instance = Instance {
-                name: batch.sym(&name),
+        let service_index = out.services.len();
+        let mut region_ranges: Vec<Range<usize>> = Vec::new();
+        for (region, zone, index) in global.into_iter().chain(regional).take(room) {
+            if let Some(r) = region {
+                let here = out.instances.len();
+                while region_ranges.len() <= r {
+                    region_ranges.push(here..here);
+                }
+                if let Some(range) = region_ranges.get_mut(r) {
+                    range.end = here + 1;
+                }
+            }
+            out.instances.push(InstanceSpec {
+                service: service_index,
+                region,
                 zone,
+                index,
                 reach: if hidden {
                     Reach::Nowhere
                 } else {
                     reach(region)
                 },
-            };
-            if instance.reach != Reach::Nowhere {
-                batch.nodes.push(DeclaredNode {
-                    name: instance.name,
-                    level: NameLevel::Instance,
-                    package: Some(package),
-                    ip: None,
-                    done: false,
-                    timestamp_micros: None,
-                    file: FileId(0),
-                });
-            }
-            instances.push(instance);
+            });
         }
-        service.instances = start..instances.len();
+        out.services.push(ServiceSpec {
+            name: service.name.to_owned(),
+            package: service.package.to_owned(),
+            dependencies: Vec::new(),
+            cross_region: service.cross_region,
+            cross_zone: CROSS_ZONE.contains(&service.package),
+            global: regions == 0,
+            instances: start..out.instances.len(),
+            region_ranges,
+        });
+    }
+    let regions_named = out
+        .instances
+        .iter()
+        .filter_map(|i| i.region)
+        .max()
+        .map_or(0, |r| r + 1)
+        .max(used_regions);
+    out.region_names = (0..regions_named).map(region_name).collect();
+    // Dependencies as indices: the first checked service of that name (a name declared by a
+    // service skipped for its package resolves to nothing).
+    for (spec, service) in out.services.iter_mut().zip(services) {
+        spec.dependencies = service
+            .dependencies
+            .iter()
+            .filter_map(|d| services.iter().position(|s| s.name == *d))
+            .collect();
     }
     if capped {
         report.warn(WarningKind::BadArchitecture, || {
-            format!("the expansion stops at {MAX_INSTANCES} instances")
+            format!("the expansion stops at {} instances", limits.max_instances)
         });
     }
-    instances
+    out
 }
 
 /// Adds an edge for every instance pair Spigo's discovery would connect, caller → callee.
-fn connect(
-    services: &[Service<'_>],
-    instances: &[Instance],
-    batch: &mut Batch,
-    report: &mut Report,
-) {
+fn connect(expansion: &Expansion, names: &[Option<Sym>], batch: &mut Batch, report: &mut Report) {
     let mut capped = false;
     let mut pairs = 0usize;
-    'services: for service in services {
-        let cross_zone = CROSS_ZONE.contains(&service.package);
+    'services: for service in &expansion.services {
         // A pirate logs its dependencies by service name instead of looking them up.
         if service.package == "pirate" {
             continue;
         }
-        let deps: Vec<&Service<'_>> = service
-            .dependencies
-            .iter()
-            .filter_map(|d| services.iter().find(|s| s.name == *d))
-            .collect();
         for c in service.instances.clone() {
-            let Some(caller) = instances.get(c) else {
-                continue;
-            };
-            if caller.reach == Reach::Nowhere {
+            if !expansion.visible(c) {
                 continue;
             }
-            for dep in &deps {
+            for &dep in &service.dependencies {
+                let Some(dep) = expansion.services.get(dep) else {
+                    continue;
+                };
                 pairs += dep.instances.len();
                 if pairs > MAX_PAIRS {
                     capped = true;
                     break 'services;
                 }
                 for x in dep.instances.clone() {
-                    let Some(callee) = instances.get(x) else {
-                        continue;
-                    };
-                    if x == c
-                        || !caller.reach.meets(callee.reach)
-                        || !(cross_zone || caller.zone == callee.zone)
-                    {
+                    if !expansion.connects(c, x) {
                         continue;
                     }
+                    let (Some(Some(source)), Some(Some(target))) = (names.get(c), names.get(x))
+                    else {
+                        continue;
+                    };
                     if batch.edges.len() >= MAX_EDGES {
                         capped = true;
                         break 'services;
                     }
                     batch.edges.push(DeclaredEdge {
-                        source: caller.name,
-                        target: callee.name,
+                        source: *source,
+                        target: *target,
                         level: NameLevel::Instance,
                         calls: 1,
                         errors: 0,
@@ -641,5 +883,34 @@ mod tests {
         );
         assert_eq!(b.nodes.len(), MAX_INSTANCES);
         assert_eq!(r.count(WarningKind::BadArchitecture), 1);
+    }
+
+    /// The reader keeps Spigo's six regions; an expansion with a higher limit names further ones.
+    #[test]
+    fn regions_beyond_six_for_the_simulator() {
+        assert_eq!(region_name(0), "us-east-1");
+        assert_eq!(region_name(5), "ap-southeast-2");
+        assert_eq!(region_name(6), "us-west-1");
+        assert_eq!(region_name(17), "me-south-1");
+        assert_eq!(region_name(18), "region-19");
+        let json =
+            r#"{"arch":"t","services":[{"name":"db","package":"store","count":3,"regions":1}]}"#;
+        let options = ArchOptions {
+            scale_percent: 100,
+            regions: 20,
+        };
+        let mut report = Report::default();
+        let spigo = expand_arch(json.as_bytes(), &options, &ExpandLimits::SPIGO, &mut report);
+        assert_eq!(spigo.instances.len(), 18);
+        let wide = ExpandLimits {
+            max_regions: 100,
+            max_instances: 1000,
+        };
+        let more = expand_arch(json.as_bytes(), &options, &wide, &mut report);
+        assert_eq!(report.total(), 0);
+        assert_eq!(more.instances.len(), 60);
+        assert_eq!(more.full_name(59), "t.region-20.zoneC..db59...db.store");
+        assert_eq!(more.short_name(18), "t.us-west-1.zoneA.db18");
+        assert_eq!(more.services[0].region_ranges[19], 57..60);
     }
 }

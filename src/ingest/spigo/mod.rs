@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-pub use arch::{ArchOptions, read_arch_with};
+pub use arch::{ArchOptions, ExpandLimits, Expansion, expand_arch, read_arch_with};
 
 use super::report::Report;
 use crate::model::Batch;
