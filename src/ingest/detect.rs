@@ -45,6 +45,10 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, SniffError> {
         return Err(SniffError::NotJson(shown));
     }
     let head = bytes.get(..SNIFF_BYTES).unwrap_or(bytes);
+    // An empty array is an empty list of spans (a simulation of zero traces, an idle collector).
+    if first == b'[' && bytes.get(super::split::skip_ws(bytes, start + 1)) == Some(&b']') {
+        return Ok(Format::ZipkinV2);
+    }
     if has(head, "\"resourceSpans\"")
         || has(head, "\"batches\"")
         || has(head, "\"scopeSpans\"")
@@ -109,6 +113,7 @@ mod tests {
             Ok(Format::DependencyLinks)
         );
         assert_eq!(sniff(b"  \n"), Err(SniffError::Empty));
+        assert_eq!(sniff(b"[\n]\n"), Ok(Format::ZipkinV2));
         assert_eq!(
             sniff(b"hello world"),
             Err(SniffError::NotJson("hello world".to_owned()))
