@@ -100,6 +100,19 @@ fn nonempty(e: Endpoint) -> Option<Endpoint> {
     (!e.is_empty()).then_some(e)
 }
 
+/// Parses the v1 span object that starts at `pos`, returning where it ends; `None` (nothing added)
+/// when the buffer ends inside it.
+pub fn parse_record_at(
+    buf: &[u8],
+    pos: usize,
+    batch: &mut Batch,
+    report: &mut Report,
+) -> Option<usize> {
+    let end = split::value_end(buf, pos)?;
+    parse_record(buf.get(pos..end)?, batch, report);
+    Some(end)
+}
+
 /// Parses one v1 span object and converts it into v2 spans in the batch.
 pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
     let span: JsonV1Span<'_> = match serde_json::from_slice(record) {
