@@ -86,14 +86,7 @@ struct V1Span {
 
 /// Reads Zipkin v1 JSON in any layout; records are parsed in parallel.
 pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
-    let Some(records) = split::split_records(bytes) else {
-        report.warn(WarningKind::InvalidJson, || "not JSON".to_owned());
-        return Batch::default();
-    };
-    split::report_split(&records, report);
-    let (batch, r) = split::parse_parallel(bytes, &records.ranges, parse_record);
-    report.merge(r);
-    batch
+    split::read_records(bytes, report, parse_record)
 }
 
 fn nonempty(e: Endpoint) -> Option<Endpoint> {

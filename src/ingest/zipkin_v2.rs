@@ -51,14 +51,7 @@ struct JsonAnnotation<'a> {
 
 /// Reads Zipkin v2 JSON in any of its layouts; records are parsed in parallel.
 pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
-    let Some(records) = split::split_records(bytes) else {
-        report.warn(WarningKind::InvalidJson, || "not JSON".to_owned());
-        return Batch::default();
-    };
-    split::report_split(&records, report);
-    let (batch, r) = split::parse_parallel(bytes, &records.ranges, parse_record);
-    report.merge(r);
-    batch
+    split::read_records(bytes, report, parse_record)
 }
 
 /// Classifies a `serde_json` error as invalid JSON or a record of the wrong shape.

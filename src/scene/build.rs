@@ -672,29 +672,6 @@ fn legend(
     }
 }
 
-/// Formats epoch microseconds as `YYYY-MM-DD HH:MM:SS` UTC.
-pub fn format_utc(micros: i64) -> String {
-    let secs = micros.div_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 fn stamp_text(
     style: &Style,
     stamp: &Stamp,
@@ -717,7 +694,11 @@ fn stamp_text(
     }
     lines.push(second);
     if let Some((a, b)) = stamp.time_range {
-        lines.push(format!("{} – {} UTC", format_utc(a), format_utc(b)));
+        lines.push(format!(
+            "{} – {} UTC",
+            crate::model::time::format_utc_micros(a),
+            crate::model::time::format_utc_micros(b)
+        ));
     }
     lines.push(format!("flowscope {}", env!("CARGO_PKG_VERSION")));
     let line = style.small_size * 1.35;
@@ -740,15 +721,4 @@ fn stamp_text(
 /// The colour of region `i` in a scene (for checking pictures against the scene).
 pub fn region_color(style: &Style, i: usize) -> Rgba {
     style.region(i)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_formatting() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00:00");
-        assert_eq!(format_utc(1_576_827_704_953_864), "2019-12-20 07:41:44");
-    }
 }
