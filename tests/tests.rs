@@ -20,5 +20,8 @@ mod ingest_zipkin;
 // Deriving graphs.
 mod derive_links;
 
+// Layout.
+mod layout;
+
 // The command line.
 mod cli;

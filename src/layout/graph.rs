@@ -1,0 +1,213 @@
+//! [`LayoutGraph`]: the flat, undirected view of a graph that the layout works on (CSR adjacency plus zone and region groups).
+
+use petgraph::stable_graph::NodeIndex;
+use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
+use rustc_hash::FxHashMap;
+
+use crate::derive::ServiceGraph;
+
+/// An undirected graph in compressed sparse rows, each node in one zone and each zone in one region.
+///
+/// Zones and regions are dense ids in first-seen order. A graph without grouping has every node in
+/// zone 0 of region 0.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LayoutGraph {
+    /// `offsets[i]..offsets[i + 1]` is node `i`'s range in `neighbours`; `n + 1` entries.
+    offsets: Vec<u32>,
+    /// Neighbours of every node, both directions, sorted, without self loops or repeats.
+    neighbours: Vec<u32>,
+    /// Zone of each node.
+    zone: Vec<u32>,
+    /// Region of each zone.
+    zone_region: Vec<u32>,
+    /// Number of regions.
+    regions: u32,
+}
+
+impl LayoutGraph {
+    /// A graph of `n` nodes with no grouping. Self loops, repeats and out-of-range ends are dropped.
+    pub fn new(n: usize, edges: impl IntoIterator<Item = (u32, u32)>) -> Self {
+        Self::with_zones(n, edges, &vec![0; n], &[0])
+    }
+
+    /// A graph whose node `i` sits in zone `zone_of[i]` and zone `z` in region `region_of_zone[z]`.
+    /// Ids need not be dense; they are renumbered in first-seen order. Nodes missing from `zone_of`
+    /// and zones missing from `region_of_zone` go to an extra "unknown" group.
+    pub fn with_zones(
+        n: usize,
+        edges: impl IntoIterator<Item = (u32, u32)>,
+        zone_of: &[u32],
+        region_of_zone: &[u32],
+    ) -> Self {
+        let mut zone_ids: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut region_ids: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut zone_region = Vec::new();
+        let mut zone = Vec::with_capacity(n);
+        for i in 0..n {
+            let z = zone_of.get(i).copied().unwrap_or(u32::MAX);
+            let next = zone_ids.len() as u32;
+            let id = *zone_ids.entry(z).or_insert_with(|| {
+                let r = region_of_zone.get(z as usize).copied().unwrap_or(u32::MAX);
+                let next_region = region_ids.len() as u32;
+                zone_region.push(*region_ids.entry(r).or_insert(next_region));
+                next
+            });
+            zone.push(id);
+        }
+        let mut pairs: Vec<(u32, u32)> = edges
+            .into_iter()
+            .filter(|&(a, b)| a != b && (a as usize) < n && (b as usize) < n)
+            .flat_map(|(a, b)| [(a, b), (b, a)])
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut offsets = vec![0u32; n + 1];
+        for &(a, _) in &pairs {
+            if let Some(o) = offsets.get_mut(a as usize + 1) {
+                *o += 1;
+            }
+        }
+        let mut sum = 0;
+        for o in &mut offsets {
+            sum += *o;
+            *o = sum;
+        }
+        Self {
+            offsets,
+            neighbours: pairs.into_iter().map(|(_, b)| b).collect(),
+            zone,
+            zone_region,
+            regions: region_ids.len().max(1) as u32,
+        }
+    }
+
+    /// The layout graph of a [`ServiceGraph`], and the petgraph node of each layout node. Nodes are
+    /// grouped by their (region, zone); a node whose region or zone is mixed or unknown is grouped
+    /// with the others that say the same.
+    pub fn from_service_graph(g: &ServiceGraph) -> (Self, Vec<NodeIndex>) {
+        let nodes: Vec<NodeIndex> = g.graph.node_indices().collect();
+        let slot: FxHashMap<NodeIndex, u32> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (*n, i as u32))
+            .collect();
+        let mut zone_keys = FxHashMap::default();
+        let mut region_keys = FxHashMap::default();
+        let mut region_of_zone = Vec::new();
+        let zone_of: Vec<u32> = nodes
+            .iter()
+            .map(|n| {
+                let (r, z) = g
+                    .graph
+                    .node_weight(*n)
+                    .map_or((None, None), |w| (w.region, w.zone));
+                let next_region = region_keys.len() as u32;
+                let region = *region_keys.entry(r).or_insert(next_region);
+                let next_zone = zone_keys.len() as u32;
+                *zone_keys.entry((r, z)).or_insert_with(|| {
+                    region_of_zone.push(region);
+                    next_zone
+                })
+            })
+            .collect();
+        let edges = (&g.graph)
+            .edge_references()
+            .filter_map(|e| Some((*slot.get(&e.source())?, *slot.get(&e.target())?)));
+        (
+            Self::with_zones(nodes.len(), edges, &zone_of, &region_of_zone),
+            nodes,
+        )
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.zone.len()
+    }
+
+    /// Whether there are no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.zone.is_empty()
+    }
+
+    /// Number of undirected edges.
+    pub fn edge_count(&self) -> usize {
+        self.neighbours.len() / 2
+    }
+
+    /// Neighbours of node `i` (empty when out of range).
+    pub fn neighbours(&self, i: usize) -> &[u32] {
+        let (Some(&a), Some(&b)) = (self.offsets.get(i), self.offsets.get(i + 1)) else {
+            return &[];
+        };
+        self.neighbours.get(a as usize..b as usize).unwrap_or(&[])
+    }
+
+    /// Every undirected edge once, as `(a, b)` with `a < b`.
+    pub fn edges(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        (0..self.len()).flat_map(move |i| {
+            self.neighbours(i)
+                .iter()
+                .filter(move |&&j| j as usize > i)
+                .map(move |&j| (i as u32, j))
+        })
+    }
+
+    /// Zone of each node.
+    pub fn zones(&self) -> &[u32] {
+        &self.zone
+    }
+
+    /// Zone of node `i`.
+    pub fn zone(&self, i: usize) -> u32 {
+        self.zone.get(i).copied().unwrap_or(0)
+    }
+
+    /// Region of each zone.
+    pub fn zone_regions(&self) -> &[u32] {
+        &self.zone_region
+    }
+
+    /// Number of zones.
+    pub fn zone_count(&self) -> usize {
+        self.zone_region.len().max(1)
+    }
+
+    /// Number of regions.
+    pub fn region_count(&self) -> usize {
+        self.regions as usize
+    }
+
+    /// Region of node `i`.
+    pub fn region(&self, i: usize) -> u32 {
+        self.zone_region
+            .get(self.zone(i) as usize)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LayoutGraph;
+
+    #[test]
+    fn edges_are_undirected_deduplicated_and_checked() {
+        let g = LayoutGraph::new(4, [(0, 1), (1, 0), (1, 1), (2, 3), (3, 9), (1, 2)]);
+        assert_eq!(g.len(), 4);
+        assert_eq!(g.edge_count(), 3);
+        assert_eq!(g.neighbours(1), &[0, 2]);
+        assert_eq!(g.neighbours(9), &[] as &[u32]);
+        assert_eq!(g.edges().collect::<Vec<_>>(), vec![(0, 1), (1, 2), (2, 3)]);
+        assert_eq!(g.zone_count(), 1);
+        assert_eq!(g.region_count(), 1);
+    }
+
+    #[test]
+    fn zones_and_regions_are_renumbered_in_first_seen_order() {
+        let g = LayoutGraph::with_zones(5, [], &[7, 7, 3, 5, 3], &[0, 0, 0, 9, 0, 1, 0, 2]);
+        assert_eq!(g.zones(), &[0, 0, 1, 2, 1]);
+        assert_eq!(g.zone_regions(), &[0, 1, 2]);
+        assert_eq!(g.region(3), 2);
+        assert_eq!(g.region_count(), 3);
+    }
+}
