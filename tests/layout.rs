@@ -145,9 +145,9 @@ fn adding_one_percent_of_nodes_barely_moves_the_others() {
 
 #[test]
 fn netflix_at_six_regions_keeps_zones_apart() {
-    // The 100 % expansion (6 regions × 3 zones); the 400 % one (2,270 nodes, 114,060 edges) is
-    // measured by scripts/bench-layout in release, as it takes seconds in a debug build.
-    let graph = netflix(6, 100);
+    // Spigo's netflix at 6 regions × 400 %: 2,270 instances, 114,060 calls (83,172 pairs).
+    let graph = netflix(6, 400);
+    assert_eq!((graph.len(), graph.edge_count()), (2270, 83_172));
     assert_eq!(
         graph.region_count(),
         6 + 1,
@@ -158,7 +158,7 @@ fn netflix_at_six_regions_keeps_zones_apart() {
     let pos = engine.positions();
     let q = quality::measure(&pos, &graph);
     eprintln!(
-        "netflix 6×100 %: {} nodes, {} edges, {stats:?}, {q:?}",
+        "netflix 6×400 %: {} nodes, {} edges, {stats:?}, {q:?}",
         graph.len(),
         graph.edge_count()
     );
@@ -264,7 +264,7 @@ fn a_grid_is_drawn_as_a_grid() {
     e.run();
     let s = quality::stress(&e.positions(), &graph, 64, 1);
     eprintln!("grid stress {s}");
-    assert!(s < 0.15, "{s}");
+    assert!(s < 0.05, "{s}");
 }
 
 #[test]

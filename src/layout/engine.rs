@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::coarsen::coarsen;
-use super::forces::{ForceParams, Groups, forces};
+use super::forces::{ForceParams, ForceScratch, Groups, forces};
 use super::graph::LayoutGraph;
 use super::quadtree::QuadTree;
 use super::rng::Rng;
@@ -36,6 +36,9 @@ pub struct LayoutParams {
     pub multilevel: bool,
     /// Factor the step shrinks by when the energy rises (and grows by after 5 falls).
     pub cooling: f32,
+    /// Factor the step shrinks by after every iteration (an annealing schedule that bounds the
+    /// iterations to convergence).
+    pub decay: f32,
     /// Largest move of a node in one step at the start, in `k`.
     pub step: f32,
     /// Largest move after moving to a finer graph, in `k`.
@@ -59,6 +62,7 @@ impl Default for LayoutParams {
             tolerance: 0.01,
             multilevel: true,
             cooling: 0.9,
+            decay: 0.9,
             step: 2.0,
             refine_step: 1.0,
             incremental_step: 0.3,
@@ -105,6 +109,8 @@ pub struct LayoutEngine {
     pos: Vec<[f32; 2]>,
     /// Scratch: forces of the current step.
     force: Vec<[f32; 2]>,
+    /// Scratch of the force computation.
+    scratch: ForceScratch,
     tree: QuadTree,
     groups: Groups,
     /// Full-graph nodes held in place.
@@ -114,6 +120,8 @@ pub struct LayoutEngine {
     /// Full-graph previous positions that pull their nodes back (incremental layouts).
     anchors: Vec<Option<[f32; 2]>>,
     step: f32,
+    /// Upper bound of the step, shrinking by `decay` every iteration.
+    temperature: f32,
     progress: u32,
     level_iterations: usize,
     stats: LayoutStats,
@@ -133,12 +141,14 @@ impl LayoutEngine {
             to_current: (0..n as u32).collect(),
             pos: Vec::new(),
             force: Vec::new(),
+            scratch: ForceScratch::default(),
             tree: QuadTree::default(),
             groups: Groups::default(),
             pinned: vec![None; n],
             mobility: Vec::new(),
             anchors: Vec::new(),
             step: params.step * params.forces.k,
+            temperature: params.step * params.forces.k,
             progress: 0,
             level_iterations: 0,
             stats: LayoutStats {
@@ -270,6 +280,7 @@ impl LayoutEngine {
         engine.anchors = anchors;
         engine.rng = rng;
         engine.step = params.incremental_step * k;
+        engine.temperature = engine.step;
         engine
     }
 
@@ -382,6 +393,7 @@ impl LayoutEngine {
             &self.tree,
             &self.groups,
             fp,
+            &mut self.scratch,
             &mut self.force,
         );
 
@@ -389,7 +401,7 @@ impl LayoutEngine {
         let energy: f64 = self
             .force
             .iter()
-            .map(|f| f64::from(f[0].mul_add(f[0], f[1] * f[1])))
+            .map(|f| f64::from(f[0] * f[0] + f[1] * f[1]))
             .filter(|e| e.is_finite())
             .sum();
         if self.stats.total_steps > 0 && energy < self.stats.energy {
@@ -403,6 +415,8 @@ impl LayoutEngine {
             self.step *= params.cooling;
         }
 
+        self.temperature *= params.decay;
+        self.step = self.step.min(self.temperature);
         let finest = self.level == 0;
         let step = self.step;
         let pinned = &self.pinned;
@@ -422,12 +436,12 @@ impl LayoutEngine {
                 } else {
                     1.0
                 };
-                let len = f[0].hypot(f[1]);
+                let len = (f[0] * f[0] + f[1] * f[1]).sqrt();
                 if !(len > 0.0 && len.is_finite()) {
                     return;
                 }
                 let s = len.min(step) * m / len;
-                let new = [f[0].mul_add(s, p[0]), f[1].mul_add(s, p[1])];
+                let new = [f[0] * s + p[0], f[1] * s + p[1]];
                 // NaN guard: a non-finite move is dropped.
                 if new[0].is_finite() && new[1].is_finite() {
                     *p = new;
@@ -444,7 +458,7 @@ impl LayoutEngine {
                 } else {
                     1.0
                 };
-                let len = f[0].hypot(f[1]);
+                let len = (f[0] * f[0] + f[1] * f[1]).sqrt();
                 let d = if len.is_finite() {
                     len.min(step) * m
                 } else {
@@ -506,6 +520,7 @@ impl LayoutEngine {
         self.level_iterations = 0;
         self.progress = 0;
         self.step = self.params.refine_step * k;
+        self.temperature = self.step;
         self.update_to_current();
         if fine == 0 {
             for (p, pin) in self.pos.iter_mut().zip(&self.pinned) {
@@ -536,6 +551,7 @@ impl LayoutEngine {
     pub fn heap_bytes(&self) -> usize {
         (self.pos.capacity() + self.force.capacity()) * 8
             + self.tree.heap_bytes()
+            + self.scratch.heap_bytes()
             + self.to_current.capacity() * 4
     }
 }

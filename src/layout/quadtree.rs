@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 /// Points per leaf at most (unless the points coincide down to the deepest level).
-const LEAF_POINTS: usize = 8;
+const LEAF_POINTS: usize = 16;
 /// Levels of the tree at most (16 bits of Morton code per axis).
 const MAX_DEPTH: u32 = 16;
 
@@ -35,6 +35,10 @@ pub struct QuadTree {
     order: Vec<u32>,
     /// Cells in depth-first order; cell 0 is the root.
     cells: Vec<Cell>,
+    /// Leaf cells, in Morton order.
+    leaves: Vec<u32>,
+    /// For each point in Morton order, its leaf's position in `leaves`.
+    leaf_of: Vec<u32>,
 }
 
 /// Spreads the low 16 bits of `v` to the even bits.
@@ -53,6 +57,8 @@ impl QuadTree {
         self.keys.clear();
         self.order.clear();
         self.cells.clear();
+        self.leaves.clear();
+        self.leaf_of.clear();
         let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
         for p in pos.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
             lo = [lo[0].min(p[0]), lo[1].min(p[1])];
@@ -97,6 +103,9 @@ impl QuadTree {
             if let Some(c) = self.cells.get_mut(index) {
                 c.leaf = true;
             }
+            let leaf = self.leaves.len() as u32;
+            self.leaves.push(index as u32);
+            self.leaf_of.resize(hi, leaf);
         } else {
             let shift = 32 + 2 * (MAX_DEPTH - 1 - depth);
             let mut start = lo;
@@ -136,9 +145,21 @@ impl QuadTree {
         &self.order
     }
 
+    /// The leaf cells (indices into [`Self::cells`]), in Morton order.
+    pub fn leaves(&self) -> &[u32] {
+        &self.leaves
+    }
+
+    /// For each point in Morton order, the position of its leaf in [`Self::leaves`].
+    pub fn leaf_of(&self) -> &[u32] {
+        &self.leaf_of
+    }
+
     /// Bytes held by the buffers.
     pub fn heap_bytes(&self) -> usize {
-        self.keys.capacity() * 8 + self.order.capacity() * 4 + self.cells.capacity() * 36
+        self.keys.capacity() * 8
+            + (self.order.capacity() + self.leaves.capacity() + self.leaf_of.capacity()) * 4
+            + self.cells.capacity() * 36
     }
 }
 
@@ -166,6 +187,11 @@ mod tests {
             .map(|c| c.end - c.start)
             .sum();
         assert_eq!(leaf_points, 100);
+        assert_eq!(t.leaf_of().len(), 100);
+        for (j, &l) in t.leaf_of().iter().enumerate() {
+            let c = t.cells()[t.leaves()[l as usize] as usize];
+            assert!(c.leaf && (c.start as usize..c.end as usize).contains(&j));
+        }
         let mut order = t.order().to_vec();
         order.sort_unstable();
         assert_eq!(order, (0..100).collect::<Vec<u32>>());
