@@ -183,8 +183,10 @@ fn flowscope(path: &str, iterations: Option<usize>) -> anyhow::Result<()> {
         params.max_iterations = n;
         params.stop_when_converged = false;
     }
+    let input = graph.clone();
     let started = Instant::now();
-    let mut engine = LayoutEngine::new(graph.clone(), params);
+    let mut engine = LayoutEngine::new(input, params);
+    let setup_ms = started.elapsed().as_secs_f64() * 1000.0;
     let stats = engine.run();
     let total_ms = started.elapsed().as_secs_f64() * 1000.0;
     let pos = engine.positions();
@@ -221,6 +223,7 @@ fn flowscope(path: &str, iterations: Option<usize>) -> anyhow::Result<()> {
             "levels": stats.levels,
             "converged": stats.converged,
             "total_ms": total_ms,
+            "setup_ms": setup_ms,
             "ms_per_iteration": ms_per_iteration,
             "quality": quality_json(&pos, &graph),
             "peak_rss_kb": peak_rss_kb(),

@@ -2,6 +2,7 @@
 
 use petgraph::stable_graph::NodeIndex;
 use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::derive::ServiceGraph;
@@ -59,7 +60,7 @@ impl LayoutGraph {
             .filter(|&(a, b)| a != b && (a as usize) < n && (b as usize) < n)
             .flat_map(|(a, b)| [(a, b), (b, a)])
             .collect();
-        pairs.sort_unstable();
+        pairs.par_sort_unstable();
         pairs.dedup();
         let mut offsets = vec![0u32; n + 1];
         for &(a, _) in &pairs {

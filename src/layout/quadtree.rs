@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 /// Points per leaf at most (unless the points coincide down to the deepest level).
-const LEAF_POINTS: usize = 16;
+const LEAF_POINTS: usize = 32;
 /// Levels of the tree at most (16 bits of Morton code per axis).
 const MAX_DEPTH: u32 = 16;
 
