@@ -264,6 +264,7 @@ fn tuned(mut p: LayoutParams) -> LayoutParams {
             "tolerance" => p.tolerance = v,
             "cooling" => p.cooling = v,
             "decay" => p.decay = v,
+            "coarse_decay" => p.coarse_decay = v,
             "coarse_max_iterations" => p.coarse_max_iterations = v as usize,
             "step" => p.step = v,
             "refine_step" => p.refine_step = v,

@@ -95,10 +95,7 @@ pub fn coarsen(graph: &LayoutGraph, seed: u64) -> Option<Coarse> {
             *slot = z;
         }
     }
-    let edges = graph
-        .edges()
-        .filter_map(|(a, b)| Some((*parent.get(a as usize)?, *parent.get(b as usize)?)));
-    let coarse = LayoutGraph::with_zones(m, edges, &zone_of, graph.zone_regions());
+    let coarse = LayoutGraph::quotient(graph, &parent, m, zone_of);
     Some(Coarse {
         graph: coarse,
         parent,
@@ -121,6 +118,28 @@ mod tests {
         let star = LayoutGraph::new(50, (1..50).map(|i| (0, i)));
         let c = coarsen(&star, 1).unwrap();
         assert_eq!(c.graph.len(), 1);
+    }
+
+    #[test]
+    fn the_coarse_graph_links_clusters_whose_members_are_linked() {
+        let zones: Vec<u32> = (0..60).map(|i| i % 3).collect();
+        let edges: Vec<(u32, u32)> = (0..60)
+            .flat_map(|i| [(i, (i + 3) % 60), (i, (i * 7 + 1) % 60)])
+            .collect();
+        let g = LayoutGraph::with_zones(60, edges.iter().copied(), &zones, &[0, 0, 1]);
+        let c = coarsen(&g, 4).unwrap();
+        let expected: std::collections::BTreeSet<(u32, u32)> = g
+            .edges()
+            .map(|(a, b)| (c.parent[a as usize], c.parent[b as usize]))
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect();
+        let got: std::collections::BTreeSet<(u32, u32)> = c.graph.edges().collect();
+        assert_eq!(got, expected);
+        for i in 0..c.graph.len() {
+            assert!(c.graph.neighbours(i).windows(2).all(|w| w[0] < w[1]));
+        }
+        assert_eq!(c.graph.zone_regions(), g.zone_regions());
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub struct LayoutParams {
     /// Factor the step shrinks by after every iteration (an annealing schedule that bounds the
     /// iterations to convergence).
     pub decay: f32,
+    /// The same on the coarser graphs, whose layouts only need to be roughly right.
+    pub coarse_decay: f32,
     /// Largest move of a node in one step at the start, in `k`.
     pub step: f32,
     /// Largest move after moving to a finer graph, in `k`.
@@ -63,6 +65,7 @@ impl Default for LayoutParams {
             multilevel: true,
             cooling: 0.9,
             decay: 0.9,
+            coarse_decay: 0.8,
             step: 2.0,
             refine_step: 1.0,
             incremental_step: 0.3,
@@ -415,7 +418,11 @@ impl LayoutEngine {
             self.step *= params.cooling;
         }
 
-        self.temperature *= params.decay;
+        self.temperature *= if self.level == 0 {
+            params.decay
+        } else {
+            params.coarse_decay
+        };
         self.step = self.step.min(self.temperature);
         let finest = self.level == 0;
         let step = self.step;

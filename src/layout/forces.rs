@@ -54,9 +54,11 @@ impl Default for ForceParams {
 
 impl ForceParams {
     /// The plain spring–electrical model: groups ignored but for a weak pull to the middle that
-    /// keeps disconnected parts together. Lower stress, no group separation.
+    /// keeps disconnected parts together. Lower stress, no group separation; a finer opening
+    /// angle (1.5), as stress is what this preset is for.
     pub fn plain() -> Self {
         Self {
+            theta: 1.5,
             zone_pull: 0.0,
             region_pull: 0.0,
             centre_pull: 0.0,
@@ -68,6 +70,9 @@ impl ForceParams {
         }
     }
 }
+
+/// Above this many zones (or regions), the pairwise repulsion between them is left out.
+const MAX_PAIRWISE_GROUPS: usize = 512;
 
 /// Centroids and sizes of zones and regions, and each zone's share of the group repulsion.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -224,6 +229,10 @@ impl Groups {
         } else {
             [0.0; 2]
         };
+        // Pairwise group repulsion is quadratic in the groups: only when asked for and while the
+        // groups are few (a graph at zone level has one zone per node).
+        let region_pairs = params.region_push != 0.0 && regions <= MAX_PAIRWISE_GROUPS;
+        let zone_pairs = params.zone_push != 0.0 && zones <= MAX_PAIRWISE_GROUPS;
         let region_push: Vec<[f32; 2]> = self
             .region_centroid
             .iter()
@@ -233,7 +242,7 @@ impl Groups {
                     .iter()
                     .zip(&self.region_size)
                     .enumerate()
-                    .filter(|(b, _)| *b != a)
+                    .filter(|(b, _)| region_pairs && *b != a)
                     .fold(
                         [
                             params.centre_pull * (middle[0] - ca[0]),
@@ -262,7 +271,7 @@ impl Groups {
                     .zip(&self.zone_size)
                     .zip(zone_regions)
                     .enumerate()
-                    .filter(|(b, (_, rb))| *b != a && **rb == ra)
+                    .filter(|(b, (_, rb))| zone_pairs && *b != a && **rb == ra)
                     .fold([0.0f32; 2], |f, (_, ((cb, nb), _))| {
                         let g = push([ca[0] - cb[0], ca[1] - cb[1]], params.zone_push * ck2 * nb);
                         [f[0] + g[0], f[1] + g[1]]

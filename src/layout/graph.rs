@@ -120,6 +120,70 @@ impl LayoutGraph {
         )
     }
 
+    /// The graph of `m` clusters, node `i` of `fine` in cluster `parent[i]` and cluster `c` in
+    /// zone `zone_of[c]` (a zone id of `fine`). Clusters are linked when any of their members are;
+    /// built in one pass over the edges with a stamp per cluster, without sorting all of them.
+    pub fn quotient(fine: &Self, parent: &[u32], m: usize, zone_of: Vec<u32>) -> Self {
+        // Members of each cluster (a counting sort of the nodes by cluster).
+        let mut start = vec![0u32; m + 1];
+        for &c in parent {
+            if let Some(s) = start.get_mut(c as usize + 1) {
+                *s += 1;
+            }
+        }
+        let mut sum = 0;
+        for s in &mut start {
+            sum += *s;
+            *s = sum;
+        }
+        let mut fill = start.clone();
+        let mut members = vec![0u32; parent.len()];
+        for (i, &c) in parent.iter().enumerate() {
+            if let Some(f) = fill.get_mut(c as usize)
+                && let Some(slot) = members.get_mut(*f as usize)
+            {
+                *slot = i as u32;
+                *f += 1;
+            }
+        }
+        let mut offsets = Vec::with_capacity(m + 1);
+        offsets.push(0u32);
+        let mut neighbours = Vec::new();
+        let mut stamp = vec![u32::MAX; m];
+        for c in 0..m {
+            let first = neighbours.len();
+            let (Some(&a), Some(&b)) = (start.get(c), start.get(c + 1)) else {
+                offsets.push(neighbours.len() as u32);
+                continue;
+            };
+            for &u in members.get(a as usize..b as usize).unwrap_or(&[]) {
+                for &v in fine.neighbours(u as usize) {
+                    let Some(&pv) = parent.get(v as usize) else {
+                        continue;
+                    };
+                    if pv as usize != c
+                        && let Some(s) = stamp.get_mut(pv as usize)
+                        && *s != c as u32
+                    {
+                        *s = c as u32;
+                        neighbours.push(pv);
+                    }
+                }
+            }
+            if let Some(list) = neighbours.get_mut(first..) {
+                list.sort_unstable();
+            }
+            offsets.push(neighbours.len() as u32);
+        }
+        Self {
+            offsets,
+            neighbours,
+            zone: zone_of,
+            zone_region: fine.zone_region.clone(),
+            regions: fine.regions,
+        }
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.zone.len()

@@ -167,7 +167,7 @@ pub fn overlaps(pos: &[[f32; 2]], radius: f32) -> usize {
 }
 
 /// Share of nodes strictly nearer the centroid of their own group (`group[i]`) than any other
-/// group's centroid. 1 when there is only one group; 0 without nodes.
+/// group's centroid. 1 when there is only one group; 0 without nodes. Costs nodes × groups.
 pub fn separation(pos: &[[f32; 2]], group: &[u32]) -> f64 {
     let mut sums: FxHashMap<u32, [f64; 3]> = FxHashMap::default();
     for (p, g) in pos.iter().zip(group) {
