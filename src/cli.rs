@@ -367,7 +367,8 @@ pub fn layout_json(store: &mut TraceStore, level: Level, iterations: Option<usiz
     use crate::layout::{LayoutEngine, LayoutGraph, LayoutParams, quality};
 
     let graph = ServiceGraph::build(store, level);
-    let (lg, nodes) = LayoutGraph::from_service_graph(&graph);
+    let unknown = store.data.interner.get(crate::model::topology::UNKNOWN);
+    let (lg, nodes) = LayoutGraph::from_service_graph(&graph, unknown);
     let mut params = LayoutParams::default();
     if let Some(n) = iterations {
         params.max_iterations = n;

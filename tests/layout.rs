@@ -25,7 +25,8 @@ fn netflix(regions: usize, percent: u32) -> LayoutGraph {
     store.append(read_arch_with(&bytes, &options, &mut report));
     store.index();
     let graph = ServiceGraph::build(&mut store, Level::Instance);
-    LayoutGraph::from_service_graph(&graph).0
+    let unknown = store.data.interner.get(flowscope::model::topology::UNKNOWN);
+    LayoutGraph::from_service_graph(&graph, unknown).0
 }
 
 /// A seeded microservice-like graph: `zones` zones in 2 regions, each a few services of
@@ -248,6 +249,30 @@ fn ungrouped_graphs_lay_out_too() {
     let q = quality::measure(&e.positions(), &graph);
     assert!((q.zone_separation - 1.0).abs() < f64::EPSILON);
     assert!(q.stress < 0.3, "{q:?}");
+}
+
+#[test]
+fn nodes_of_unknown_place_are_not_pulled_into_groups() {
+    // Zipkin services mostly have no region: they form the ungrouped zone, laid out like any
+    // ungrouped graph (before they were, the mixed and the unknown ones were pulled apart: 0.62).
+    let mut loaded = flowscope::cli::load(&[fixture("zipkin")], false).unwrap();
+    let graph = ServiceGraph::build(&mut loaded.store, Level::Service);
+    let unknown = loaded
+        .store
+        .data
+        .interner
+        .get(flowscope::model::topology::UNKNOWN);
+    let (lg, _) = LayoutGraph::from_service_graph(&graph, unknown);
+    assert!(lg.len() > 20);
+    let ungrouped = (0..lg.len()).filter(|&i| !lg.grouped(i)).count();
+    assert!(
+        ungrouped * 2 > lg.len(),
+        "{ungrouped} of {} ungrouped",
+        lg.len()
+    );
+    let out = flowscope::cli::layout_json(&mut loaded.store, Level::Service, None);
+    assert_eq!(out.nodes.len(), lg.len());
+    assert!(out.stress < 0.2, "{}", out.stress);
 }
 
 #[test]

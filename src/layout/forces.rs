@@ -173,12 +173,14 @@ pub fn attraction_on(
     let region = graph.region(i);
     let zones = graph.zones();
     let zone_regions = graph.zone_regions();
+    let ungrouped = graph.ungrouped_zone();
+    let free = ungrouped == Some(zone);
     graph
         .neighbours(i)
         .iter()
         .filter_map(|&j| Some((zones.get(j as usize)?, pos.get(j as usize)?)))
         .fold(([0.0f32; 2], 0.0f32), |(f, s), (&zj, q)| {
-            let w = if zj == zone {
+            let w = if zj == zone || free || ungrouped == Some(zj) {
                 1.0
             } else if zone_regions.get(zj as usize) == Some(&region) {
                 params.cross_zone_edge
@@ -307,7 +309,7 @@ impl Groups {
         let z = graph.zone(i) as usize;
         let cz = self.zone_centroid.get(z).copied().unwrap_or(p);
         let extra = self.zone_push.get(z).copied().unwrap_or([0.0; 2]);
-        let grouped = if graph.zone_count() > 1 {
+        let grouped = if graph.zone_count() > 1 && graph.grouped(i) {
             params.zone_pull
         } else {
             0.0

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::derive::ServiceGraph;
+use crate::model::Sym;
 
 /// An undirected graph in compressed sparse rows, each node in one zone and each zone in one region.
 ///
@@ -23,6 +24,8 @@ pub struct LayoutGraph {
     zone_region: Vec<u32>,
     /// Number of regions.
     regions: u32,
+    /// The zone of nodes whose place is unknown: no group forces pull them.
+    ungrouped: Option<u32>,
 }
 
 impl LayoutGraph {
@@ -79,13 +82,34 @@ impl LayoutGraph {
             zone,
             zone_region,
             regions: region_ids.len().max(1) as u32,
+            ungrouped: None,
         }
     }
 
+    /// Marks zone `zone` (as numbered by this graph, see [`Self::zones`]) as the nodes of unknown
+    /// place: group forces do not pull them, and their edges are not weakened.
+    #[must_use]
+    pub fn with_ungrouped_zone(mut self, zone: Option<u32>) -> Self {
+        self.ungrouped = zone;
+        self
+    }
+
+    /// Whether node `i` has a known zone.
+    pub fn grouped(&self, i: usize) -> bool {
+        self.ungrouped.is_none_or(|u| self.zone(i) != u)
+    }
+
+    /// The zone of nodes of unknown place, if any.
+    pub fn ungrouped_zone(&self) -> Option<u32> {
+        self.ungrouped
+    }
+
     /// The layout graph of a [`ServiceGraph`], and the petgraph node of each layout node. Nodes are
-    /// grouped by their (region, zone); a node whose region or zone is mixed or unknown is grouped
-    /// with the others that say the same.
-    pub fn from_service_graph(g: &ServiceGraph) -> (Self, Vec<NodeIndex>) {
+    /// grouped by their (region, zone); nodes whose region and zone are both mixed or `unknown`
+    /// (the symbol of [`UNKNOWN`](crate::model::topology::UNKNOWN), when interned) form the
+    /// ungrouped zone.
+    pub fn from_service_graph(g: &ServiceGraph, unknown: Option<Sym>) -> (Self, Vec<NodeIndex>) {
+        let known = |s: Option<Sym>| s.filter(|s| Some(*s) != unknown);
         let nodes: Vec<NodeIndex> = g.graph.node_indices().collect();
         let slot: FxHashMap<NodeIndex, u32> = nodes
             .iter()
@@ -101,7 +125,7 @@ impl LayoutGraph {
                 let (r, z) = g
                     .graph
                     .node_weight(*n)
-                    .map_or((None, None), |w| (w.region, w.zone));
+                    .map_or((None, None), |w| (known(w.region), known(w.zone)));
                 let next_region = region_keys.len() as u32;
                 let region = *region_keys.entry(r).or_insert(next_region);
                 let next_zone = zone_keys.len() as u32;
@@ -114,10 +138,16 @@ impl LayoutGraph {
         let edges = (&g.graph)
             .edge_references()
             .filter_map(|e| Some((*slot.get(&e.source())?, *slot.get(&e.target())?)));
-        (
-            Self::with_zones(nodes.len(), edges, &zone_of, &region_of_zone),
-            nodes,
-        )
+        let ungrouped = zone_keys.get(&(None, None)).copied();
+        let graph = Self::with_zones(nodes.len(), edges, &zone_of, &region_of_zone);
+        // `with_zones` renumbers zones in first-seen order: find the ungrouped one's new id.
+        let ungrouped = ungrouped.and_then(|old| {
+            zone_of
+                .iter()
+                .position(|&z| z == old)
+                .map(|i| graph.zone(i))
+        });
+        (graph.with_ungrouped_zone(ungrouped), nodes)
     }
 
     /// The graph of `m` clusters, node `i` of `fine` in cluster `parent[i]` and cluster `c` in
@@ -181,6 +211,7 @@ impl LayoutGraph {
             zone: zone_of,
             zone_region: fine.zone_region.clone(),
             regions: fine.regions,
+            ungrouped: fine.ungrouped,
         }
     }
 
@@ -265,6 +296,15 @@ mod tests {
         assert_eq!(g.edges().collect::<Vec<_>>(), vec![(0, 1), (1, 2), (2, 3)]);
         assert_eq!(g.zone_count(), 1);
         assert_eq!(g.region_count(), 1);
+    }
+
+    #[test]
+    fn the_ungrouped_zone_is_marked() {
+        let g = LayoutGraph::with_zones(3, [], &[4, 5, 4], &[0, 0, 0, 0, 1, 2]);
+        assert!(g.grouped(0) && g.grouped(1));
+        let g = g.with_ungrouped_zone(Some(1));
+        assert!(g.grouped(0) && !g.grouped(1) && g.grouped(2));
+        assert_eq!(g.ungrouped_zone(), Some(1));
     }
 
     #[test]
