@@ -39,6 +39,7 @@ fn synthetic(nodes: usize) -> (TraceStore, ServiceGraph, Vec<[f32; 2]>) {
             package: Some(package),
             ip: None,
             done: false,
+            done_micros: None,
             timestamp_micros: None,
             file: FileId(0),
         });

@@ -475,3 +475,115 @@ pub fn layout(
     }
     Ok(!loaded.files.is_empty())
 }
+
+/// Lays out a graph to convergence; positions by `NodeIndex::index()` (nodes the layout did not
+/// place are NaN, which the scene leaves out).
+pub fn converged_positions(
+    graph: &ServiceGraph,
+    unknown: Option<crate::model::Sym>,
+) -> Vec<[f32; 2]> {
+    use crate::layout::{LayoutEngine, LayoutGraph, LayoutParams};
+    use petgraph::visit::NodeIndexable as _;
+    let (lg, nodes) = LayoutGraph::from_service_graph(graph, unknown);
+    let mut engine = LayoutEngine::new(lg, LayoutParams::default());
+    engine.run();
+    let mut out = vec![[f32::NAN; 2]; graph.graph.node_bound()];
+    for (n, p) in nodes.iter().zip(engine.positions()) {
+        if let Some(slot) = out.get_mut(n.index()) {
+            *slot = p;
+        }
+    }
+    out
+}
+
+/// What `flowscope render` was asked for.
+#[derive(Clone, Debug)]
+pub struct RenderOptions {
+    /// Graph level.
+    pub level: Level,
+    /// Filter expression (empty for everything).
+    pub filter: String,
+    /// A trace to light.
+    pub trace: Option<String>,
+    /// Picture size, px.
+    pub size: [u32; 2],
+    /// Theme.
+    pub theme: crate::scene::Theme,
+    /// Replace an existing file.
+    pub force: bool,
+}
+
+/// A bad `render` argument (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RenderArgError {
+    /// The filter does not parse.
+    #[error("{0}")]
+    Filter(#[from] crate::derive::filter::FilterError),
+    /// No trace has that id.
+    #[error("no trace with id {0:?} in the input")]
+    NoTrace(String),
+}
+
+/// `flowscope render`: load, derive, lay out to convergence, draw, write the PNG.
+pub fn render(
+    paths: &[PathBuf],
+    out: &std::path::Path,
+    options: &RenderOptions,
+) -> anyhow::Result<bool> {
+    use crate::derive::filter::Filter;
+    use crate::derive::flow::{find_trace, flow_path};
+    use crate::scene::{self, Stamp, View};
+
+    let filter = Filter::parse(&options.filter).map_err(RenderArgError::from)?;
+    let mut loaded = load(paths, false)?;
+    print_problems(&loaded);
+    if loaded.files.is_empty() {
+        return Ok(false);
+    }
+    let store = &mut loaded.store;
+    let highlight = match &options.trace {
+        Some(id) => {
+            let trace = find_trace(store, id).ok_or_else(|| RenderArgError::NoTrace(id.clone()))?;
+            flow_path(store, options.level, trace)
+        }
+        None => crate::derive::flow::FlowPath::default(),
+    };
+    let graph = ServiceGraph::build(store, options.level);
+    let unknown = store.data.interner.get(crate::model::topology::UNKNOWN);
+    let positions = converged_positions(&graph, unknown);
+    let times = store.spans().iter().filter_map(|s| s.timestamp_micros);
+    let time_range = times.clone().min().zip(times.max());
+    let stamp = Stamp {
+        files: loaded
+            .files
+            .iter()
+            .map(|f| {
+                f.path.file_name().map_or_else(
+                    || f.path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            })
+            .collect(),
+        level: options.level,
+        filter: options.filter.clone(),
+        time_range,
+        trace: options.trace.clone(),
+    };
+    let view = View {
+        size: [options.size[0] as f32, options.size[1] as f32],
+        theme: options.theme,
+        filter,
+        highlight,
+        ..View::default()
+    };
+    let built = scene::build(&scene::SceneRequest {
+        graph: &graph,
+        interner: &store.data.interner,
+        positions: &positions,
+        view: &view,
+        stamp: &stamp,
+        measure: &crate::render::png::measure,
+    });
+    crate::render::png::write(&built, out, options.force)?;
+    Ok(true)
+}

@@ -67,6 +67,33 @@ enum Command {
         #[arg(long, default_value_t = flowscope::simulate::DEFAULT_MAX_EDGES)]
         max_edges: u64,
     },
+    /// Load, lay out and draw the graph into a PNG (the window's picture, without a window).
+    Render {
+        /// Trace files or directories (read recursively).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The PNG to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Level of the graph.
+        #[arg(long, value_enum, default_value_t = LevelArg::Service)]
+        level: LevelArg,
+        /// Show only nodes matching this expression, e.g. "service=api* and errors>0".
+        #[arg(long, default_value = "")]
+        filter: String,
+        /// Light the path of this trace.
+        #[arg(long)]
+        trace: Option<String>,
+        /// Picture size in pixels, e.g. 1600x1000 (each side at most 16384).
+        #[arg(long, default_value = "1600x1000", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Colours for a dark or light background.
+        #[arg(long, value_enum, default_value_t = ThemeArg::Dark)]
+        theme: ThemeArg,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Lay the graph out and write {"nodes":[{"id","x","y"}],"iterations","ms","stress"} as JSON.
     Layout {
         /// Trace files or directories (read recursively).
@@ -88,6 +115,31 @@ enum Command {
 enum FormatArg {
     ZipkinV1,
     ZipkinV2,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ThemeArg {
+    Dark,
+    Light,
+}
+
+/// Parses `WIDTHxHEIGHT`.
+fn parse_size(text: &str) -> Result<[u32; 2], String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{text:?} is not WIDTHxHEIGHT"))?;
+    let side = |v: &str| -> Result<u32, String> {
+        let n: u32 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{v:?} is not a number of pixels"))?;
+        if (1..=16_384).contains(&n) {
+            Ok(n)
+        } else {
+            Err(format!("{n} is outside 1–16384 pixels"))
+        }
+    };
+    Ok([side(w)?, side(h)?])
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -141,6 +193,35 @@ fn main() -> ExitCode {
                 progress: true,
             };
             cli::simulate(&arch, &out, &options)
+        }
+        Command::Render {
+            paths,
+            output,
+            level,
+            filter,
+            trace,
+            size,
+            theme,
+            force,
+        } => {
+            let options = cli::RenderOptions {
+                level: level.into(),
+                filter,
+                trace,
+                size,
+                theme: match theme {
+                    ThemeArg::Dark => flowscope::scene::Theme::Dark,
+                    ThemeArg::Light => flowscope::scene::Theme::Light,
+                },
+                force,
+            };
+            match cli::render(&paths, &output, &options) {
+                Err(e) if e.downcast_ref::<cli::RenderArgError>().is_some() => {
+                    eprintln!("flowscope: {e}");
+                    return ExitCode::from(2);
+                }
+                other => other,
+            }
         }
         Command::Layout {
             paths,

@@ -241,3 +241,76 @@ fn stats_reads_every_shared_trace_file_with_plausible_counts() {
         5
     );
 }
+
+#[test]
+fn render_writes_the_picture_and_checks_its_arguments() {
+    let dir = std::env::temp_dir().join(format!("flowscope-cli-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("netflix.png");
+    let graph = fixture("spigo/runs/netflix/graph.json");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v = vec![
+            "render".to_owned(),
+            graph.to_str().unwrap().to_owned(),
+            "-o".to_owned(),
+            out.to_str().unwrap().to_owned(),
+        ];
+        v.extend(extra.iter().map(|s| (*s).to_owned()));
+        v
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        flowscope(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let done = run(&[
+        "--level", "instance", "--size", "800x600", "--theme", "light",
+    ]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let picture = tiny_skia::Pixmap::decode_png(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!((picture.width(), picture.height()), (800, 600));
+    // It never overwrites without --force.
+    let again = run(&["--level", "instance"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("--force"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert!(
+        run(&["--level", "instance", "--force", "--filter", "zone=zoneA"])
+            .status
+            .success()
+    );
+    // A bad filter, size or trace is a bad argument: exit 2 and one line saying where.
+    let bad = run(&["--force", "--filter", "zone=zoneA and"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        text(&bad.stderr).trim(),
+        "flowscope: bad filter at column 15: the expression ends too early"
+    );
+    assert_eq!(run(&["--force", "--size", "0x10"]).status.code(), Some(2));
+    let no_trace = run(&["--force", "--trace", "abc"]);
+    assert_eq!(no_trace.status.code(), Some(2));
+    assert!(text(&no_trace.stderr).contains("no trace with id \"abc\""));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn render_lights_a_trace() {
+    let dir = std::env::temp_dir().join(format!("flowscope-cli-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("lit.png");
+    let file = fixture("zipkin/smartthings-oauth-authorization.json");
+    // The file's trace, its id written with extra leading zeros (ids are normalised).
+    let done = flowscope(&[
+        "render",
+        file.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--trace",
+        "00008ce82b2e9ed820ba",
+    ]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(out.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

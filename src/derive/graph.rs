@@ -34,8 +34,11 @@ pub struct NodeInfo {
     pub package: Option<Sym>,
     /// Number of instances aggregated into the node.
     pub instances: u32,
-    /// All its instances stopped (a Spigo `done` record, e.g. the chaos-monkey victim).
+    /// All its instances stopped (a Spigo `done` record; Spigo writes one for most instances when
+    /// a run shuts down).
     pub done: bool,
+    /// One of its instances stopped well before the run's end (the chaos-monkey victim).
+    pub stopped_early: bool,
 }
 
 /// Latency of the calls an edge stands for.
@@ -316,6 +319,35 @@ impl TopologyBuilder {
     }
 }
 
+/// Whether an instance stopped, and whether well before the run ended.
+#[derive(Clone, Copy, Debug, Default)]
+struct Stop {
+    done: bool,
+    early: bool,
+}
+
+/// The stop of each declared node: `done` records in the last tenth of the run (the shutdown) are
+/// ordinary; earlier ones stopped early.
+fn stops(nodes: &[crate::model::DeclaredNode]) -> Vec<Stop> {
+    let times = nodes
+        .iter()
+        .flat_map(|n| [n.timestamp_micros, n.done_micros])
+        .flatten();
+    let (first, last) = (times.clone().min(), times.max());
+    let last_done = nodes.iter().filter_map(|n| n.done_micros).max();
+    let shutdown = match (first, last, last_done) {
+        (Some(first), Some(last), Some(last_done)) => Some(last_done - (last - first) / 10),
+        _ => None,
+    };
+    nodes
+        .iter()
+        .map(|n| Stop {
+            done: n.done,
+            early: n.done && matches!((n.done_micros, shutdown), (Some(t), Some(s)) if t < s),
+        })
+        .collect()
+}
+
 /// Accumulates nodes and edges of the graph being built.
 struct GraphBuilder {
     graph: StableGraph<NodeInfo, EdgeStats>,
@@ -325,11 +357,13 @@ struct GraphBuilder {
 }
 
 impl GraphBuilder {
-    fn node(&mut self, name: Sym, place: &Place, done: bool) -> NodeIndex {
+    fn node(&mut self, name: Sym, place: &Place, stop: Stop) -> NodeIndex {
+        let Stop { done, early } = stop;
         if let Some(&n) = self.index.get(&name) {
             if let Some(info) = self.graph.node_weight_mut(n) {
                 info.instances += 1;
                 info.done &= done;
+                info.stopped_early |= early;
                 if info.region != Some(place.region) {
                     info.region = None;
                 }
@@ -353,6 +387,7 @@ impl GraphBuilder {
             package: place.package,
             instances: 1,
             done,
+            stopped_early: early,
         });
         self.index.insert(name, n);
         n
@@ -473,39 +508,47 @@ impl ServiceGraph {
             accs: Vec::new(),
         };
         let mut node_of_instance: FxHashMap<InstanceId, NodeIndex> = FxHashMap::default();
-        let mut add_instance = |batch: &mut Batch,
-                                topo: &mut TopologyBuilder,
-                                builder: &mut GraphBuilder,
-                                id: InstanceId,
-                                done: bool|
-         -> Option<NodeIndex> {
-            if let Some(n) = node_of_instance.get(&id) {
-                return Some(*n);
-            }
-            let place = *topo.topology.place(id)?;
-            let name = Topology::node_name(&mut batch.interner, &place, level);
-            let n = builder.node(name, &place, done);
-            node_of_instance.insert(id, n);
-            Some(n)
-        };
-
-        for key in &span_keys {
-            let id = topo.place_key(batch, &info, *key);
-            add_instance(batch, &mut topo, &mut builder, id, false);
-        }
-        // Declared nodes (Spigo graph / arch, link files); not part of any one trace.
+        // Declared nodes (Spigo graph / arch, link files; not part of any one trace) are placed
+        // first, so an instance also seen in spans keeps its `done` record.
         let declared: Vec<_> = if trace.is_some() {
             Vec::new()
         } else {
             batch.nodes.clone()
         };
         let mut declared_ids: FxHashMap<Sym, InstanceId> = FxHashMap::default();
-        for node in &declared {
+        let mut stop_of: FxHashMap<InstanceId, Stop> = FxHashMap::default();
+        for (node, stop) in declared.iter().zip(stops(&declared)) {
             let place = Placer::new(batch).declared(node.name, node.level, node.package);
             let place = canonical_spigo(batch, place, node.level);
             let id = topo.topology.insert(place);
             declared_ids.insert(node.name, id);
-            add_instance(batch, &mut topo, &mut builder, id, node.done);
+            let s = stop_of.entry(id).or_default();
+            s.done |= stop.done;
+            s.early |= stop.early;
+        }
+        let mut add_instance = |batch: &mut Batch,
+                                topo: &mut TopologyBuilder,
+                                builder: &mut GraphBuilder,
+                                id: InstanceId|
+         -> Option<NodeIndex> {
+            if let Some(n) = node_of_instance.get(&id) {
+                return Some(*n);
+            }
+            let place = *topo.topology.place(id)?;
+            let name = Topology::node_name(&mut batch.interner, &place, level);
+            let stop = stop_of.get(&id).copied().unwrap_or_default();
+            let n = builder.node(name, &place, stop);
+            node_of_instance.insert(id, n);
+            Some(n)
+        };
+        for key in &span_keys {
+            let id = topo.place_key(batch, &info, *key);
+            add_instance(batch, &mut topo, &mut builder, id);
+        }
+        for node in &declared {
+            if let Some(&id) = declared_ids.get(&node.name) {
+                add_instance(batch, &mut topo, &mut builder, id);
+            }
         }
 
         // Edges from spans.
@@ -519,8 +562,8 @@ impl ServiceGraph {
             let pa = topo.place_key(batch, &info, p);
             let ch = topo.place_key(batch, &info, c);
             let (Some(a), Some(b)) = (
-                add_instance(batch, &mut topo, &mut builder, pa, false),
-                add_instance(batch, &mut topo, &mut builder, ch, false),
+                add_instance(batch, &mut topo, &mut builder, pa),
+                add_instance(batch, &mut topo, &mut builder, ch),
             ) else {
                 continue;
             };
@@ -544,7 +587,7 @@ impl ServiceGraph {
                         id
                     }
                 };
-                add_instance(batch, &mut topo, &mut builder, id, false)
+                add_instance(batch, &mut topo, &mut builder, id)
             };
             let (Some(a), Some(b)) = (end(e.source), end(e.target)) else {
                 continue;

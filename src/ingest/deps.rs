@@ -94,6 +94,7 @@ fn declare_nodes(batch: &mut Batch) {
                     package: None,
                     ip: None,
                     done: false,
+                    done_micros: None,
                     timestamp_micros: None,
                     file: FileId(0),
                 });

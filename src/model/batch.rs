@@ -26,6 +26,8 @@ pub struct DeclaredNode {
     pub ip: Option<Sym>,
     /// A `done` record was seen for it (it stopped, e.g. the chaos-monkey victim).
     pub done: bool,
+    /// When it stopped, epoch microseconds, if the record said.
+    pub done_micros: Option<i64>,
     /// When the node appeared, epoch microseconds.
     pub timestamp_micros: Option<i64>,
     /// The file it came from.

@@ -251,6 +251,17 @@ pub fn rasterize(scene: &Scene) -> Result<Pixmap, RenderError> {
                         pixmap.stroke_path(&path, &paint(*c), &stroke(*w), id, None);
                     }
                 }
+                Swatch::Cross(c) => {
+                    let (x, y) = (item.at[0], item.at[1]);
+                    let mut pb = PathBuilder::new();
+                    pb.move_to(x - 4.0, y - 4.0);
+                    pb.line_to(x + 4.0, y + 4.0);
+                    pb.move_to(x + 4.0, y - 4.0);
+                    pb.line_to(x - 4.0, y + 4.0);
+                    if let Some(path) = pb.finish() {
+                        pixmap.stroke_path(&path, &paint(*c), &stroke(1.8), id, None);
+                    }
+                }
                 Swatch::Area(c) => {
                     if let Some(rect) =
                         tiny_skia::Rect::from_xywh(item.at[0] - 8.0, item.at[1] - 5.0, 16.0, 10.0)

@@ -279,6 +279,27 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         .max()
         .unwrap_or(0)
         .max(1);
+    // Nodes may not be much larger than the typical distance to their nearest neighbour on the
+    // canvas, or they would cover each other.
+    let spacing = {
+        let mut d: Vec<f32> = Vec::new();
+        let step = (visible.len() / 2_000).max(1);
+        for &n in visible.iter().step_by(step) {
+            let Some(p) = px_of(n) else { continue };
+            let nearest = g
+                .neighbors_undirected(n)
+                .filter(|m| *m != n)
+                .filter_map(px_of)
+                .map(|q| ((q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)).sqrt())
+                .fold(f32::MAX, f32::min);
+            if nearest < f32::MAX {
+                d.push(nearest);
+            }
+        }
+        d.sort_by(f32::total_cmp);
+        d.get(d.len() / 2).copied().unwrap_or(f32::MAX)
+    };
+    let radius_cap = (spacing * 0.45).max(2.5);
     let radius_of = |n: NodeIndex| -> f32 {
         if lod == Lod::Points {
             return 1.6;
@@ -288,7 +309,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             .map_or(0, |t| t.calls_in.max(t.calls));
         let scale = if visible.len() > 2_000 { 0.6 } else { 1.0 };
         let t = ((1 + calls) as f32).ln() / ((1 + max_calls) as f32).ln().max(1.0);
-        (3.5 + 8.5 * t) * scale
+        ((3.5 + 8.5 * t) * scale).min(radius_cap * (0.6 + 0.4 * t))
     };
     let lit = &view.highlight;
     let any_lit = !lit.is_empty();
@@ -500,7 +521,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             fill: if highlighted { style.highlight } else { fill },
             outline: style.node_outline,
             ring: (t.errors > 0 && lod == Lod::Full).then_some(style.error_ring),
-            cross: info.done.then_some(style.done_cross),
+            cross: info.stopped_early.then_some(style.done_cross),
             highlighted,
             selected: view.selected == Some(n.index() as u32),
         };
@@ -600,6 +621,9 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             .filter(|(_, r)| Some(**r) != unknown)
             .map(|(i, r)| (i, place_label(interner.resolve(*r), None)))
             .collect();
+        let stopped = visible
+            .iter()
+            .any(|&n| g.node_weight(n).is_some_and(|i| i.stopped_early));
         let packages: FxHashSet<&str> = visible
             .iter()
             .filter_map(|&n| g.node_weight(n).and_then(|i| i.package))
@@ -611,6 +635,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 &packages,
                 &regions_named,
                 any_lit,
+                stopped,
                 measure,
                 view.size,
             )),
@@ -639,6 +664,7 @@ fn legend(
     packages: &FxHashSet<&str>,
     regions: &[(usize, String)],
     lit: bool,
+    stopped: bool,
     measure: &dyn Fn(&str, f32) -> f32,
     size: Px,
 ) -> Legend {
@@ -664,6 +690,12 @@ fn legend(
         rows.push((
             Swatch::Line(style.highlight, 3.0),
             "the selected flow".to_owned(),
+        ));
+    }
+    if stopped {
+        rows.push((
+            Swatch::Cross(style.done_cross),
+            "stopped during the run".to_owned(),
         ));
     }
     for (i, name) in regions.iter().take(12) {

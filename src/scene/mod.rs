@@ -106,6 +106,8 @@ pub enum Swatch {
     Line(Rgba, f32),
     /// A region colour.
     Area(Rgba),
+    /// The cross over a stopped node.
+    Cross(Rgba),
 }
 
 /// One legend row.

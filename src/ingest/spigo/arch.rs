@@ -491,6 +491,7 @@ pub(super) fn read(bytes: &[u8], options: &ArchOptions, report: &mut Report) -> 
                     package: Some(package),
                     ip: None,
                     done: false,
+                    done_micros: None,
                     timestamp_micros: None,
                     file: FileId(0),
                 });

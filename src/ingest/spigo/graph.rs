@@ -50,6 +50,7 @@ enum Record<'a> {
     },
     Done {
         name: Str<'a>,
+        timestamp_micros: Option<i64>,
     },
     Forget {
         id: Str<'a>,
@@ -116,8 +117,12 @@ fn parse_record(bytes: &[u8]) -> Record<'_> {
         };
     }
     if let Some(done) = e.done {
+        let timestamp_micros = e.timestamp.as_ref().and_then(|t| rfc3339_micros(&t.0));
         return match text(Some(done)) {
-            Some(name) => Record::Done { name },
+            Some(name) => Record::Done {
+                name,
+                timestamp_micros,
+            },
             None => Record::Bad(
                 WarningKind::BadRecord,
                 "a done record with an empty name".to_owned(),
@@ -204,7 +209,7 @@ pub(super) fn read(bytes: &[u8], report: &mut Report) -> Batch {
 /// but counted.
 fn apply(records: &[Record<'_>], batch: &mut Batch, report: &mut Report) {
     let mut node_index: FxHashMap<Sym, usize> = FxHashMap::default();
-    let mut dones: Vec<&str> = Vec::new();
+    let mut dones: Vec<(&str, Option<i64>)> = Vec::new();
     // Edge ids (and where they stand among the records) only matter when something is forgotten.
     let any_forget = records.iter().any(|r| matches!(r, Record::Forget { .. }));
     let mut edge_ids: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
@@ -229,6 +234,7 @@ fn apply(records: &[Record<'_>], batch: &mut Batch, report: &mut Report) {
                     package: package.as_deref().map(|p| batch.sym(p)),
                     ip: ip.as_deref().map(|ip| batch.sym(ip)),
                     done: false,
+                    done_micros: None,
                     timestamp_micros: *timestamp_micros,
                     file: FileId(0),
                 };
@@ -262,7 +268,10 @@ fn apply(records: &[Record<'_>], batch: &mut Batch, report: &mut Report) {
                 batch.edges.push(edge);
                 forgotten.push(false);
             }
-            Record::Done { name } => dones.push(name),
+            Record::Done {
+                name,
+                timestamp_micros,
+            } => dones.push((name, *timestamp_micros)),
             Record::Forget { id } => {
                 let earlier = edge_ids.get(id.as_ref()).and_then(|edges| {
                     edges
@@ -284,14 +293,17 @@ fn apply(records: &[Record<'_>], batch: &mut Batch, report: &mut Report) {
             Record::Bad(kind, detail) => report.warn(*kind, || detail.clone()),
         }
     }
-    for name in dones {
+    for (name, done_micros) in dones {
         let node = batch
             .interner
             .get(name)
             .and_then(|sym| node_index.get(&sym))
             .and_then(|&i| batch.nodes.get_mut(i));
         match node {
-            Some(node) => node.done = true,
+            Some(node) => {
+                node.done = true;
+                node.done_micros = done_micros;
+            }
             None => report.warn(WarningKind::DanglingReference, || {
                 format!("done names {name}, which has no node record")
             }),
