@@ -476,8 +476,8 @@ pub fn layout(
     Ok(!loaded.files.is_empty())
 }
 
-/// Lays out a graph to convergence; positions by `NodeIndex::index()` (nodes the layout did not
-/// place are NaN, which the scene leaves out).
+/// Lays out a graph to convergence and packs its disconnected pieces together; positions by
+/// `NodeIndex::index()` (nodes the layout did not place are NaN, which the scene leaves out).
 pub fn converged_positions(
     graph: &ServiceGraph,
     unknown: Option<crate::model::Sym>,
@@ -487,8 +487,10 @@ pub fn converged_positions(
     let (lg, nodes) = LayoutGraph::from_service_graph(graph, unknown);
     let mut engine = LayoutEngine::new(lg, LayoutParams::default());
     engine.run();
+    let mut positions = engine.positions();
+    crate::layout::pack::pack_components(&mut positions, engine.graph(), 3.0);
     let mut out = vec![[f32::NAN; 2]; graph.graph.node_bound()];
-    for (n, p) in nodes.iter().zip(engine.positions()) {
+    for (n, p) in nodes.iter().zip(positions) {
         if let Some(slot) = out.get_mut(n.index()) {
             *slot = p;
         }

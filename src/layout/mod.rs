@@ -8,6 +8,7 @@ pub mod coarsen;
 pub mod engine;
 pub mod forces;
 pub mod graph;
+pub mod pack;
 pub mod quadtree;
 pub mod quality;
 pub mod rng;

@@ -535,6 +535,13 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
 
     // Labels: hull labels first, then nodes by importance, none overlapping.
     let mut occupancy = Occupancy::new(view.size, 24.0);
+    for edge in &edges {
+        if let Some(r) = edge.self_loop {
+            let c = [edge.from[0] + r * 0.8, edge.from[1] - r * 0.8];
+            let rr = r * 0.7 + edge.width;
+            occupancy.take([c[0] - rr, c[1] - rr, c[0] + rr, c[1] + rr]);
+        }
+    }
     for node in &nodes {
         let r = node.radius;
         occupancy.take([
