@@ -4,7 +4,7 @@
 //! The data flows one way: [`ingest`] (sniff, parse, normalise) → [`model`] (spans, traces,
 //! topology) → [`derive`](mod@derive) (Zipkin's dependency links, graphs at each level, filters,
 //! flows) → [`scene`] (what to draw) → [`render`] (PNG). [`simulate`] writes Spigo-compatible
-//! architectures, graphs and flows; [`cli`] holds the command-line subcommands.
+//! architectures, graphs and flows; [`cli`] holds the command-line subcommands; [`ui`] is the window.
 
 pub mod cli;
 pub mod derive;
@@ -13,3 +13,4 @@ pub mod model;
 pub mod render;
 pub mod scene;
 pub mod simulate;
+pub mod ui;

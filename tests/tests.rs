@@ -27,5 +27,8 @@ mod render;
 // The command line.
 mod cli;
 
+// The window, driven through egui_kittest.
+mod ui;
+
 // Writing Spigo-compatible architectures, graphs and flows.
 mod simulate;

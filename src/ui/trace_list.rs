@@ -1,0 +1,146 @@
+//! [`TraceList`]: every trace in one sortable, virtualised list (start, duration, spans, errors, root service).
+
+use egui::{RichText, ScrollArea, TextStyle};
+
+use super::actions::Action;
+use super::inspector::format_micros;
+use super::model::TraceRow;
+use crate::scene::build::format_utc;
+
+/// What the list is sorted by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortKey {
+    /// Start time.
+    #[default]
+    Start,
+    /// Duration.
+    Duration,
+    /// Span count.
+    Spans,
+    /// Error count.
+    Errors,
+    /// Root service name.
+    Root,
+}
+
+impl SortKey {
+    const ALL: [(Self, &'static str); 5] = [
+        (Self::Start, "Start"),
+        (Self::Duration, "Duration"),
+        (Self::Spans, "Spans"),
+        (Self::Errors, "Errors"),
+        (Self::Root, "Root service"),
+    ];
+}
+
+/// The trace list: sort order and the sorted row order, recomputed only when either changes.
+#[derive(Default)]
+pub struct TraceList {
+    sort: SortKey,
+    descending: bool,
+    order: Vec<usize>,
+    order_of: Option<(SortKey, bool, u64)>,
+}
+
+impl TraceList {
+    /// Sorts by `key`; the same key again flips the direction.
+    pub fn sort_by(&mut self, key: SortKey) {
+        if self.sort == key {
+            self.descending = !self.descending;
+        } else {
+            self.sort = key;
+            self.descending = !matches!(key, SortKey::Start | SortKey::Root);
+        }
+    }
+
+    fn refresh(&mut self, rows: &[TraceRow], model_generation: u64) {
+        let key = (self.sort, self.descending, model_generation);
+        if self.order_of == Some(key) && self.order.len() == rows.len() {
+            return;
+        }
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        let row = |i: usize| rows.get(i);
+        order.sort_by(|&a, &b| {
+            let (Some(a), Some(b)) = (row(a), row(b)) else {
+                return std::cmp::Ordering::Equal;
+            };
+            let o = match self.sort {
+                SortKey::Start => a.start_micros.cmp(&b.start_micros),
+                SortKey::Duration => a.duration_micros.cmp(&b.duration_micros),
+                SortKey::Spans => a.spans.cmp(&b.spans),
+                SortKey::Errors => a.errors.cmp(&b.errors),
+                SortKey::Root => a.root_service.cmp(&b.root_service),
+            };
+            let o = if self.descending { o.reverse() } else { o };
+            o.then(a.index.cmp(&b.index))
+        });
+        self.order = order;
+        self.order_of = Some(key);
+    }
+
+    /// Shows the list; returns the trace the user picked.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        rows: &[TraceRow],
+        selected: Option<usize>,
+        model_generation: u64,
+    ) -> Option<Action> {
+        let mut action = None;
+        ui.heading(format!("Traces ({})", rows.len()));
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Sort by");
+            for (key, name) in SortKey::ALL {
+                let arrow = if self.sort == key {
+                    if self.descending { " (desc)" } else { " (asc)" }
+                } else {
+                    ""
+                };
+                if ui
+                    .selectable_label(self.sort == key, format!("{name}{arrow}"))
+                    .clicked()
+                {
+                    self.sort_by(key);
+                }
+            }
+        });
+        ui.separator();
+        self.refresh(rows, model_generation);
+        let row_height = ui.text_style_height(&TextStyle::Monospace) + 4.0;
+        ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show_rows(ui, row_height, self.order.len(), |ui, range| {
+                for &i in self.order.get(range).unwrap_or_default() {
+                    let Some(row) = rows.get(i) else {
+                        continue;
+                    };
+                    let start = row
+                        .start_micros
+                        .map_or_else(|| "no time".to_owned(), format_utc);
+                    let errors = if row.errors > 0 {
+                        format!("{} err", row.errors)
+                    } else {
+                        String::new()
+                    };
+                    let text = format!(
+                        "{start:<19} {:>9} {:>5} sp {errors:>7}  {}",
+                        format_micros(row.duration_micros),
+                        row.spans,
+                        row.root_service
+                    );
+                    let is_selected = selected == Some(row.index);
+                    let response = ui
+                        .selectable_label(is_selected, RichText::new(text).monospace())
+                        .on_hover_text(format!("Trace {}", row.id));
+                    if response.clicked() {
+                        action = Some(Action::SelectTrace(if is_selected {
+                            None
+                        } else {
+                            Some(row.index)
+                        }));
+                    }
+                }
+            });
+        action
+    }
+}
