@@ -133,19 +133,7 @@ struct AttrKeys {
     host: Vec<Sym>,
 }
 
-const REGION_KEYS: [&str; 4] = [
-    "cloud.region",
-    "region",
-    "aws.region",
-    "topology.kubernetes.io/region",
-];
-const ZONE_KEYS: [&str; 4] = [
-    "cloud.availability_zone",
-    "zone",
-    "availability_zone",
-    "topology.kubernetes.io/zone",
-];
-const HOST_KEYS: [&str; 5] = ["service.instance.id", "host.name", "hostname", "host", "ip"];
+use crate::model::topology::{HOST_KEYS, REGION_KEYS, ZONE_KEYS};
 
 /// Read-only lookups shared by the linking threads.
 struct Names<'a> {

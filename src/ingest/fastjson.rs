@@ -18,6 +18,16 @@ impl<'a> Cursor<'a> {
         Self { b, i: 0 }
     }
 
+    /// A cursor at position `i` of `b`.
+    pub fn at(b: &'a [u8], i: usize) -> Self {
+        Self { b, i }
+    }
+
+    /// The current position.
+    pub fn position(&self) -> usize {
+        self.i
+    }
+
     #[inline]
     fn ws(&mut self) {
         while let Some(c) = self.b.get(self.i) {

@@ -135,10 +135,16 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<(Format, Batch, Report), SniffError> 
 }
 
 /// The per-record parser of formats whose files are a list of independent records.
-fn record_parser(format: Format) -> Option<stream::RecordParser> {
+fn record_parser(format: Format) -> Option<stream::Parsers> {
     match format {
-        Format::ZipkinV2 => Some(zipkin_v2::parse_record),
-        Format::ZipkinV1 => Some(zipkin_v1::parse_record),
+        Format::ZipkinV2 => Some(stream::Parsers {
+            record: zipkin_v2::parse_record,
+            at: zipkin_v2::parse_record_at,
+        }),
+        Format::ZipkinV1 => Some(stream::Parsers {
+            record: zipkin_v1::parse_record,
+            at: zipkin_v1::parse_record_at,
+        }),
         _ => None,
     }
 }

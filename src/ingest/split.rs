@@ -245,6 +245,22 @@ where
     (batch, report)
 }
 
+/// Reads a file of independent records (array, list of arrays, single object, NDJSON): splits
+/// it, counts the splitter's warnings, and parses the records in parallel with `parse`.
+pub fn read_records<F>(bytes: &[u8], report: &mut Report, parse: F) -> Batch
+where
+    F: Fn(&[u8], &mut Batch, &mut Report) + Sync,
+{
+    let Some(records) = split_records(bytes) else {
+        report.warn(WarningKind::InvalidJson, || "not JSON".to_owned());
+        return Batch::default();
+    };
+    report_split(&records, report);
+    let (batch, r) = parse_parallel(bytes, &records.ranges, parse);
+    report.merge(r);
+    batch
+}
+
 /// Counts the warnings the splitter itself found (a truncated end, stray values).
 pub fn report_split(records: &Records, report: &mut Report) {
     if records.truncated {

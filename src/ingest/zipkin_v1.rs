@@ -86,18 +86,24 @@ struct V1Span {
 
 /// Reads Zipkin v1 JSON in any layout; records are parsed in parallel.
 pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
-    let Some(records) = split::split_records(bytes) else {
-        report.warn(WarningKind::InvalidJson, || "not JSON".to_owned());
-        return Batch::default();
-    };
-    split::report_split(&records, report);
-    let (batch, r) = split::parse_parallel(bytes, &records.ranges, parse_record);
-    report.merge(r);
-    batch
+    split::read_records(bytes, report, parse_record)
 }
 
 fn nonempty(e: Endpoint) -> Option<Endpoint> {
     (!e.is_empty()).then_some(e)
+}
+
+/// Parses the v1 span object that starts at `pos`, returning where it ends; `None` (nothing added)
+/// when the buffer ends inside it.
+pub fn parse_record_at(
+    buf: &[u8],
+    pos: usize,
+    batch: &mut Batch,
+    report: &mut Report,
+) -> Option<usize> {
+    let end = split::value_end(buf, pos)?;
+    parse_record(buf.get(pos..end)?, batch, report);
+    Some(end)
 }
 
 /// Parses one v1 span object and converts it into v2 spans in the batch.

@@ -51,14 +51,7 @@ struct JsonAnnotation<'a> {
 
 /// Reads Zipkin v2 JSON in any of its layouts; records are parsed in parallel.
 pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
-    let Some(records) = split::split_records(bytes) else {
-        report.warn(WarningKind::InvalidJson, || "not JSON".to_owned());
-        return Batch::default();
-    };
-    split::report_split(&records, report);
-    let (batch, r) = split::parse_parallel(bytes, &records.ranges, parse_record);
-    report.merge(r);
-    batch
+    split::read_records(bytes, report, parse_record)
 }
 
 /// Classifies a `serde_json` error as invalid JSON or a record of the wrong shape.
@@ -72,8 +65,14 @@ pub fn json_error_kind(e: &serde_json::Error) -> WarningKind {
 
 /// The fast path: reads the common shape of a span without serde; `None` means "use serde".
 fn fast_span(record: &[u8]) -> Option<JsonSpan<'_>> {
-    let mut span = JsonSpan::default();
     let mut c = Cursor::new(record);
+    let span = fast_span_in(&mut c)?;
+    c.at_end().then_some(span)
+}
+
+/// The fast path on the object at the cursor; the cursor ends after it.
+fn fast_span_in<'a>(c: &mut Cursor<'a>) -> Option<JsonSpan<'a>> {
+    let mut span = JsonSpan::default();
     c.object(|c, key| {
         match key {
             b"traceId" => span.trace_id = c.opt_text()?,
@@ -116,7 +115,7 @@ fn fast_span(record: &[u8]) -> Option<JsonSpan<'_>> {
         }
         Some(())
     })?;
-    c.at_end().then_some(span)
+    Some(span)
 }
 
 #[expect(
@@ -141,6 +140,24 @@ fn fast_endpoint<'a>(c: &mut Cursor<'a>) -> Option<Option<JsonEndpoint<'a>>> {
     Some(Some(e))
 }
 
+/// Parses the span object that starts at `pos`, returning where it ends; `None` (nothing added)
+/// when the buffer ends inside it.
+pub fn parse_record_at(
+    buf: &[u8],
+    pos: usize,
+    batch: &mut Batch,
+    report: &mut Report,
+) -> Option<usize> {
+    let mut c = Cursor::at(buf, pos);
+    if let Some(span) = fast_span_in(&mut c) {
+        normalize(&span, batch, report);
+        return Some(c.position());
+    }
+    let end = split::value_end(buf, pos)?;
+    parse_record(buf.get(pos..end)?, batch, report);
+    Some(end)
+}
+
 /// Parses one span object into the batch, or counts why it could not be.
 pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
     let span: JsonSpan<'_> = match fast_span(record) {
@@ -153,6 +170,11 @@ pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
             }
         },
     };
+    normalize(&span, batch, report);
+}
+
+/// Checks and normalises one read span with `zipkin2.Span.Builder`'s rules, into the batch.
+fn normalize(span: &JsonSpan<'_>, batch: &mut Batch, report: &mut Report) {
     let Some(trace_text) = span.trace_id.as_ref() else {
         report.warn(WarningKind::MissingTraceId, || {
             "span without traceId skipped".to_owned()

@@ -5,6 +5,7 @@ pub mod ids;
 pub mod intern;
 pub mod span;
 pub mod store;
+pub mod time;
 pub mod topology;
 
 pub use batch::{Batch, DeclaredEdge, DeclaredNode, NameLevel};

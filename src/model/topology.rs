@@ -4,7 +4,6 @@ use rustc_hash::FxHashMap;
 
 use super::batch::{Batch, NameLevel};
 use super::intern::{Interner, Sym};
-use super::span::{Endpoint, Slice, Tag};
 
 /// The level a graph is drawn at; each is an aggregation of the instance graph.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
@@ -39,21 +38,21 @@ impl Level {
 pub const UNKNOWN: &str = "unknown";
 
 /// Tag / resource keys that name a region, most specific first.
-const REGION_KEYS: [&str; 4] = [
+pub const REGION_KEYS: [&str; 4] = [
     "cloud.region",
     "region",
     "aws.region",
     "topology.kubernetes.io/region",
 ];
 /// Tag / resource keys that name a zone.
-const ZONE_KEYS: [&str; 4] = [
+pub const ZONE_KEYS: [&str; 4] = [
     "cloud.availability_zone",
     "zone",
     "availability_zone",
     "topology.kubernetes.io/zone",
 ];
 /// Tag / resource keys that name a host or instance.
-const HOST_KEYS: [&str; 5] = ["service.instance.id", "host.name", "hostname", "host", "ip"];
+pub const HOST_KEYS: [&str; 5] = ["service.instance.id", "host.name", "hostname", "host", "ip"];
 
 /// A Spigo instance name split into its fields (see spigo/README.md §2).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -231,78 +230,19 @@ impl Topology {
     }
 }
 
-/// Works out places for endpoints and declared names, interning what it needs.
+/// Works out the places of declared names (Spigo graph nodes, link endpoints), interning what it
+/// needs. Span endpoints are placed where graphs are built (`derive::graph`).
 pub struct Placer<'a> {
     interner: &'a mut Interner,
-    tags: &'a [Tag],
     unknown: Sym,
 }
 
 impl<'a> Placer<'a> {
-    /// A placer over a batch's strings and tags.
+    /// A placer over a batch's strings.
     pub fn new(batch: &'a mut Batch) -> Self {
-        let Batch { interner, tags, .. } = batch;
+        let interner = &mut batch.interner;
         let unknown = interner.intern(UNKNOWN);
-        Self {
-            interner,
-            tags,
-            unknown,
-        }
-    }
-
-    /// The interner.
-    pub fn interner(&mut self) -> &mut Interner {
-        self.interner
-    }
-
-    fn lookup(&self, slices: &[Slice], keys: &[&str]) -> Option<Sym> {
-        for key in keys {
-            let Some(key) = self.interner.get(key) else {
-                continue;
-            };
-            for slice in slices {
-                if let Some(t) = self
-                    .tags
-                    .get(slice.range())
-                    .and_then(|t| t.iter().find(|t| t.key == key))
-                {
-                    return Some(t.value);
-                }
-            }
-        }
-        None
-    }
-
-    /// The place of a span's endpoint. `attrs` are the tag slices (span tags, resource) that describe
-    /// that side; pass none for the remote side.
-    pub fn endpoint(&mut self, endpoint: &Endpoint, attrs: &[Slice]) -> Option<Place> {
-        let service = endpoint.service?;
-        let name = self.interner.resolve(service);
-        if let Some(spigo) = SpigoName::parse_full(name) {
-            let spigo = spigo_owned(&spigo);
-            return Some(self.spigo_place(service, &spigo, None));
-        }
-        let region = self.lookup(attrs, &REGION_KEYS).unwrap_or(self.unknown);
-        let zone = self.lookup(attrs, &ZONE_KEYS).unwrap_or(self.unknown);
-        let host = self
-            .lookup(attrs, &HOST_KEYS)
-            .or(endpoint.ipv4)
-            .or(endpoint.ipv6)
-            .map(|h| self.interner.resolve(h).to_owned());
-        let instance = match host {
-            Some(host) => {
-                let s = format!("{name}@{host}");
-                self.interner.intern(&s)
-            }
-            None => service,
-        };
-        Some(Place {
-            region,
-            zone,
-            service,
-            instance,
-            package: None,
-        })
+        Self { interner, unknown }
     }
 
     /// The place of a declared name (Spigo graph node, link endpoint).

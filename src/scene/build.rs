@@ -24,6 +24,8 @@ const POINTS_ABOVE: usize = 20_000;
 const AGGREGATE_EDGES_ABOVE: usize = 60_000;
 /// At most this many node labels are tried.
 const MAX_LABELS: usize = 4_000;
+/// Label tries that may fail in a row before the canvas counts as full.
+const MAX_LABEL_MISSES: usize = 400;
 
 /// A lit flow: nodes and edges named at the graph's level.
 pub type Highlight = crate::derive::flow::FlowPath;
@@ -126,16 +128,21 @@ struct Traffic {
     latency_calls: u64,
 }
 
-fn traffic(graph: &ServiceGraph) -> FxHashMap<NodeIndex, Traffic> {
-    let mut t: FxHashMap<NodeIndex, Traffic> = FxHashMap::default();
+/// Traffic per node, by `NodeIndex::index()`.
+fn traffic(graph: &ServiceGraph) -> Vec<Traffic> {
+    use petgraph::visit::NodeIndexable as _;
+    let mut t = vec![Traffic::default(); graph.graph.node_bound()];
     for e in (&graph.graph).edge_references() {
         let w = e.weight();
         for n in [e.source(), e.target()] {
-            let entry = t.entry(n).or_default();
-            entry.calls += w.calls;
-            entry.errors += w.errors;
+            if let Some(entry) = t.get_mut(n.index()) {
+                entry.calls += w.calls;
+                entry.errors += w.errors;
+            }
         }
-        let into = t.entry(e.target()).or_default();
+        let Some(into) = t.get_mut(e.target().index()) else {
+            continue;
+        };
         into.calls_in += w.calls;
         if let Some(l) = w.latency {
             into.p50 = into.p50.max(Some(l.p50_micros));
@@ -193,7 +200,10 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             if !p[0].is_finite() || !p[1].is_finite() {
                 return false;
             }
-            let t = traffic.get(&n).copied().unwrap_or_default();
+            if view.filter == Filter::All {
+                return true;
+            }
+            let t = traffic.get(n.index()).copied().unwrap_or_default();
             view.filter.matches(&NodeFacts {
                 name: interner.resolve(info.name),
                 service: name(info.service),
@@ -209,7 +219,13 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             })
         })
         .collect();
-    let shown: FxHashSet<NodeIndex> = visible.iter().copied().collect();
+    let mut shown = vec![false; traffic.len()];
+    for n in &visible {
+        if let Some(s) = shown.get_mut(n.index()) {
+            *s = true;
+        }
+    }
+    let is_shown = |n: NodeIndex| shown.get(n.index()).copied().unwrap_or(false);
     let lod = if visible.len() > POINTS_ABOVE {
         Lod::Points
     } else {
@@ -255,7 +271,11 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     // Node sizes.
     let max_calls = visible
         .iter()
-        .map(|n| traffic.get(n).map_or(0, |t| t.calls_in.max(t.calls)))
+        .map(|n| {
+            traffic
+                .get(n.index())
+                .map_or(0, |t| t.calls_in.max(t.calls))
+        })
         .max()
         .unwrap_or(0)
         .max(1);
@@ -263,7 +283,9 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         if lod == Lod::Points {
             return 1.6;
         }
-        let calls = traffic.get(&n).map_or(0, |t| t.calls_in.max(t.calls));
+        let calls = traffic
+            .get(n.index())
+            .map_or(0, |t| t.calls_in.max(t.calls));
         let scale = if visible.len() > 2_000 { 0.6 } else { 1.0 };
         let t = ((1 + calls) as f32).ln() / ((1 + max_calls) as f32).ln().max(1.0);
         (3.5 + 8.5 * t) * scale
@@ -343,7 +365,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     let mut edges = Vec::new();
     let visible_edges: Vec<_> = g
         .edge_references()
-        .filter(|e| shown.contains(&e.source()) && shown.contains(&e.target()))
+        .filter(|e| is_shown(e.source()) && is_shown(e.target()))
         .collect();
     let max_edge_calls = visible_edges
         .iter()
@@ -466,7 +488,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             continue;
         }
         let highlighted = lit.nodes.contains(&info.name);
-        let t = traffic.get(&n).copied().unwrap_or_default();
+        let t = traffic.get(n.index()).copied().unwrap_or_default();
         let mut fill = style.package(name(info.package));
         if any_lit && !highlighted {
             fill = style.dim(fill);
@@ -535,7 +557,12 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             .then(a.node.cmp(&b.node))
     });
     let label_all = lod == Lod::Full;
+    // Once the canvas is full, stop trying (lit and selected nodes come first, so they are tried).
+    let mut misses = 0;
     for node in order.into_iter().take(MAX_LABELS) {
+        if misses > MAX_LABEL_MISSES {
+            break;
+        }
         if !label_all && !node.highlighted && !node.selected {
             continue;
         }
@@ -545,7 +572,12 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         let text = short_name(interner.resolve(info.name), graph.level);
         let size = style.label_size;
         let w = measure(text, size);
-        if let Some(pos) = occupancy.place_beside(node.center, node.radius, w, size * 1.25) {
+        let Some(pos) = occupancy.place_beside(node.center, node.radius, w, size * 1.25) else {
+            misses += 1;
+            continue;
+        };
+        misses = 0;
+        {
             let color = if any_lit && !node.highlighted {
                 style.text_weak
             } else {
@@ -672,29 +704,6 @@ fn legend(
     }
 }
 
-/// Formats epoch microseconds as `YYYY-MM-DD HH:MM:SS` UTC.
-pub fn format_utc(micros: i64) -> String {
-    let secs = micros.div_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 fn stamp_text(
     style: &Style,
     stamp: &Stamp,
@@ -717,7 +726,11 @@ fn stamp_text(
     }
     lines.push(second);
     if let Some((a, b)) = stamp.time_range {
-        lines.push(format!("{} – {} UTC", format_utc(a), format_utc(b)));
+        lines.push(format!(
+            "{} – {} UTC",
+            crate::model::time::format_utc_micros(a),
+            crate::model::time::format_utc_micros(b)
+        ));
     }
     lines.push(format!("flowscope {}", env!("CARGO_PKG_VERSION")));
     let line = style.small_size * 1.35;
@@ -740,15 +753,4 @@ fn stamp_text(
 /// The colour of region `i` in a scene (for checking pictures against the scene).
 pub fn region_color(style: &Style, i: usize) -> Rgba {
     style.region(i)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_formatting() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00:00");
-        assert_eq!(format_utc(1_576_827_704_953_864), "2019-12-20 07:41:44");
-    }
 }
