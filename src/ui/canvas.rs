@@ -7,7 +7,6 @@ use super::inspector;
 use super::paint;
 use crate::derive::ServiceGraph;
 use crate::model::Interner;
-use crate::render::png;
 use crate::scene::{self, Camera, Scene, Stamp, View};
 
 /// What the scene was built from; the scene is rebuilt only when this changes.
@@ -109,17 +108,44 @@ impl Canvas {
             model_generation: input.model_generation,
         };
         if self.scene.as_ref().is_none_or(|(k, _)| *k != key) {
-            let built = scene::build(&scene::SceneRequest {
-                graph: input.graph,
-                interner: input.interner,
-                positions: input.positions,
-                view: &key.view,
-                stamp: &key.stamp,
-                measure: &png::measure,
-            });
+            // Text is measured with the fonts egui paints it with, so labels and the stamp fit.
+            let ctx = ui.ctx().clone();
+            let measure = move |text: &str, size: f32| {
+                ctx.fonts_mut(|f| {
+                    f.layout_no_wrap(
+                        text.to_owned(),
+                        egui::FontId::proportional(size),
+                        egui::Color32::WHITE,
+                    )
+                    .size()
+                    .x
+                })
+            };
+            let build = |view: &View| {
+                scene::build(&scene::SceneRequest {
+                    graph: input.graph,
+                    interner: input.interner,
+                    positions: input.positions,
+                    view,
+                    stamp: &key.stamp,
+                    measure: &measure,
+                })
+            };
+            let mut built = build(&key.view);
             self.builds += 1;
             if key.view.camera.is_none() {
-                self.fitted = fitted_camera(&built, input.positions);
+                self.fitted =
+                    fitted_camera(&built, input.positions).map(|c| beside_legend(c, &built));
+                // Fit again beside the legend, so it hides no node.
+                if let Some(camera) = self.fitted
+                    && built.legend.is_some()
+                {
+                    built = build(&View {
+                        camera: Some(camera),
+                        ..key.view.clone()
+                    });
+                    self.builds += 1;
+                }
             }
             self.scene = Some((key, built));
         }
@@ -236,6 +262,25 @@ impl Canvas {
         if moved {
             self.camera = Some(camera);
         }
+    }
+}
+
+/// A fitted camera shrunk and shifted so the content sits right of the legend (bottom-left).
+fn beside_legend(camera: Camera, scene: &Scene) -> Camera {
+    let Some(legend) = &scene.legend else {
+        return camera;
+    };
+    let width = scene.size[0];
+    let inset = (legend.rect[1][0] + 8.0).min(width * 0.4);
+    // The fit left 60 px each side; now the left margin starts at the legend's right edge.
+    let shrink = ((width - inset - 60.0) / (width - 120.0).max(1.0)).clamp(0.3, 1.0);
+    let zoom = camera.zoom * shrink;
+    Camera {
+        center: [
+            camera.center[0] - (inset - 60.0).max(0.0) / 2.0 / zoom,
+            camera.center[1],
+        ],
+        zoom,
     }
 }
 

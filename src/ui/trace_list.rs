@@ -1,11 +1,11 @@
 //! [`TraceList`]: every trace in one sortable, virtualised list (start, duration, spans, errors, root service).
 
-use egui::{RichText, ScrollArea, TextStyle};
+use egui::{Align2, ScrollArea, Sense, TextStyle, pos2, vec2};
 
 use super::actions::Action;
 use super::inspector::format_micros;
 use super::model::TraceRow;
-use crate::scene::build::format_utc;
+use crate::model::time::format_utc_micros;
 
 /// What the list is sorted by.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -88,6 +88,10 @@ impl TraceList {
     ) -> Option<Action> {
         let mut action = None;
         ui.heading(format!("Traces ({})", rows.len()));
+        if rows.is_empty() {
+            ui.weak("These files hold no traces (a graph or dependency file)");
+            return None;
+        }
         ui.horizontal_wrapped(|ui| {
             ui.label("Sort by");
             for (key, name) in SortKey::ALL {
@@ -110,28 +114,67 @@ impl TraceList {
         ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_rows(ui, row_height, self.order.len(), |ui, range| {
+                let width = ui.available_width();
+                let font = TextStyle::Monospace.resolve(ui.style());
                 for &i in self.order.get(range).unwrap_or_default() {
                     let Some(row) = rows.get(i) else {
                         continue;
                     };
                     let start = row
                         .start_micros
-                        .map_or_else(|| "no time".to_owned(), format_utc);
+                        .map_or_else(|| "no time".to_owned(), format_utc_micros);
                     let errors = if row.errors > 0 {
                         format!("{} err", row.errors)
                     } else {
                         String::new()
                     };
                     let text = format!(
-                        "{start:<19} {:>9} {:>5} sp {errors:>7}  {}",
+                        "{start} {} {} sp {errors} {}",
                         format_micros(row.duration_micros),
                         row.spans,
                         row.root_service
                     );
+                    let columns = [
+                        (start, 0.0, Align2::LEFT_CENTER),
+                        (
+                            format_micros(row.duration_micros),
+                            235.0,
+                            Align2::RIGHT_CENTER,
+                        ),
+                        (format!("{} sp", row.spans), 300.0, Align2::RIGHT_CENTER),
+                        (errors, 360.0, Align2::RIGHT_CENTER),
+                        (row.root_service.clone(), 370.0, Align2::LEFT_CENTER),
+                    ];
                     let is_selected = selected == Some(row.index);
-                    let response = ui
-                        .selectable_label(is_selected, RichText::new(text).monospace())
-                        .on_hover_text(format!("Trace {}", row.id));
+                    let (rect, response) =
+                        ui.allocate_exact_size(vec2(width, row_height), Sense::click());
+                    response.widget_info(|| {
+                        egui::WidgetInfo::selected(egui::Role::Button, true, is_selected, &text)
+                    });
+                    let visuals = ui.visuals();
+                    if is_selected {
+                        ui.painter()
+                            .rect_filled(rect, 2.0, visuals.selection.bg_fill);
+                    } else if response.hovered() {
+                        ui.painter()
+                            .rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
+                    }
+                    let colour = if is_selected {
+                        visuals.selection.stroke.color
+                    } else {
+                        visuals.text_color()
+                    };
+                    let painter = ui.painter_at(rect);
+                    for (column, x, align) in columns {
+                        painter.text(
+                            pos2(rect.min.x + 4.0 + x, rect.center().y),
+                            align,
+                            column,
+                            font.clone(),
+                            colour,
+                        );
+                    }
+                    let response = response.on_hover_text(format!("Trace {}", row.id));
                     if response.clicked() {
                         action = Some(Action::SelectTrace(if is_selected {
                             None

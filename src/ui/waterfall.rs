@@ -179,6 +179,31 @@ impl Waterfall {
         });
         let row_height = 18.0;
         let total = self.total_micros as f32;
+        // The time axis: ticks at fifths of the trace, aligned with the bars below.
+        {
+            let width = (ui.available_width() - ui.spacing().scroll.bar_width).max(200.0);
+            let label_width = (width * 0.35).min(420.0);
+            let axis = width - label_width - 8.0;
+            let (rect, _) = ui.allocate_exact_size(vec2(width, 16.0), Sense::hover());
+            let painter = ui.painter_at(rect);
+            let weak = ui.visuals().weak_text_color();
+            let x0 = rect.min.x + label_width + 4.0;
+            for k in 0..=4u64 {
+                let x = x0 + axis * k as f32 / 4.0;
+                let align = match k {
+                    0 => Align2::LEFT_CENTER,
+                    4 => Align2::RIGHT_CENTER,
+                    _ => Align2::CENTER_CENTER,
+                };
+                painter.text(
+                    pos2(x, rect.center().y),
+                    align,
+                    format_micros(self.total_micros * k / 4),
+                    FontId::proportional(11.0),
+                    weak,
+                );
+            }
+        }
         ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_rows(ui, row_height, self.rows.len(), |ui, range| {
