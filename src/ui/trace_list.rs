@@ -115,7 +115,9 @@ impl TraceList {
             .auto_shrink([false, false])
             .show_rows(ui, row_height, self.order.len(), |ui, range| {
                 let width = ui.available_width();
-                let font = TextStyle::Monospace.resolve(ui.style());
+                let font = egui::FontId::monospace(12.0);
+                // Columns at character positions of the monospace font.
+                let cw = ui.fonts_mut(|f| f.glyph_width(&font, '0'));
                 for &i in self.order.get(range).unwrap_or_default() {
                     let Some(row) = rows.get(i) else {
                         continue;
@@ -138,12 +140,12 @@ impl TraceList {
                         (start, 0.0, Align2::LEFT_CENTER),
                         (
                             format_micros(row.duration_micros),
-                            235.0,
+                            30.0 * cw,
                             Align2::RIGHT_CENTER,
                         ),
-                        (format!("{} sp", row.spans), 300.0, Align2::RIGHT_CENTER),
-                        (errors, 360.0, Align2::RIGHT_CENTER),
-                        (row.root_service.clone(), 370.0, Align2::LEFT_CENTER),
+                        (format!("{} sp", row.spans), 39.0 * cw, Align2::RIGHT_CENTER),
+                        (errors, 47.0 * cw, Align2::RIGHT_CENTER),
+                        (row.root_service.clone(), 48.0 * cw, Align2::LEFT_CENTER),
                     ];
                     let is_selected = selected == Some(row.index);
                     let (rect, response) =

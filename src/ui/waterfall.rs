@@ -48,12 +48,25 @@ fn next_node(
 }
 
 /// The waterfall of the selected trace.
-#[derive(Default)]
 pub struct Waterfall {
     trace: Option<usize>,
     id: String,
     rows: Vec<SpanRow>,
     total_micros: u64,
+    /// The visible part of the time axis, as fractions of the trace's duration.
+    window: [f64; 2],
+}
+
+impl Default for Waterfall {
+    fn default() -> Self {
+        Self {
+            trace: None,
+            id: String::new(),
+            rows: Vec::new(),
+            total_micros: 1,
+            window: [0.0, 1.0],
+        }
+    }
 }
 
 impl Waterfall {
@@ -143,6 +156,7 @@ impl Waterfall {
             id: entry.id.display(interner),
             rows,
             total_micros: total.max(1),
+            window: [0.0, 1.0],
         };
     }
 
@@ -178,32 +192,70 @@ impl Waterfall {
             }
         });
         let row_height = 18.0;
-        let total = self.total_micros as f32;
-        // The time axis: ticks at fifths of the trace, aligned with the bars below.
+        let total = self.total_micros as f64;
+        // The visible time window, µs from the trace's start.
+        let [lo, hi] = self.window;
+        let (t0, t1) = (lo * total, (hi * total).max(lo * total + 1.0));
+        let x_of = |t: f64, x0: f32, axis: f32| x0 + ((t - t0) / (t1 - t0)) as f32 * axis;
+        let panel = ui.max_rect();
+        // The time axis: ticks at quarters of the window, aligned with the bars below. Drag it
+        // to pan, double-click it to see the whole trace; Ctrl+wheel zooms.
         {
             let width = (ui.available_width() - ui.spacing().scroll.bar_width).max(200.0);
             let label_width = (width * 0.35).min(420.0);
             let axis = width - label_width - 8.0;
-            let (rect, _) = ui.allocate_exact_size(vec2(width, 16.0), Sense::hover());
+            let (rect, response) =
+                ui.allocate_exact_size(vec2(width, 16.0), Sense::click_and_drag());
             let painter = ui.painter_at(rect);
             let weak = ui.visuals().weak_text_color();
             let x0 = rect.min.x + label_width + 4.0;
-            for k in 0..=4u64 {
-                let x = x0 + axis * k as f32 / 4.0;
+            painter.text(
+                pos2(rect.min.x + 2.0, rect.center().y),
+                Align2::LEFT_CENTER,
+                "Click a span to zoom to it · drag here to pan · Ctrl+wheel zooms",
+                FontId::proportional(11.0),
+                weak,
+            );
+            for k in 0..=4u32 {
+                let t = t0 + (t1 - t0) * f64::from(k) / 4.0;
                 let align = match k {
                     0 => Align2::LEFT_CENTER,
                     4 => Align2::RIGHT_CENTER,
                     _ => Align2::CENTER_CENTER,
                 };
                 painter.text(
-                    pos2(x, rect.center().y),
+                    pos2(x_of(t, x0, axis), rect.center().y),
                     align,
-                    format_micros(self.total_micros * k / 4),
+                    format_micros(t.max(0.0) as u64),
                     FontId::proportional(11.0),
                     weak,
                 );
             }
+            let width_frac = hi - lo;
+            if response.dragged() {
+                let d = f64::from(-response.drag_delta().x / axis.max(1.0)) * width_frac;
+                let d = d.clamp(-lo, 1.0 - hi);
+                self.window = [lo + d, hi + d];
+            }
+            if response.double_clicked() {
+                self.window = [0.0, 1.0];
+            }
+            let zoom = if ui.rect_contains_pointer(panel) {
+                ui.input(egui::InputState::zoom_delta)
+            } else {
+                1.0
+            };
+            if (zoom - 1.0).abs() > 1e-4 {
+                let pointer = ui.input(|i| i.pointer.hover_pos()).map_or(0.5, |p| {
+                    f64::from(((p.x - x0) / axis.max(1.0)).clamp(0.0, 1.0))
+                });
+                let at = lo + pointer * width_frac;
+                let new_width = (width_frac / f64::from(zoom)).clamp(1e-6, 1.0);
+                let new_lo = (at - pointer * new_width).clamp(0.0, 1.0 - new_width);
+                self.window = [new_lo, new_lo + new_width];
+            }
         }
+        let mut zoom_to = None;
         ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_rows(ui, row_height, self.rows.len(), |ui, range| {
@@ -212,7 +264,7 @@ impl Waterfall {
                 let axis = width - label_width - 8.0;
                 for row in self.rows.get(range).unwrap_or_default() {
                     let (rect, response) =
-                        ui.allocate_exact_size(vec2(width, row_height), Sense::hover());
+                        ui.allocate_exact_size(vec2(width, row_height), Sense::click());
                     let painter = ui.painter_at(rect);
                     let colour = color32(style.series(row.service_index));
                     let text_colour = ui.visuals().text_color();
@@ -226,21 +278,29 @@ impl Waterfall {
                         text_colour,
                     );
                     let x0 = rect.min.x + label_width + 4.0;
-                    let offset = row.offset_micros.unwrap_or(0) as f32;
-                    let left = x0 + offset / total * axis;
-                    let bar_width = (row.duration_micros as f32 / total * axis).max(2.0);
-                    let bar = Rect::from_min_size(
+                    let start = row.offset_micros.unwrap_or(0) as f64;
+                    let end = start + row.duration_micros as f64;
+                    let left = x_of(start, x0, axis);
+                    let right = x_of(end, x0, axis).max(left + 2.0);
+                    let bar = Rect::from_min_max(
                         pos2(left, rect.min.y + 3.0),
-                        vec2(bar_width, row_height - 6.0),
+                        pos2(right, rect.max.y - 3.0),
                     );
-                    painter.rect_filled(bar, 2.0, colour);
+                    let bars = painter.with_clip_rect(Rect::from_min_max(
+                        pos2(x0 - 1.0, rect.min.y),
+                        pos2(x0 + axis + 1.0, rect.max.y),
+                    ));
+                    bars.rect_filled(bar, 2.0, colour);
                     if row.error {
-                        painter.rect_stroke(
+                        bars.rect_stroke(
                             bar,
                             2.0,
                             Stroke::new(1.5, color32(style.error_ring)),
                             egui::StrokeKind::Outside,
                         );
+                    }
+                    if response.clicked() {
+                        zoom_to = Some((start, end));
                     }
                     response.on_hover_ui(|ui| {
                         ui.strong(format!("{} {}", row.service, row.name));
@@ -258,6 +318,13 @@ impl Waterfall {
                     });
                 }
             });
+        if let Some((start, end)) = zoom_to {
+            // The span fills four fifths of the axis.
+            let pad = ((end - start) * 0.125).max(1.0);
+            let lo = ((start - pad) / total).clamp(0.0, 1.0);
+            let hi = ((end + pad) / total).clamp(lo + 1e-6, 1.0);
+            self.window = [lo, hi];
+        }
         action
     }
 }
