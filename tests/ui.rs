@@ -13,9 +13,19 @@ use flowscope::ui::actions::Action;
 use crate::common::fixture;
 
 fn harness(app: FlowscopeApp) -> Harness<'static, FlowscopeApp> {
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_ui_state(|ui, app: &mut FlowscopeApp| app.ui(ui), app)
+    harness_with(app, false)
+}
+
+/// `tofu`: data names with glyphs the bundled fonts lack (CJK service names) draw as boxes, as
+/// in the real window, instead of failing the test; UI strings are checked by the other tests.
+fn harness_with(app: FlowscopeApp, tofu: bool) -> Harness<'static, FlowscopeApp> {
+    let builder = Harness::builder().with_size([1400.0, 900.0]);
+    let builder = if tofu {
+        builder.allow_missing_glyphs()
+    } else {
+        builder
+    };
+    builder.build_ui_state(|ui, app: &mut FlowscopeApp| app.ui(ui), app)
 }
 
 /// Steps frames until `done` holds (background threads finish on their own time).
@@ -34,9 +44,13 @@ fn wait(h: &mut Harness<'_, FlowscopeApp>, what: &str, done: impl Fn(&FlowscopeA
 
 /// Opens `path` through the app's own open action and waits for the load.
 fn opened(path: PathBuf) -> Harness<'static, FlowscopeApp> {
+    opened_with(path, false)
+}
+
+fn opened_with(path: PathBuf, tofu: bool) -> Harness<'static, FlowscopeApp> {
     let mut app = FlowscopeApp::with_paths(Vec::new());
     app.push_action(Action::Open(vec![path]));
-    let mut h = harness(app);
+    let mut h = harness_with(app, tofu);
     wait(&mut h, "the load", |app| {
         app.model().is_some() && !app.is_busy()
     });
@@ -183,4 +197,47 @@ fn an_unreadable_file_shows_a_banner_and_keeps_what_was_loaded() {
     assert!(banner.contains("no-such-file.json"), "{banner}");
     assert_eq!(h.state().status().nodes, nodes);
     assert!(has_label(&h, &banner));
+}
+
+#[test]
+fn selecting_a_node_lists_the_traces_through_its_service() {
+    let mut h = opened_with(fixture("zipkin"), true);
+    let rows = h.state().model().unwrap().traces.clone();
+    let service = rows.first().unwrap().root_service.clone();
+    let expected = rows
+        .iter()
+        .filter(|r| {
+            let interner = &h.state().model().unwrap().store.data.interner;
+            r.services.iter().any(|&s| interner.resolve(s) == service)
+        })
+        .count();
+    assert!(
+        expected >= 1 && expected < rows.len(),
+        "{expected} of {}",
+        rows.len()
+    );
+    // Search selects the node (exact names first) and narrows the list.
+    let search = h.get_by_label("Search");
+    search.focus();
+    search.type_text(&service);
+    h.run_steps(1);
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    assert!(
+        h.state().status().notice.is_none(),
+        "{:?}",
+        h.state().status()
+    );
+    assert!(has_label(
+        &h,
+        &format!("{expected} through service {service}")
+    ));
+    // Show all widens it again.
+    h.get_by_label("Show all").click();
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("through service")
+            .next()
+            .is_none()
+    );
 }

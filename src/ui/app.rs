@@ -14,7 +14,7 @@ use super::loader::{LoadFailure, LoadOutcome, Loader};
 use super::model::Model;
 use super::paint::color32;
 use super::status_bar::{Status, StatusBar};
-use super::trace_list::TraceList;
+use super::trace_list::{TraceList, TraceSubset};
 use super::waterfall::Waterfall;
 use crate::derive::filter::Filter;
 use crate::derive::flow::flow_path;
@@ -53,6 +53,7 @@ pub struct FlowscopeApp {
     filter_bar: FilterBar,
     status_bar: StatusBar,
     trace_list: TraceList,
+    trace_subset: Option<TraceSubset>,
     waterfall: Waterfall,
     inspector: Inspector,
     banner: Option<String>,
@@ -191,6 +192,7 @@ impl FlowscopeApp {
                         &model.traces,
                         self.selected_trace,
                         self.model_generation,
+                        self.trace_subset.as_ref(),
                     ));
                 });
             egui::Panel::right("inspector")
@@ -415,7 +417,7 @@ impl FlowscopeApp {
         self.notice = None;
         self.model = Some(model);
         self.model_generation += 1;
-        self.selected_node = None;
+        self.select_node(None);
         self.selected_trace = None;
         self.highlight = Highlight::default();
         self.waterfall.clear();
@@ -487,7 +489,7 @@ impl FlowscopeApp {
             Action::SetLevel(level) => {
                 if level != self.level {
                     self.level = level;
-                    self.selected_node = None;
+                    self.select_node(None);
                     self.restart_layout();
                     self.relight();
                     self.canvas.fit();
@@ -500,7 +502,7 @@ impl FlowscopeApp {
                 }
             }
             Action::Search(text) => self.search(&text),
-            Action::SelectNode(node) => self.selected_node = node,
+            Action::SelectNode(node) => self.select_node(node),
             Action::SelectTrace(trace) => {
                 self.selected_trace = trace;
                 match (trace, &self.model) {
@@ -562,6 +564,38 @@ impl FlowscopeApp {
         }
     }
 
+    /// Selects a node and narrows the trace list to the traces through its service.
+    fn select_node(&mut self, node: Option<u32>) {
+        self.selected_node = node;
+        let generation = self.trace_subset.as_ref().map_or(0, |s| s.generation) + 1;
+        self.trace_subset = None;
+        let (Some(node), Some(model)) = (node, &self.model) else {
+            return;
+        };
+        let Some(graph) = model.graph(self.level) else {
+            return;
+        };
+        let interner = &model.store.data.interner;
+        let Some(info) = graph
+            .graph
+            .node_weight(petgraph::stable_graph::NodeIndex::new(node as usize))
+        else {
+            return;
+        };
+        let service = match self.level {
+            Level::Service => Some(interner.resolve(info.name)),
+            _ => info.service.map(|s| interner.resolve(s)),
+        };
+        let Some(service) = service else {
+            return;
+        };
+        self.trace_subset = Some(TraceSubset {
+            label: format!("through service {service}"),
+            rows: super::model::traces_through_service(&model.traces, interner, service),
+            generation,
+        });
+    }
+
     /// Lights the selected trace's path at the current level.
     fn relight(&mut self) {
         self.highlight = match (self.selected_trace, &mut self.model) {
@@ -596,8 +630,9 @@ impl FlowscopeApp {
             self.notice = Some(format!("No node matches {text}"));
             return;
         };
-        self.selected_node = Some(node);
-        if let Some(&p) = self.layout.positions().get(node as usize) {
+        let position = self.layout.positions().get(node as usize).copied();
+        self.select_node(Some(node));
+        if let Some(p) = position {
             self.canvas.center_on(p);
         }
         self.notice = None;

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::derive::ServiceGraph;
 use crate::derive::links::trace_tree;
 use crate::ingest::Format;
-use crate::model::{Level, TraceStore};
+use crate::model::{Interner, Level, SpigoName, Sym, TraceStore};
 
 /// One file that was read.
 #[derive(Clone, Debug)]
@@ -41,6 +41,8 @@ pub struct TraceRow {
     pub errors: usize,
     /// The root span's service.
     pub root_service: String,
+    /// Every service name its spans carry (local and remote endpoints), sorted, distinct.
+    pub services: Vec<Sym>,
 }
 
 /// Everything loaded: the store, its graphs at each level and the rows of the trace list.
@@ -92,6 +94,26 @@ impl Model {
     }
 }
 
+/// The service a span's endpoint name stands for: the service field of a Spigo name, else the
+/// name itself.
+pub fn service_of(name: &str) -> &str {
+    SpigoName::parse_full(name).map_or(name, |n| n.service)
+}
+
+/// Which rows have a span of service `service` (by name, as graph nodes name services).
+pub fn traces_through_service(rows: &[TraceRow], interner: &Interner, service: &str) -> Vec<bool> {
+    let mut known: rustc_hash::FxHashMap<Sym, bool> = rustc_hash::FxHashMap::default();
+    rows.iter()
+        .map(|row| {
+            row.services.iter().any(|&sym| {
+                *known
+                    .entry(sym)
+                    .or_insert_with(|| service_of(interner.resolve(sym)) == service)
+            })
+        })
+        .collect()
+}
+
 /// The trace list's rows, computed in parallel.
 fn trace_rows(store: &TraceStore) -> Vec<TraceRow> {
     let interner = &store.data.interner;
@@ -104,6 +126,14 @@ fn trace_rows(store: &TraceStore) -> Vec<TraceRow> {
             let mut lo: Option<i64> = None;
             let mut hi: Option<i64> = None;
             let mut errors = 0;
+            let mut services: Vec<Sym> = tree
+                .spans
+                .iter()
+                .flat_map(|s| [s.local.service, s.remote.service])
+                .flatten()
+                .collect();
+            services.sort_unstable();
+            services.dedup();
             for s in &tree.spans {
                 if s.error {
                     errors += 1;
@@ -130,6 +160,7 @@ fn trace_rows(store: &TraceStore) -> Vec<TraceRow> {
                 spans: tree.spans.len(),
                 errors,
                 root_service,
+                services,
             }
         })
         .collect()

@@ -39,7 +39,18 @@ pub struct TraceList {
     sort: SortKey,
     descending: bool,
     order: Vec<usize>,
-    order_of: Option<(SortKey, bool, u64)>,
+    order_of: Option<(SortKey, bool, u64, u64)>,
+}
+
+/// Only the traces through one service, when a node is selected.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceSubset {
+    /// What the subset is, e.g. `through service api`.
+    pub label: String,
+    /// One flag per row.
+    pub rows: Vec<bool>,
+    /// Counts up whenever the subset changes.
+    pub generation: u64,
 }
 
 impl TraceList {
@@ -53,12 +64,22 @@ impl TraceList {
         }
     }
 
-    fn refresh(&mut self, rows: &[TraceRow], model_generation: u64) {
-        let key = (self.sort, self.descending, model_generation);
-        if self.order_of == Some(key) && self.order.len() == rows.len() {
+    fn refresh(&mut self, rows: &[TraceRow], model_generation: u64, subset: Option<&TraceSubset>) {
+        let key = (
+            self.sort,
+            self.descending,
+            model_generation,
+            subset.map_or(0, |s| s.generation),
+        );
+        if self.order_of == Some(key) {
             return;
         }
-        let mut order: Vec<usize> = (0..rows.len()).collect();
+        let mut order: Vec<usize> = match subset {
+            Some(subset) => (0..rows.len())
+                .filter(|&i| subset.rows.get(i).copied().unwrap_or(false))
+                .collect(),
+            None => (0..rows.len()).collect(),
+        };
         let row = |i: usize| rows.get(i);
         order.sort_by(|&a, &b| {
             let (Some(a), Some(b)) = (row(a), row(b)) else {
@@ -85,12 +106,22 @@ impl TraceList {
         rows: &[TraceRow],
         selected: Option<usize>,
         model_generation: u64,
+        subset: Option<&TraceSubset>,
     ) -> Option<Action> {
         let mut action = None;
         ui.heading(format!("Traces ({})", rows.len()));
         if rows.is_empty() {
             ui.weak("These files hold no traces (a graph or dependency file)");
             return None;
+        }
+        self.refresh(rows, model_generation, subset);
+        if let Some(subset) = subset {
+            ui.horizontal(|ui| {
+                ui.label(format!("{} {}", self.order.len(), subset.label));
+                if ui.button("Show all").clicked() {
+                    action = Some(Action::SelectNode(None));
+                }
+            });
         }
         ui.horizontal_wrapped(|ui| {
             ui.label("Sort by");
@@ -109,7 +140,6 @@ impl TraceList {
             }
         });
         ui.separator();
-        self.refresh(rows, model_generation);
         let row_height = ui.text_style_height(&TextStyle::Monospace) + 4.0;
         ScrollArea::vertical()
             .auto_shrink([false, false])
