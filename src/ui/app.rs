@@ -24,6 +24,8 @@ use crate::scene::{Highlight, Stamp, Style, Theme, View};
 
 /// Where the recent files are kept in eframe's storage.
 const RECENT_KEY: &str = "flowscope.recent";
+/// Where the last level is kept in eframe's storage.
+const LEVEL_KEY: &str = "flowscope.level";
 /// At most this many recent paths are remembered.
 const MAX_RECENT: usize = 10;
 
@@ -71,6 +73,13 @@ impl FlowscopeApp {
         let mut app = Self::with_paths(paths);
         if let Some(storage) = cc.storage {
             app.recent = eframe::get_value(storage, RECENT_KEY).unwrap_or_default();
+            let level: Option<String> = eframe::get_value(storage, LEVEL_KEY);
+            if let Some(level) = Level::ALL
+                .into_iter()
+                .find(|l| Some(l.as_str()) == level.as_deref())
+            {
+                app.level = level;
+            }
         }
         app
     }
@@ -773,5 +782,6 @@ impl eframe::App for FlowscopeApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, RECENT_KEY, &self.recent);
+        eframe::set_value(storage, LEVEL_KEY, &self.level.as_str());
     }
 }

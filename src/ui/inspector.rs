@@ -24,7 +24,10 @@ pub fn node_lines(graph: &ServiceGraph, interner: &Interner, node: u32) -> Vec<S
     let Some(info) = graph.graph.node_weight(n) else {
         return Vec::new();
     };
-    let name = |s: Option<crate::model::Sym>| s.map_or("unknown", |s| interner.resolve(s));
+    // A node whose instances sit in several regions or zones has none of its own.
+    let name = |s: Option<crate::model::Sym>, several: &'static str| {
+        s.map_or(several, |s| interner.resolve(s))
+    };
     let (mut calls_in, mut calls_out, mut errors) = (0u64, 0u64, 0u64);
     let (mut p50, mut p99) = (None::<u64>, None::<u64>);
     for e in graph.graph.edges_directed(n, Direction::Incoming) {
@@ -42,7 +45,11 @@ pub fn node_lines(graph: &ServiceGraph, interner: &Interner, node: u32) -> Vec<S
     }
     let mut lines = vec![
         interner.resolve(info.name).to_owned(),
-        format!("Region {} · zone {}", name(info.region), name(info.zone)),
+        format!(
+            "Region {} · zone {}",
+            name(info.region, "(several)"),
+            name(info.zone, "(several)")
+        ),
     ];
     if let Some(p) = info.package {
         lines.push(format!("Package {}", interner.resolve(p)));
