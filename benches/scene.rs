@@ -139,15 +139,19 @@ fn bench(c: &mut Criterion) {
                 black_box(out.shapes.len())
             });
         });
-        group.bench_with_input(BenchmarkId::new("egui paint + tessellate", n), &n, |b, _| {
-            b.iter(|| {
-                let mut out = ctx.run_ui(input(), |ui| {
-                    flowscope::ui::paint::scene_ui(ui.painter(), egui::Pos2::ZERO, &built);
+        group.bench_with_input(
+            BenchmarkId::new("egui paint + tessellate", n),
+            &n,
+            |b, _| {
+                b.iter(|| {
+                    let mut out = ctx.run_ui(input(), |ui| {
+                        flowscope::ui::paint::scene_ui(ui.painter(), egui::Pos2::ZERO, &built);
+                    });
+                    out.textures_delta.clear();
+                    black_box(ctx.tessellate(out.shapes, out.pixels_per_point).len())
                 });
-                out.textures_delta.clear();
-                black_box(ctx.tessellate(out.shapes, out.pixels_per_point).len())
-            });
-        });
+            },
+        );
         group.bench_with_input(BenchmarkId::new("rasterize 1600x1000", n), &n, |b, _| {
             b.iter(|| black_box(png::rasterize(&built).map(|p| p.width())));
         });

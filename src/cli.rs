@@ -1,4 +1,4 @@
-//! The command-line subcommands that need no window: `deps`, `stats` and `simulate`.
+//! The command-line subcommands that need no window: `deps`, `stats`, `simulate` and `layout`.
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -376,4 +376,102 @@ pub fn simulate(
         started.elapsed().as_secs_f64()
     );
     Ok(true)
+}
+
+/// One node's position in `flowscope layout` output.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct NodePosition {
+    /// The node's name as the input spells it (instance or service name, at the chosen level).
+    pub id: String,
+    /// Horizontal position, in units of the natural edge length.
+    pub x: f32,
+    /// Vertical position.
+    pub y: f32,
+}
+
+/// What `flowscope layout` writes.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct LayoutJson {
+    /// Every node of the graph, in the graph's order.
+    pub nodes: Vec<NodePosition>,
+    /// Iterations on the full graph.
+    pub iterations: usize,
+    /// Milliseconds the layout took (coarse levels included, reading the files not).
+    pub ms: f64,
+    /// Sampled normalised stress of the result (see [`crate::layout::quality::stress`]).
+    pub stress: f64,
+}
+
+/// Lays out the graph of an indexed store at `level`: to convergence, or exactly `iterations`
+/// iterations on the full graph when given.
+pub fn layout_json(store: &mut TraceStore, level: Level, iterations: Option<usize>) -> LayoutJson {
+    use crate::layout::{LayoutEngine, LayoutGraph, LayoutParams, quality};
+
+    let graph = ServiceGraph::build(store, level);
+    let unknown = store.data.interner.get(crate::model::topology::UNKNOWN);
+    let (lg, nodes) = LayoutGraph::from_service_graph(&graph, unknown);
+    let mut params = LayoutParams::default();
+    if let Some(n) = iterations {
+        params.max_iterations = n;
+        params.stop_when_converged = false;
+    }
+    let started = Instant::now();
+    let mut engine = LayoutEngine::new(lg, params);
+    let stats = engine.run();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let positions = engine.positions();
+    let stress = quality::stress(
+        &positions,
+        engine.graph(),
+        quality::STRESS_SOURCES,
+        quality::STRESS_SEED,
+    );
+    let interner = &store.data.interner;
+    let nodes = nodes
+        .iter()
+        .zip(&positions)
+        .filter_map(|(n, p)| {
+            let info = graph.graph.node_weight(*n)?;
+            Some(NodePosition {
+                id: interner.resolve(info.name).to_owned(),
+                x: p[0],
+                y: p[1],
+            })
+        })
+        .collect();
+    LayoutJson {
+        nodes,
+        iterations: stats.iterations,
+        ms,
+        stress,
+    }
+}
+
+/// `flowscope layout`: writes node positions as JSON to `output` (stdout when `None`). Returns
+/// whether anything usable was read.
+pub fn layout(
+    paths: &[PathBuf],
+    level: Level,
+    output: Option<&std::path::Path>,
+    iterations: Option<usize>,
+) -> anyhow::Result<bool> {
+    let mut loaded = load(paths, false)?;
+    print_problems(&loaded);
+    let result = layout_json(&mut loaded.store, level, iterations);
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            serde_json::to_writer(&mut w, &result)?;
+            writeln!(w)?;
+            w.flush()?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer(&mut out, &result)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(!loaded.files.is_empty())
 }

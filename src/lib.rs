@@ -3,12 +3,14 @@
 //!
 //! The data flows one way: [`ingest`] (sniff, parse, normalise) → [`model`] (spans, traces,
 //! topology) → [`derive`](mod@derive) (Zipkin's dependency links, graphs at each level, filters,
-//! flows) → [`scene`] (what to draw) → [`render`] (PNG). [`simulate`] writes Spigo-compatible
-//! architectures, graphs and flows; [`cli`] holds the command-line subcommands; [`ui`] is the window.
+//! flows) → [`layout`] (positions) → [`scene`] (what to draw) → [`render`] (PNG). [`simulate`]
+//! writes Spigo-compatible architectures, graphs and flows; [`cli`] holds the command-line
+//! subcommands; [`ui`] is the window.
 
 pub mod cli;
 pub mod derive;
 pub mod ingest;
+pub mod layout;
 pub mod model;
 pub mod render;
 pub mod scene;

@@ -74,6 +74,21 @@ enum Command {
         #[arg(long, default_value_t = flowscope::simulate::DEFAULT_MAX_EDGES)]
         max_edges: u64,
     },
+    /// Lay the graph out and write {"nodes":[{"id","x","y"}],"iterations","ms","stress"} as JSON.
+    Layout {
+        /// Trace files or directories (read recursively).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Level of the graph.
+        #[arg(long, value_enum, default_value_t = LevelArg::Service)]
+        level: LevelArg,
+        /// Output file (stdout when absent).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Run exactly this many iterations on the full graph instead of stopping at convergence.
+        #[arg(long)]
+        iterations: Option<usize>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -155,6 +170,12 @@ fn main() -> ExitCode {
             };
             cli::simulate(&arch, &out, &options)
         }
+        Command::Layout {
+            paths,
+            level,
+            output,
+            iterations,
+        } => cli::layout(&paths, level.into(), output.as_deref(), iterations),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -24,6 +24,9 @@ mod derive_links;
 // Scenes and pictures.
 mod render;
 
+// Layout.
+mod layout;
+
 // The command line.
 mod cli;
 
