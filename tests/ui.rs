@@ -51,8 +51,8 @@ fn opened_with(path: PathBuf, tofu: bool) -> Harness<'static, FlowscopeApp> {
     let mut app = FlowscopeApp::with_paths(Vec::new());
     app.push_action(Action::Open(vec![path]));
     let mut h = harness_with(app, tofu);
-    wait(&mut h, "the load", |app| {
-        app.model().is_some() && !app.is_busy()
+    wait(&mut h, "the load and the layout", |app| {
+        app.model().is_some() && !app.is_busy() && !app.layout_running()
     });
     h
 }
@@ -80,6 +80,13 @@ fn opening_a_fixture_shows_its_counts_in_the_status_bar() {
     assert!(has_label(&h, &format!("{} nodes", status.nodes)));
     assert!(has_label(&h, &format!("{} edges", status.edges)));
     assert!(has_label(&h, "Level service"));
+    // The force layout ran on its thread and stopped.
+    assert!(
+        h.query_all_by_label_contains("Layout converged")
+            .chain(h.query_all_by_label_contains("Layout done"))
+            .next()
+            .is_some()
+    );
     // The canvas drew every node.
     let scene = h.state().canvas().scene().expect("a scene");
     assert_eq!(scene.nodes.len(), status.nodes);

@@ -153,7 +153,7 @@ impl FlowscopeApp {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         let mut actions = std::mem::take(&mut self.pending);
-        self.poll_background(&mut actions);
+        self.poll_background(&mut actions, &ctx);
         keys(ui, &mut actions, &mut self.filter_bar);
         let dropped: Vec<PathBuf> = ui.input(|i| {
             i.raw
@@ -347,12 +347,12 @@ impl FlowscopeApp {
     }
 
     /// Takes in what background threads finished.
-    fn poll_background(&mut self, actions: &mut Vec<Action>) {
+    fn poll_background(&mut self, actions: &mut Vec<Action>, ctx: &egui::Context) {
         if let Some((loader, _)) = &self.loader
             && let Some(outcome) = loader.poll()
         {
             self.loader = None;
-            self.finish_load(outcome);
+            self.finish_load(outcome, ctx);
         }
         if let Some(rx) = &self.dialog {
             match rx.try_recv() {
@@ -389,12 +389,11 @@ impl FlowscopeApp {
                 Err(TryRecvError::Disconnected) => self.export = None,
             }
         }
-        if self.layout.poll() {
-            // New positions: the canvas rebuilds its scene from the generation.
-        }
+        // New positions bump the layout's generation; the canvas rebuilds its scene from it.
+        self.layout.poll();
     }
 
-    fn finish_load(&mut self, outcome: LoadOutcome) {
+    fn finish_load(&mut self, outcome: LoadOutcome, ctx: &egui::Context) {
         let LoadOutcome {
             model,
             failures,
@@ -430,19 +429,29 @@ impl FlowscopeApp {
         self.selected_trace = None;
         self.highlight = Highlight::default();
         self.waterfall.clear();
-        self.restart_layout();
+        self.restart_layout(ctx);
         self.canvas.fit();
     }
 
-    fn restart_layout(&mut self) {
+    fn restart_layout(&mut self, ctx: &egui::Context) {
+        // The old worker stops (and is joined) when it is dropped here.
+        self.layout = LayoutState::default();
         self.layout = match &self.model {
             Some(model) => model
                 .graph(self.level)
                 .map_or_else(LayoutState::default, |g| {
-                    LayoutState::start(g, &model.store.data.interner)
+                    let ctx = ctx.clone();
+                    LayoutState::start(g, &model.store.data.interner, move || {
+                        ctx.request_repaint();
+                    })
                 }),
             None => LayoutState::default(),
         };
+    }
+
+    /// Whether the layout is still moving nodes.
+    pub fn layout_running(&self) -> bool {
+        self.layout.is_running()
     }
 
     fn spawn_dialog(
@@ -499,7 +508,7 @@ impl FlowscopeApp {
                 if level != self.level {
                     self.level = level;
                     self.select_node(None);
-                    self.restart_layout();
+                    self.restart_layout(ctx);
                     self.relight();
                     self.canvas.fit();
                 }

@@ -1,13 +1,21 @@
-//! [`LayoutState`]: the window's positions for one graph, behind a small request → state → positions interface.
+//! [`LayoutState`]: the window's positions for one graph: request → state → positions, fed by the force layout's worker thread.
 //!
-//! TODO(app): the force layout (`src/layout`) is not on this branch yet; until it is, nodes are
-//! placed by a deterministic grouped circle (zones on a big circle, a zone's nodes on a small
-//! circle around its centre), which is instant and needs no worker.
+//! The engine (`crate::layout`) runs on its own `layout` thread and publishes snapshots; each frame
+//! [`LayoutState::poll`] takes the newest one (in the layout's node order) and spreads it into
+//! `NodeIndex` order. Should the thread fail to start, nodes fall back to a deterministic grouped
+//! circle (zones on a big circle, a zone's nodes around its centre).
 
 use std::collections::BTreeMap;
 
+use petgraph::stable_graph::NodeIndex;
+
 use crate::derive::ServiceGraph;
+use crate::layout::{LayoutEngine, LayoutGraph, LayoutParams, LayoutStats, LayoutWorker};
 use crate::model::Interner;
+use crate::model::topology::UNKNOWN;
+
+/// Milliseconds of layout steps between two snapshots.
+const BUDGET_MILLIS: f64 = 15.0;
 
 /// Where a layout stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,11 +29,18 @@ pub enum LayoutPhase {
 }
 
 /// The positions of one graph's nodes, by `NodeIndex::index()`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct LayoutState {
     positions: Vec<[f32; 2]>,
     phase: LayoutPhase,
     generation: u64,
+    worker: Option<LayoutWorker>,
+    /// The graph node of each layout node.
+    nodes: Vec<NodeIndex>,
+    /// The last snapshot taken from the worker.
+    seen: u64,
+    stats: Option<LayoutStats>,
+    fallback: bool,
 }
 
 impl Default for LayoutState {
@@ -34,28 +49,80 @@ impl Default for LayoutState {
             positions: Vec::new(),
             phase: LayoutPhase::Empty,
             generation: 0,
+            worker: None,
+            nodes: Vec::new(),
+            seen: 0,
+            stats: None,
+            fallback: false,
         }
     }
 }
 
 impl LayoutState {
-    /// Starts laying out `graph`.
-    pub fn start(graph: &ServiceGraph, interner: &Interner) -> Self {
-        let positions = grouped_circle(graph, interner);
-        Self {
-            phase: if positions.is_empty() {
-                LayoutPhase::Empty
-            } else {
-                LayoutPhase::Finished
-            },
-            positions,
+    /// Starts laying out `graph` on the layout thread; `wake` is called with every snapshot.
+    pub fn start(
+        graph: &ServiceGraph,
+        interner: &Interner,
+        wake: impl Fn() + Send + 'static,
+    ) -> Self {
+        let (layout_graph, nodes) = LayoutGraph::from_service_graph(graph, interner.get(UNKNOWN));
+        if layout_graph.is_empty() {
+            return Self::default();
+        }
+        let engine = LayoutEngine::new(layout_graph, LayoutParams::default());
+        let mut state = Self {
+            nodes,
             generation: 1,
+            ..Self::default()
+        };
+        state.spread(&engine.positions());
+        state.stats = Some(engine.stats());
+        match LayoutWorker::spawn(engine, BUDGET_MILLIS, wake) {
+            Ok(worker) => {
+                state.worker = Some(worker);
+                state.phase = LayoutPhase::Running;
+            }
+            Err(_) => {
+                state.positions = grouped_circle(graph, interner);
+                state.phase = LayoutPhase::Finished;
+                state.fallback = true;
+            }
+        }
+        state
+    }
+
+    /// Copies layout-order positions into `NodeIndex` order.
+    fn spread(&mut self, layout_positions: &[[f32; 2]]) {
+        let bound = self.nodes.iter().map(|n| n.index() + 1).max().unwrap_or(0);
+        self.positions.clear();
+        self.positions.resize(bound, [f32::NAN; 2]);
+        for (n, p) in self.nodes.iter().zip(layout_positions) {
+            if let Some(slot) = self.positions.get_mut(n.index()) {
+                *slot = *p;
+            }
         }
     }
 
-    /// Takes in new positions, if any; returns whether they changed.
+    /// Takes in the worker's newest positions, if any; returns whether they changed.
     pub fn poll(&mut self) -> bool {
-        false
+        let Some(worker) = &self.worker else {
+            return false;
+        };
+        let running = worker.is_running();
+        let snapshot = worker.snapshot_since(self.seen);
+        let changed = snapshot.is_some();
+        if let Some(snap) = snapshot {
+            self.seen = snap.generation;
+            self.stats = Some(snap.stats);
+            self.spread(&snap.positions);
+            self.generation += 1;
+        }
+        if !running {
+            // The last snapshot was published before the thread said it stopped.
+            self.worker = None;
+            self.phase = LayoutPhase::Finished;
+        }
+        changed
     }
 
     /// Positions by `NodeIndex::index()`.
@@ -79,11 +146,18 @@ impl LayoutState {
     }
 
     /// One short line for the status bar.
-    pub fn describe(&self) -> &'static str {
+    pub fn describe(&self) -> String {
+        let iterations = self.stats.map_or(0, |s| s.total_steps);
         match self.phase {
-            LayoutPhase::Empty => "no layout",
-            LayoutPhase::Running => "layout running",
-            LayoutPhase::Finished => "layout done (grouped circles)",
+            LayoutPhase::Empty => "No layout".to_owned(),
+            LayoutPhase::Running => format!("Layout running ({iterations} steps)"),
+            LayoutPhase::Finished if self.fallback => {
+                "Layout: grouped circles (the layout thread did not start)".to_owned()
+            }
+            LayoutPhase::Finished => match self.stats {
+                Some(s) if s.converged => format!("Layout converged ({iterations} steps)"),
+                _ => format!("Layout done ({iterations} steps)"),
+            },
         }
     }
 }

@@ -22,7 +22,7 @@ pub struct Status {
     /// The level.
     pub level: Level,
     /// The layout's state in a few words.
-    pub layout: &'static str,
+    pub layout: String,
     /// The running load, if any.
     pub loading: Option<Progress>,
     /// The last thing that happened (an export, a dialog that could not open).
@@ -84,7 +84,7 @@ impl StatusBar {
             }
             ui.label(format!("{} edges", status.edges));
             ui.label(format!("Level {}", status.level.as_str()));
-            ui.label(status.layout);
+            ui.label(&status.layout);
             if let Some(notice) = &status.notice {
                 ui.separator();
                 ui.label(notice);
