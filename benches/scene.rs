@@ -139,6 +139,38 @@ fn bench(c: &mut Criterion) {
                 black_box(out.shapes.len())
             });
         });
+        // A frame whose scene did not change (hover, a repaint): the meshes are reused.
+        let meshes = flowscope::ui::paint::SceneMeshes::build(&built, egui::Pos2::ZERO);
+        group.bench_with_input(BenchmarkId::new("egui meshes build", n), &n, |b, _| {
+            b.iter(|| {
+                black_box(
+                    flowscope::ui::paint::SceneMeshes::build(&built, egui::Pos2::ZERO)
+                        .nodes
+                        .vertices
+                        .len(),
+                )
+            });
+        });
+        eprintln!(
+            "meshes {n}: node vertices {} indices {}, edge vertices {} indices {}",
+            meshes.nodes.vertices.len(),
+            meshes.nodes.indices.len(),
+            meshes.edges.vertices.len(),
+            meshes.edges.indices.len()
+        );
+        group.bench_with_input(
+            BenchmarkId::new("egui cached meshes + tessellate", n),
+            &n,
+            |b, _| {
+                b.iter(|| {
+                    let mut out = ctx.run_ui(input(), |ui| {
+                        flowscope::ui::paint::scene_with_meshes_ui(ui.painter(), &built, &meshes);
+                    });
+                    out.textures_delta.clear();
+                    black_box(ctx.tessellate(out.shapes, out.pixels_per_point).len())
+                });
+            },
+        );
         group.bench_with_input(
             BenchmarkId::new("egui paint + tessellate", n),
             &n,

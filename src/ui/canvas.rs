@@ -43,6 +43,8 @@ pub struct Canvas {
     camera: Option<Camera>,
     /// The last scene and what it was built from.
     scene: Option<(SceneKey, Scene)>,
+    /// The last scene's edge and node meshes (rebuilt with the scene, or when the canvas moves).
+    meshes: Option<paint::SceneMeshes>,
     /// The camera of the last fitted scene.
     fitted: Option<Camera>,
     /// Scene builds so far (for tests and the frame-cost readout).
@@ -148,12 +150,18 @@ impl Canvas {
                 }
             }
             self.scene = Some((key, built));
+            self.meshes = None;
         }
         let Some((_, scene)) = &self.scene else {
             return actions;
         };
         let painter = ui.painter_at(rect);
-        paint::scene_ui(&painter, rect.min, scene);
+        let meshes = match self.meshes.take() {
+            Some(m) if m.origin == rect.min => m,
+            _ => paint::SceneMeshes::build(scene, rect.min),
+        };
+        paint::scene_with_meshes_ui(&painter, scene, &meshes);
+        self.meshes = Some(meshes);
 
         // Picking works on the scene's own pixel positions: what is drawn is what is hit.
         let hit = |p: Pos2| -> Option<u32> {

@@ -15,6 +15,9 @@ pub fn color32(c: Rgba) -> Color32 {
     Color32::from_rgba_unmultiplied(r, g, b, a)
 }
 
+/// Nodes smaller than this (radius, points) are drawn as plain dots: no soft rim, no outline.
+const SMALL_NODE: f32 = 4.5;
+
 /// Width of the anti-aliasing fringe of hand-built meshes, in ui points.
 const FEATHER: f32 = 0.75;
 
@@ -136,11 +139,26 @@ impl MeshBuilder {
     fn finish(self) -> Shape {
         Shape::mesh(self.mesh)
     }
+
+    /// A small disc without a soft rim: a fan, for nodes only a few points wide.
+    fn dot(&mut self, center: Pos2, radius: f32, color: Color32) {
+        let segments = segments_for(radius);
+        let centre = self.vertex(center, color);
+        let first = self.mesh.vertices.len() as u32;
+        for k in 0..segments {
+            let a = k as f32 / segments as f32 * std::f32::consts::TAU;
+            self.vertex(center + vec2(a.cos(), a.sin()) * radius, color);
+        }
+        for k in 0..segments {
+            self.mesh
+                .add_triangle(centre, first + k, first + (k + 1) % segments);
+        }
+    }
 }
 
 /// Segments of a circle of `radius` points: enough to look round, few for dots.
 fn segments_for(radius: f32) -> u32 {
-    ((radius * 1.6) as u32).clamp(6, 40)
+    ((radius * 1.2) as u32).clamp(6, 32)
 }
 
 fn at(origin: Pos2, p: Px) -> Pos2 {
@@ -159,9 +177,98 @@ fn text_ui(painter: &Painter, origin: Pos2, text: &TextShape, plate: Option<Colo
     painter.galley(pos, galley, color32(text.color));
 }
 
+/// The two big meshes of a scene, built once per scene and reused every frame it is shown.
+#[derive(Clone, Debug)]
+pub struct SceneMeshes {
+    /// Where the scene's top-left corner was.
+    pub origin: Pos2,
+    /// Every edge (lines and arrowheads).
+    pub edges: std::sync::Arc<Mesh>,
+    /// Every node (discs, outlines, rings, crosses).
+    pub nodes: std::sync::Arc<Mesh>,
+}
+
+impl SceneMeshes {
+    /// Builds the edge and node meshes of `scene` placed at `origin`.
+    pub fn build(scene: &Scene, origin: Pos2) -> Self {
+        let style = &scene.style;
+        let mut edges = MeshBuilder::new();
+        for edge in &scene.edges {
+            let color = color32(edge.color);
+            let from = at(origin, edge.from);
+            if let Some(r) = edge.self_loop {
+                // A loop above-right of the node, as the PNG painter draws it.
+                edges.ring(
+                    from + vec2(r * 0.8, -r * 0.8),
+                    (r * 0.7).max(0.1),
+                    edge.width,
+                    color,
+                );
+                continue;
+            }
+            let to = at(origin, edge.to);
+            let d = to - from;
+            let len = d.length();
+            if len < 0.5 || !len.is_finite() {
+                continue;
+            }
+            let u = d / len;
+            let tip = to - u * (edge.to_radius + 1.0);
+            let with_head = edge.arrow > 0.0 && len > edge.to_radius + edge.arrow;
+            let end = if with_head {
+                tip - u * edge.arrow * 0.8
+            } else {
+                tip
+            };
+            edges.line(from, end, edge.width, color);
+            if with_head {
+                let half = edge.arrow * 0.45;
+                let base = tip - u * edge.arrow;
+                let n = Vec2::new(-u.y, u.x);
+                edges.triangle(tip, base + n * half, base - n * half, color);
+            }
+        }
+        let mut nodes = MeshBuilder::new();
+        for node in &scene.nodes {
+            let c = at(origin, node.center);
+            let r = node.radius.max(0.5);
+            if r < SMALL_NODE {
+                nodes.dot(c, r, color32(node.fill));
+            } else {
+                nodes.disc(c, r, color32(node.fill));
+                nodes.ring(c, r, 1.0, color32(node.outline));
+            }
+            if let Some(ring) = node.ring {
+                nodes.ring(c, r + 2.0, 2.0, color32(ring));
+            }
+            if node.selected {
+                nodes.ring(c, r + 4.5, 2.0, color32(style.selection));
+            }
+            if let Some(cross) = node.cross {
+                let d = r * 0.8 + 1.0;
+                let cross = color32(cross);
+                nodes.line(c + vec2(-d, -d), c + vec2(d, d), 1.8, cross);
+                nodes.line(c + vec2(d, -d), c + vec2(-d, d), 1.8, cross);
+            }
+        }
+        Self {
+            origin,
+            edges: std::sync::Arc::new(edges.mesh),
+            nodes: std::sync::Arc::new(nodes.mesh),
+        }
+    }
+}
+
 /// Paints the scene with its top-left corner at `origin` (ui points; the scene is in the same
-/// units), clipped to the painter's clip rect.
+/// units), clipped to the painter's clip rect, building its meshes on the way.
 pub fn scene_ui(painter: &Painter, origin: Pos2, scene: &Scene) {
+    let meshes = SceneMeshes::build(scene, origin);
+    scene_with_meshes_ui(painter, scene, &meshes);
+}
+
+/// Paints the scene with meshes built earlier by [`SceneMeshes::build`] (at `meshes.origin`).
+pub fn scene_with_meshes_ui(painter: &Painter, scene: &Scene, meshes: &SceneMeshes) {
+    let origin = meshes.origin;
     let style = &scene.style;
     let rect = Rect::from_min_size(origin, vec2(scene.size[0], scene.size[1]));
     painter.rect_filled(rect, 0.0, color32(style.background));
@@ -175,66 +282,9 @@ pub fn scene_ui(painter: &Painter, origin: Pos2, scene: &Scene) {
         ));
     }
 
-    let mut edges = MeshBuilder::new();
-    for edge in &scene.edges {
-        let color = color32(edge.color);
-        let from = at(origin, edge.from);
-        if let Some(r) = edge.self_loop {
-            // A loop above-right of the node, as the PNG painter draws it.
-            edges.ring(
-                from + vec2(r * 0.8, -r * 0.8),
-                (r * 0.7).max(0.1),
-                edge.width,
-                color,
-            );
-            continue;
-        }
-        let to = at(origin, edge.to);
-        let d = to - from;
-        let len = d.length();
-        if len < 0.5 || !len.is_finite() {
-            continue;
-        }
-        let u = d / len;
-        let tip = to - u * (edge.to_radius + 1.0);
-        let with_head = edge.arrow > 0.0 && len > edge.to_radius + edge.arrow;
-        let end = if with_head {
-            tip - u * edge.arrow * 0.8
-        } else {
-            tip
-        };
-        edges.line(from, end, edge.width, color);
-        if with_head {
-            let half = edge.arrow * 0.45;
-            let base = tip - u * edge.arrow;
-            let n = Vec2::new(-u.y, u.x);
-            edges.triangle(tip, base + n * half, base - n * half, color);
-        }
-    }
-    painter.add(edges.finish());
+    painter.add(Shape::Mesh(meshes.edges.clone()));
 
-    let mut nodes = MeshBuilder::new();
-    for node in &scene.nodes {
-        let c = at(origin, node.center);
-        let r = node.radius.max(0.5);
-        nodes.disc(c, r, color32(node.fill));
-        if r > 2.5 {
-            nodes.ring(c, r, 1.0, color32(node.outline));
-        }
-        if let Some(ring) = node.ring {
-            nodes.ring(c, r + 2.0, 2.0, color32(ring));
-        }
-        if node.selected {
-            nodes.ring(c, r + 4.5, 2.0, color32(style.selection));
-        }
-        if let Some(cross) = node.cross {
-            let d = r * 0.8 + 1.0;
-            let cross = color32(cross);
-            nodes.line(c + vec2(-d, -d), c + vec2(d, d), 1.8, cross);
-            nodes.line(c + vec2(d, -d), c + vec2(-d, d), 1.8, cross);
-        }
-    }
-    painter.add(nodes.finish());
+    painter.add(Shape::Mesh(meshes.nodes.clone()));
 
     let plate = color32(style.background.alpha(170));
     for label in &scene.labels {
