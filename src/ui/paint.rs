@@ -158,7 +158,7 @@ impl MeshBuilder {
 
 /// Segments of a circle of `radius` points: enough to look round, few for dots.
 fn segments_for(radius: f32) -> u32 {
-    ((radius * 1.2) as u32).clamp(6, 32)
+    ((radius * 2.0) as u32).clamp(8, 32)
 }
 
 fn at(origin: Pos2, p: Px) -> Pos2 {
