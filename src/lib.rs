@@ -5,7 +5,7 @@
 //! topology) → [`derive`](mod@derive) (Zipkin's dependency links, graphs at each level, filters,
 //! flows) → [`layout`] (positions) → [`scene`] (what to draw) → [`render`] (PNG). [`simulate`]
 //! writes Spigo-compatible architectures, graphs and flows; [`cli`] holds the command-line
-//! subcommands.
+//! subcommands; [`ui`] is the window.
 
 pub mod cli;
 pub mod derive;
@@ -15,3 +15,4 @@ pub mod model;
 pub mod render;
 pub mod scene;
 pub mod simulate;
+pub mod ui;

@@ -1,4 +1,4 @@
-//! The `flowscope` binary: parses arguments and runs a subcommand.
+//! The `flowscope` binary: parses arguments and opens the window or runs a subcommand.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,10 +12,17 @@ use flowscope::simulate::{FlowFormat, SimOptions};
 
 /// Look at request flows through microservice architectures.
 #[derive(Parser, Debug)]
-#[command(name = "flowscope", version, about)]
+#[command(
+    name = "flowscope",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Args {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Trace files or directories to open in the window (none: an empty window).
+    paths: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -163,7 +170,28 @@ impl From<LevelArg> for Level {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = match args.command {
+    let Some(command) = args.command else {
+        if let Some(missing) = args.paths.iter().find(|p| !p.exists()) {
+            use clap::CommandFactory as _;
+            Args::command()
+                .error(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!(
+                        "no such file, directory or subcommand: {}",
+                        missing.display()
+                    ),
+                )
+                .exit();
+        }
+        return match flowscope::ui::run(args.paths) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("flowscope: {err:#}");
+                ExitCode::from(1)
+            }
+        };
+    };
+    let result = match command {
         Command::Deps { paths, level } => cli::deps(&paths, level.into()),
         Command::Stats { paths, json } => cli::stats(&paths, json),
         Command::Simulate {

@@ -30,5 +30,8 @@ mod layout;
 // The command line.
 mod cli;
 
+// The window, driven through egui_kittest.
+mod ui;
+
 // Writing Spigo-compatible architectures, graphs and flows.
 mod simulate;

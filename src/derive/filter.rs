@@ -93,9 +93,10 @@ pub enum Op {
 }
 
 /// A parsed filter.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub enum Filter {
     /// Matches everything (the empty expression).
+    #[default]
     All,
     /// A text comparison with a lower-cased glob.
     Text(Field, Op, String),

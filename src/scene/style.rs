@@ -199,6 +199,14 @@ impl Style {
         }
     }
 
+    /// The `i`-th colour of a categorical series (services in a waterfall), Okabe–Ito.
+    pub fn series(&self, i: usize) -> Rgba {
+        OKABE_ITO
+            .get(i % (OKABE_ITO.len() - 1))
+            .copied()
+            .unwrap_or(Rgba::rgb(0x99, 0x99, 0x99))
+    }
+
     /// A colour dimmed towards the background (for what is not part of a lit flow).
     pub fn dim(&self, c: Rgba) -> Rgba {
         c.mix(self.background, 0.75)

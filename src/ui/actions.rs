@@ -1,0 +1,39 @@
+//! [`Action`]: what panels ask for; `app.rs` applies them at the end of the frame.
+
+use std::path::PathBuf;
+
+use crate::model::Level;
+
+/// One thing a panel asks the app to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Read these files or directories, merged with what is loaded.
+    Open(Vec<PathBuf>),
+    /// Show a native dialog to pick files (`folder: false`) or a folder.
+    OpenDialog {
+        /// Pick a folder rather than files.
+        folder: bool,
+    },
+    /// Stop the running load.
+    CancelLoad,
+    /// Forget everything loaded.
+    CloseAll,
+    /// Show the graph at another level.
+    SetLevel(Level),
+    /// Use this filter expression (already checked to parse).
+    SetFilter(String),
+    /// Find the first node whose name contains this text, select it and centre on it.
+    Search(String),
+    /// Select a node (by graph index) or nothing.
+    SelectNode(Option<u32>),
+    /// Select a trace (by index in the store) or nothing.
+    SelectTrace(Option<usize>),
+    /// Fit the graph into the canvas.
+    Fit,
+    /// Show a native dialog for where to save a PNG.
+    ExportDialog,
+    /// Write the current view as a PNG here.
+    ExportPng(PathBuf),
+    /// Hide the failure banner.
+    DismissBanner,
+}

@@ -1,0 +1,796 @@
+//! [`FlowscopeApp`]: the eframe app. Lays out the panels, collects their actions and applies them at the end of the frame; owns the loader, dialog and export threads.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
+
+use egui::{Align2, Key, KeyboardShortcut, Modifiers};
+
+use super::actions::Action;
+use super::canvas::{Canvas, CanvasInput};
+use super::filter_bar::FilterBar;
+use super::inspector::Inspector;
+use super::layout_state::LayoutState;
+use super::loader::{LoadFailure, LoadOutcome, Loader};
+use super::model::Model;
+use super::paint::color32;
+use super::status_bar::{Status, StatusBar};
+use super::trace_list::{TraceList, TraceSubset};
+use super::waterfall::Waterfall;
+use crate::derive::filter::Filter;
+use crate::derive::flow::flow_path;
+use crate::model::Level;
+use crate::render::png;
+use crate::scene::{Highlight, Stamp, Style, Theme, View};
+
+/// Where the recent files are kept in eframe's storage.
+const RECENT_KEY: &str = "flowscope.recent";
+/// Where the last level is kept in eframe's storage.
+const LEVEL_KEY: &str = "flowscope.level";
+/// At most this many recent paths are remembered.
+const MAX_RECENT: usize = 10;
+
+/// What a dialog thread hands back.
+#[derive(Debug)]
+enum DialogResult {
+    /// Files or a folder to open, or `None` when the dialog was cancelled or could not open.
+    Open(Option<Vec<PathBuf>>),
+    /// Where to save a PNG, or `None`.
+    Save(Option<PathBuf>),
+}
+
+/// The flowscope window.
+#[derive(Default)]
+pub struct FlowscopeApp {
+    model: Option<Model>,
+    model_generation: u64,
+    loader: Option<(Loader, Vec<PathBuf>)>,
+    level: Level,
+    layout: LayoutState,
+    filter_text: String,
+    filter: Filter,
+    selected_node: Option<u32>,
+    selected_trace: Option<usize>,
+    highlight: Highlight,
+    canvas: Canvas,
+    filter_bar: FilterBar,
+    status_bar: StatusBar,
+    trace_list: TraceList,
+    trace_subset: Option<TraceSubset>,
+    waterfall: Waterfall,
+    inspector: Inspector,
+    banner: Option<String>,
+    failures: Vec<LoadFailure>,
+    notice: Option<String>,
+    dialog: Option<Receiver<DialogResult>>,
+    export: Option<Receiver<Result<PathBuf, String>>>,
+    recent: Vec<PathBuf>,
+    pending: Vec<Action>,
+}
+
+impl FlowscopeApp {
+    /// The app as eframe creates it: recent files from storage, `paths` loading.
+    pub fn new(cc: &eframe::CreationContext<'_>, paths: Vec<PathBuf>) -> Self {
+        let mut app = Self::with_paths(paths);
+        if let Some(storage) = cc.storage {
+            app.recent = eframe::get_value(storage, RECENT_KEY).unwrap_or_default();
+            let level: Option<String> = eframe::get_value(storage, LEVEL_KEY);
+            if let Some(level) = Level::ALL
+                .into_iter()
+                .find(|l| Some(l.as_str()) == level.as_deref())
+            {
+                app.level = level;
+            }
+        }
+        app
+    }
+
+    /// The app with `paths` queued to open on the first frame (none: the empty state).
+    pub fn with_paths(paths: Vec<PathBuf>) -> Self {
+        let mut app = Self {
+            level: Level::Service,
+            ..Self::default()
+        };
+        if !paths.is_empty() {
+            app.pending.push(Action::Open(paths));
+        }
+        app
+    }
+
+    /// Queues an action, applied at the end of the next frame (as if a panel had asked).
+    pub fn push_action(&mut self, action: Action) {
+        self.pending.push(action);
+    }
+
+    /// The level shown.
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// Whether a load, a dialog or an export is still running.
+    pub fn is_busy(&self) -> bool {
+        self.loader.is_some() || self.dialog.is_some() || self.export.is_some()
+    }
+
+    /// The loaded model.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
+    }
+
+    /// The waterfall panel.
+    pub fn waterfall(&self) -> &Waterfall {
+        &self.waterfall
+    }
+
+    /// The graph canvas.
+    pub fn canvas(&self) -> &Canvas {
+        &self.canvas
+    }
+
+    /// The failure banner's text.
+    pub fn banner(&self) -> Option<&str> {
+        self.banner.as_deref()
+    }
+
+    /// The status bar's contents.
+    pub fn status(&self) -> Status {
+        let graph = self.model.as_ref().and_then(|m| m.graph(self.level));
+        let nodes = graph.map_or(0, |g| g.graph.node_count());
+        Status {
+            files: self.model.as_ref().map_or(0, |m| m.files.len()),
+            spans: self.model.as_ref().map_or(0, |m| m.store.spans().len()),
+            traces: self.model.as_ref().map_or(0, |m| m.traces.len()),
+            nodes,
+            visible_nodes: self.canvas.scene().map_or(nodes, |s| s.nodes.len()),
+            edges: graph.map_or(0, |g| g.graph.edge_count()),
+            level: self.level,
+            layout: self.layout.describe(),
+            loading: self.loader.as_ref().map(|(l, _)| l.progress()),
+            notice: self.notice.clone(),
+        }
+    }
+
+    /// One frame: every panel, then the actions they returned.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let mut actions = std::mem::take(&mut self.pending);
+        self.poll_background(&mut actions, &ctx);
+        keys(ui, &mut actions, &mut self.filter_bar);
+        let dropped: Vec<PathBuf> = ui.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            actions.push(Action::Open(dropped));
+        }
+
+        egui::Panel::top("menu").show(ui, |ui| {
+            self.menu_ui(ui, &mut actions);
+            actions.extend(self.filter_bar.ui(ui));
+        });
+        if let Some(banner) = &self.banner {
+            egui::Panel::top("banner").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.colored_label(ui.visuals().error_fg_color, banner);
+                    if ui.button("Dismiss").clicked() {
+                        actions.push(Action::DismissBanner);
+                    }
+                });
+            });
+        }
+        let status = self.status();
+        egui::Panel::bottom("status").show(ui, |ui| {
+            actions.extend(self.status_bar.ui(ui, &status));
+        });
+        if self.waterfall.trace().is_some() {
+            egui::Panel::bottom("waterfall")
+                .resizable(true)
+                .default_size(260.0)
+                .show(ui, |ui| actions.extend(self.waterfall.ui(ui)));
+        }
+        if let Some(model) = &self.model {
+            egui::Panel::left("traces")
+                .resizable(true)
+                .default_size(420.0)
+                .show(ui, |ui| {
+                    actions.extend(self.trace_list.ui(
+                        ui,
+                        &model.traces,
+                        self.selected_trace,
+                        self.model_generation,
+                        self.trace_subset.as_ref(),
+                    ));
+                });
+            egui::Panel::right("inspector")
+                .resizable(true)
+                .default_size(260.0)
+                .show(ui, |ui| {
+                    actions.extend(self.inspector.ui(
+                        ui,
+                        model.graph(self.level),
+                        &model.store.data.interner,
+                        self.selected_node,
+                    ));
+                    ui.separator();
+                    warnings_ui(ui, model, &self.failures);
+                });
+        }
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            self.central_ui(ui, &mut actions);
+        });
+
+        for action in actions {
+            self.apply(action, &ctx);
+        }
+        if self.layout.is_running() {
+            ctx.request_repaint();
+        }
+    }
+
+    fn menu_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open…").clicked() {
+                    actions.push(Action::OpenDialog { folder: false });
+                }
+                if ui.button("Open folder…").clicked() {
+                    actions.push(Action::OpenDialog { folder: true });
+                }
+                ui.menu_button("Open recent", |ui| {
+                    if self.recent.is_empty() {
+                        ui.weak("Nothing opened yet");
+                    }
+                    for p in &self.recent {
+                        if ui.button(p.display().to_string()).clicked() {
+                            actions.push(Action::Open(vec![p.clone()]));
+                        }
+                    }
+                });
+                if ui.button("Export PNG…").clicked() {
+                    actions.push(Action::ExportDialog);
+                }
+                if ui.button("Close all").clicked() {
+                    actions.push(Action::CloseAll);
+                }
+            });
+            ui.separator();
+            ui.label("Level");
+            for (k, level) in Level::ALL.iter().enumerate() {
+                let name = match level {
+                    Level::Instance => "Instance",
+                    Level::Service => "Service",
+                    Level::Zone => "Zone",
+                    Level::Region => "Region",
+                };
+                if ui
+                    .selectable_label(self.level == *level, name)
+                    .on_hover_text(format!("Key {}", k + 1))
+                    .clicked()
+                {
+                    actions.push(Action::SetLevel(*level));
+                }
+            }
+            ui.separator();
+            if ui.button("Fit").on_hover_text("Key F").clicked() {
+                actions.push(Action::Fit);
+            }
+            if ui.button("Export PNG…").on_hover_text("Ctrl+E").clicked() {
+                actions.push(Action::ExportDialog);
+            }
+        });
+    }
+
+    fn central_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let dropping = ui.input(|i| !i.raw.hovered_files.is_empty());
+        match &self.model {
+            Some(model) => {
+                if let Some(graph) = model.graph(self.level) {
+                    let stamp = Stamp {
+                        files: model
+                            .files
+                            .iter()
+                            .map(|f| {
+                                f.path.file_name().map_or_else(
+                                    || f.path.display().to_string(),
+                                    |n| n.to_string_lossy().into_owned(),
+                                )
+                            })
+                            .collect(),
+                        level: self.level,
+                        filter: self.filter_text.clone(),
+                        time_range: model.time_range,
+                        trace: self
+                            .selected_trace
+                            .and_then(|t| model.traces.get(t))
+                            .map(|r| r.id.clone()),
+                    };
+                    let input = CanvasInput {
+                        graph,
+                        interner: &model.store.data.interner,
+                        positions: self.layout.positions(),
+                        layout_generation: self.layout.generation(),
+                        model_generation: self.model_generation,
+                        view: View {
+                            filter: self.filter.clone(),
+                            highlight: self.highlight.clone(),
+                            selected: self.selected_node,
+                            legend: true,
+                            ..View::default()
+                        },
+                        stamp,
+                    };
+                    actions.extend(self.canvas.ui(ui, &input));
+                }
+            }
+            None => empty_state_ui(ui, &self.recent, self.loader.is_some(), actions),
+        }
+        if dropping {
+            let rect = ui.max_rect();
+            let style = Style::new(if ui.visuals().dark_mode {
+                Theme::Dark
+            } else {
+                Theme::Light
+            });
+            let painter = ui.painter();
+            painter.rect_filled(rect, 0.0, color32(style.panel.alpha(200)));
+            painter.text(
+                rect.center(),
+                Align2::CENTER_CENTER,
+                "Drop to open",
+                egui::FontId::proportional(28.0),
+                color32(style.text),
+            );
+        }
+    }
+
+    /// Takes in what background threads finished.
+    fn poll_background(&mut self, actions: &mut Vec<Action>, ctx: &egui::Context) {
+        if let Some((loader, _)) = &self.loader
+            && let Some(outcome) = loader.poll()
+        {
+            self.loader = None;
+            self.finish_load(outcome, ctx);
+        }
+        if let Some(rx) = &self.dialog {
+            match rx.try_recv() {
+                Ok(result) => {
+                    self.dialog = None;
+                    match result {
+                        DialogResult::Open(Some(paths)) if !paths.is_empty() => {
+                            actions.push(Action::Open(paths));
+                        }
+                        DialogResult::Save(Some(path)) => actions.push(Action::ExportPng(path)),
+                        DialogResult::Open(_) | DialogResult::Save(None) => {
+                            self.notice = Some(
+                                "No file chosen. If no dialog appeared, this system has no file dialog: drop files on the window or pass them on the command line"
+                                    .to_owned(),
+                            );
+                        }
+                    }
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => self.dialog = None,
+            }
+        }
+        if let Some(rx) = &self.export {
+            match rx.try_recv() {
+                Ok(Ok(path)) => {
+                    self.export = None;
+                    self.notice = Some(format!("Exported {}", path.display()));
+                }
+                Ok(Err(e)) => {
+                    self.export = None;
+                    self.banner = Some(format!("Export failed: {e}"));
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => self.export = None,
+            }
+        }
+        // New positions bump the layout's generation; the canvas rebuilds its scene from it.
+        self.layout.poll();
+    }
+
+    fn finish_load(&mut self, outcome: LoadOutcome, ctx: &egui::Context) {
+        let LoadOutcome {
+            model,
+            failures,
+            cancelled,
+        } = outcome;
+        if let Some(first) = failures.first() {
+            let more = if failures.len() > 1 {
+                format!(" (and {} more)", failures.len() - 1)
+            } else {
+                String::new()
+            };
+            self.banner = Some(format!(
+                "Could not read {}: {}{more}",
+                first.path.display(),
+                first.reason
+            ));
+        }
+        self.failures = failures;
+        if cancelled {
+            self.notice = Some("Loading cancelled".to_owned());
+            return;
+        }
+        let Some(model) = model else {
+            if self.banner.is_none() {
+                self.banner = Some("Nothing to show: no trace files were found".to_owned());
+            }
+            return;
+        };
+        self.notice = None;
+        self.model = Some(model);
+        self.model_generation += 1;
+        self.select_node(None);
+        self.selected_trace = None;
+        self.highlight = Highlight::default();
+        self.waterfall.clear();
+        self.restart_layout(ctx);
+        self.canvas.fit();
+    }
+
+    fn restart_layout(&mut self, ctx: &egui::Context) {
+        // The old worker stops (and is joined) when it is dropped here.
+        self.layout = LayoutState::default();
+        self.layout = match &self.model {
+            Some(model) => model
+                .graph(self.level)
+                .map_or_else(LayoutState::default, |g| {
+                    let ctx = ctx.clone();
+                    LayoutState::start(g, &model.store.data.interner, move || {
+                        ctx.request_repaint();
+                    })
+                }),
+            None => LayoutState::default(),
+        };
+    }
+
+    /// Whether the layout is still moving nodes.
+    pub fn layout_running(&self) -> bool {
+        self.layout.is_running()
+    }
+
+    fn spawn_dialog(
+        &mut self,
+        ctx: &egui::Context,
+        job: impl FnOnce() -> DialogResult + Send + 'static,
+    ) {
+        let (tx, rx) = sync_channel(1);
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("file_dialog".into())
+            .spawn(move || {
+                tx.send(job()).ok();
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.dialog = Some(rx),
+            Err(e) => self.banner = Some(format!("Cannot open a dialog: {e}")),
+        }
+    }
+
+    /// Applies one action.
+    fn apply(&mut self, action: Action, ctx: &egui::Context) {
+        match action {
+            Action::Open(paths) => self.open(paths, ctx),
+            Action::OpenDialog { folder } => {
+                if self.dialog.is_none() {
+                    self.spawn_dialog(ctx, move || {
+                        let dialog = rfd::FileDialog::new().set_title("Open traces");
+                        DialogResult::Open(if folder {
+                            dialog.pick_folder().map(|p| vec![p])
+                        } else {
+                            dialog
+                                .add_filter("Trace files", &["json", "jsonl", "ndjson"])
+                                .pick_files()
+                        })
+                    });
+                }
+            }
+            Action::CancelLoad => {
+                if let Some((loader, _)) = &self.loader {
+                    loader.cancel();
+                }
+            }
+            Action::CloseAll => {
+                let recent = std::mem::take(&mut self.recent);
+                *self = Self {
+                    level: self.level,
+                    recent,
+                    ..Self::default()
+                };
+            }
+            Action::SetLevel(level) => {
+                if level != self.level {
+                    self.level = level;
+                    self.select_node(None);
+                    self.restart_layout(ctx);
+                    self.relight();
+                    self.canvas.fit();
+                }
+            }
+            Action::SetFilter(text) => {
+                if let Ok(filter) = Filter::parse(&text) {
+                    self.filter = filter;
+                    self.filter_text = text;
+                }
+            }
+            Action::Search(text) => self.search(&text),
+            Action::SelectNode(node) => self.select_node(node),
+            Action::SelectTrace(trace) => {
+                self.selected_trace = trace;
+                match (trace, &self.model) {
+                    (Some(t), Some(model)) => self.waterfall.show_trace(&model.store, t),
+                    _ => self.waterfall.clear(),
+                }
+                self.relight();
+            }
+            Action::Fit => self.canvas.fit(),
+            Action::ExportDialog => {
+                if self.dialog.is_none() {
+                    self.spawn_dialog(ctx, || {
+                        DialogResult::Save(
+                            rfd::FileDialog::new()
+                                .set_title("Export PNG")
+                                .set_file_name("flowscope.png")
+                                .add_filter("PNG image", &["png"])
+                                .save_file(),
+                        )
+                    });
+                }
+            }
+            Action::ExportPng(path) => self.export_png(path, ctx),
+            Action::DismissBanner => self.banner = None,
+        }
+    }
+
+    fn open(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        for p in &paths {
+            self.recent.retain(|r| r != p);
+            self.recent.insert(0, p.clone());
+        }
+        self.recent.truncate(MAX_RECENT);
+        // Merge with what is loaded (and what is loading): read them all again, together.
+        let mut all: Vec<PathBuf> = self
+            .model
+            .as_ref()
+            .map(|m| m.paths.clone())
+            .unwrap_or_default();
+        if let Some((loader, loading)) = self.loader.take() {
+            loader.cancel();
+            all.extend(loading);
+        }
+        for p in paths {
+            if !all.contains(&p) {
+                all.push(p);
+            }
+        }
+        let wake = {
+            let ctx = ctx.clone();
+            move || ctx.request_repaint()
+        };
+        match Loader::start(all.clone(), wake) {
+            Ok(loader) => {
+                self.banner = None;
+                self.loader = Some((loader, all));
+            }
+            Err(e) => self.banner = Some(format!("Cannot start loading: {e}")),
+        }
+    }
+
+    /// Selects a node and narrows the trace list to the traces through its service.
+    fn select_node(&mut self, node: Option<u32>) {
+        self.selected_node = node;
+        let generation = self.trace_subset.as_ref().map_or(0, |s| s.generation) + 1;
+        self.trace_subset = None;
+        let (Some(node), Some(model)) = (node, &self.model) else {
+            return;
+        };
+        let Some(graph) = model.graph(self.level) else {
+            return;
+        };
+        let interner = &model.store.data.interner;
+        let Some(info) = graph
+            .graph
+            .node_weight(petgraph::stable_graph::NodeIndex::new(node as usize))
+        else {
+            return;
+        };
+        let service = match self.level {
+            Level::Service => Some(interner.resolve(info.name)),
+            _ => info.service.map(|s| interner.resolve(s)),
+        };
+        let Some(service) = service else {
+            return;
+        };
+        self.trace_subset = Some(TraceSubset {
+            label: format!("through service {service}"),
+            rows: super::model::traces_through_service(&model.traces, interner, service),
+            generation,
+        });
+    }
+
+    /// Lights the selected trace's path at the current level.
+    fn relight(&mut self) {
+        self.highlight = match (self.selected_trace, &mut self.model) {
+            (Some(t), Some(model)) => flow_path(&mut model.store, self.level, t),
+            _ => Highlight::default(),
+        };
+    }
+
+    fn search(&mut self, text: &str) {
+        let Some(model) = &self.model else {
+            return;
+        };
+        let Some(graph) = model.graph(self.level) else {
+            return;
+        };
+        let needle = text.to_lowercase();
+        let interner = &model.store.data.interner;
+        let mut hits: Vec<(bool, &str, u32)> = graph
+            .graph
+            .node_indices()
+            .filter_map(|n| {
+                let name = interner.resolve(graph.graph.node_weight(n)?.name);
+                let lower = name.to_lowercase();
+                lower
+                    .contains(&needle)
+                    .then_some((lower != needle, name, n.index() as u32))
+            })
+            .collect();
+        // Exact matches first, then by name.
+        hits.sort_unstable();
+        let Some(&(_, _, node)) = hits.first() else {
+            self.notice = Some(format!("No node matches {text}"));
+            return;
+        };
+        let position = self.layout.positions().get(node as usize).copied();
+        self.select_node(Some(node));
+        if let Some(p) = position {
+            self.canvas.center_on(p);
+        }
+        self.notice = None;
+    }
+
+    fn export_png(&mut self, path: PathBuf, ctx: &egui::Context) {
+        let Some(scene) = self.canvas.scene().cloned() else {
+            self.banner = Some("Nothing to export: open a trace file first".to_owned());
+            return;
+        };
+        let (tx, rx) = sync_channel(1);
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("export_png".into())
+            .spawn(move || {
+                let result = png::write(&scene, &path, true)
+                    .map(|()| path)
+                    .map_err(|e| e.to_string());
+                tx.send(result).ok();
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.export = Some(rx),
+            Err(e) => self.banner = Some(format!("Cannot export: {e}")),
+        }
+    }
+}
+
+/// Keyboard shortcuts that work anywhere in the window.
+fn keys(ui: &egui::Ui, actions: &mut Vec<Action>, filter_bar: &mut FilterBar) {
+    let command = |key| KeyboardShortcut::new(Modifiers::COMMAND, key);
+    let command_shift = |key| KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, key);
+    let typing = ui.ctx().egui_wants_keyboard_input();
+    ui.input_mut(|i| {
+        if i.consume_shortcut(&command_shift(Key::O)) {
+            actions.push(Action::OpenDialog { folder: true });
+        }
+        if i.consume_shortcut(&command(Key::O)) {
+            actions.push(Action::OpenDialog { folder: false });
+        }
+        if i.consume_shortcut(&command(Key::E)) {
+            actions.push(Action::ExportDialog);
+        }
+        if i.consume_shortcut(&command(Key::F)) {
+            filter_bar.focus_search();
+        }
+        if typing {
+            return;
+        }
+        for (key, level) in [Key::Num1, Key::Num2, Key::Num3, Key::Num4]
+            .into_iter()
+            .zip(Level::ALL)
+        {
+            if i.consume_key(Modifiers::NONE, key) {
+                actions.push(Action::SetLevel(level));
+            }
+        }
+        if i.consume_key(Modifiers::NONE, Key::Escape) {
+            actions.push(Action::SelectNode(None));
+            actions.push(Action::SelectTrace(None));
+        }
+    });
+}
+
+/// What the window shows before anything is open.
+fn empty_state_ui(ui: &mut egui::Ui, recent: &[PathBuf], loading: bool, actions: &mut Vec<Action>) {
+    ui.vertical_centered(|ui| {
+        ui.add_space((ui.available_height() * 0.3).max(20.0));
+        if loading {
+            ui.heading("Loading…");
+            ui.spinner();
+            return;
+        }
+        ui.heading("Open trace files to see their flows");
+        ui.add_space(8.0);
+        ui.label("Zipkin, Jaeger, OTLP and Spigo JSON files, or folders of them");
+        ui.label("Press Ctrl+O, drop files or folders on this window, or run flowscope PATH…");
+        ui.add_space(12.0);
+        ui.horizontal(|ui| {
+            let width = 240.0;
+            ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
+            if ui.button("Open…").clicked() {
+                actions.push(Action::OpenDialog { folder: false });
+            }
+            if ui.button("Open folder…").clicked() {
+                actions.push(Action::OpenDialog { folder: true });
+            }
+        });
+        if !recent.is_empty() {
+            ui.add_space(16.0);
+            ui.label("Recent");
+            for p in recent {
+                if ui.link(p.display().to_string()).clicked() {
+                    actions.push(Action::Open(vec![p.clone()]));
+                }
+            }
+        }
+    });
+}
+
+/// Files read, their warnings, and files that could not be read.
+fn warnings_ui(ui: &mut egui::Ui, model: &Model, failures: &[LoadFailure]) {
+    let total: u64 = model.files.iter().map(|f| f.warning_count).sum();
+    egui::CollapsingHeader::new(format!("Files ({}), warnings ({total})", model.files.len()))
+        .default_open(total > 0 || !failures.is_empty())
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .max_height(300.0)
+                .show(ui, |ui| {
+                    for f in failures {
+                        ui.colored_label(
+                            ui.visuals().error_fg_color,
+                            format!("{}: {}", f.path.display(), f.reason),
+                        );
+                    }
+                    for f in &model.files {
+                        let name = f.path.file_name().map_or_else(
+                            || f.path.display().to_string(),
+                            |n| n.to_string_lossy().into_owned(),
+                        );
+                        ui.label(format!(
+                            "{name} · {} · {} bytes",
+                            f.format.as_str(),
+                            f.bytes
+                        ));
+                        for w in &f.warnings {
+                            ui.weak(format!("  {w}"));
+                        }
+                    }
+                });
+        });
+}
+
+impl eframe::App for FlowscopeApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        FlowscopeApp::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, RECENT_KEY, &self.recent);
+        eframe::set_value(storage, LEVEL_KEY, &self.level.as_str());
+    }
+}

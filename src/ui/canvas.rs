@@ -1,0 +1,310 @@
+//! [`Canvas`]: the graph view. Builds the scene when the view changes, paints it, and turns pan, zoom, keys, clicks and hovers into camera moves and actions.
+
+use egui::{Key, Pos2, Rect, Sense, Vec2};
+
+use super::actions::Action;
+use super::inspector;
+use super::paint;
+use crate::derive::ServiceGraph;
+use crate::model::Interner;
+use crate::scene::{self, Camera, Scene, Stamp, View};
+
+/// What the scene was built from; the scene is rebuilt only when this changes.
+#[derive(Clone, Debug, PartialEq)]
+struct SceneKey {
+    view: View,
+    stamp: Stamp,
+    layout_generation: u64,
+    model_generation: u64,
+}
+
+/// Everything the canvas draws from, borrowed for one frame.
+pub struct CanvasInput<'a> {
+    /// The graph at the current level.
+    pub graph: &'a ServiceGraph,
+    /// Its strings.
+    pub interner: &'a Interner,
+    /// Layout positions by node index.
+    pub positions: &'a [[f32; 2]],
+    /// Counts up when positions change.
+    pub layout_generation: u64,
+    /// Counts up when a new model or level is shown.
+    pub model_generation: u64,
+    /// View state except size, theme and camera (the canvas fills those in).
+    pub view: View,
+    /// What the stamp says.
+    pub stamp: Stamp,
+}
+
+/// The graph canvas: camera and the last scene.
+#[derive(Default)]
+pub struct Canvas {
+    /// The camera; `None` fits everything visible (and follows window resizes).
+    camera: Option<Camera>,
+    /// The last scene and what it was built from.
+    scene: Option<(SceneKey, Scene)>,
+    /// The last scene's edge and node meshes (rebuilt with the scene, or when the canvas moves).
+    meshes: Option<paint::SceneMeshes>,
+    /// The camera of the last fitted scene.
+    fitted: Option<Camera>,
+    /// Scene builds so far (for tests and the frame-cost readout).
+    builds: u64,
+}
+
+impl Canvas {
+    /// The last scene painted.
+    pub fn scene(&self) -> Option<&Scene> {
+        self.scene.as_ref().map(|(_, s)| s)
+    }
+
+    /// How many times the scene was built.
+    pub fn builds(&self) -> u64 {
+        self.builds
+    }
+
+    /// Fits everything visible into the canvas from now on.
+    pub fn fit(&mut self) {
+        self.camera = None;
+    }
+
+    /// Centres the view on a layout point, keeping the zoom.
+    pub fn center_on(&mut self, pos: [f32; 2]) {
+        let zoom = self
+            .camera
+            .map(|c| c.zoom)
+            .or_else(|| self.scene().map(|s| s.zoom))
+            .unwrap_or(1.0);
+        self.camera = Some(Camera { center: pos, zoom });
+    }
+
+    /// The camera the last scene was drawn with.
+    fn current_camera(&self) -> Option<Camera> {
+        self.camera.or(self.fitted)
+    }
+
+    /// Draws the canvas into the rest of `ui` and returns what the user asked for.
+    pub fn ui(&mut self, ui: &mut egui::Ui, input: &CanvasInput<'_>) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let rect = ui.available_rect_before_wrap();
+        let response = ui.allocate_rect(rect, Sense::click_and_drag());
+        if rect.width() < 1.0 || rect.height() < 1.0 {
+            return actions;
+        }
+        self.handle_input(ui, &response, rect, &mut actions);
+
+        let theme = if ui.visuals().dark_mode {
+            scene::Theme::Dark
+        } else {
+            scene::Theme::Light
+        };
+        let view = View {
+            size: [rect.width(), rect.height()],
+            theme,
+            camera: self.camera,
+            ..input.view.clone()
+        };
+        let key = SceneKey {
+            view,
+            stamp: input.stamp.clone(),
+            layout_generation: input.layout_generation,
+            model_generation: input.model_generation,
+        };
+        if self.scene.as_ref().is_none_or(|(k, _)| *k != key) {
+            // Text is measured with the fonts egui paints it with, so labels and the stamp fit.
+            let ctx = ui.ctx().clone();
+            let measure = move |text: &str, size: f32| {
+                ctx.fonts_mut(|f| {
+                    f.layout_no_wrap(
+                        text.to_owned(),
+                        egui::FontId::proportional(size),
+                        egui::Color32::WHITE,
+                    )
+                    .size()
+                    .x
+                })
+            };
+            let build = |view: &View| {
+                scene::build(&scene::SceneRequest {
+                    graph: input.graph,
+                    interner: input.interner,
+                    positions: input.positions,
+                    view,
+                    stamp: &key.stamp,
+                    measure: &measure,
+                })
+            };
+            let mut built = build(&key.view);
+            self.builds += 1;
+            if key.view.camera.is_none() {
+                self.fitted =
+                    fitted_camera(&built, input.positions).map(|c| beside_legend(c, &built));
+                // Fit again beside the legend, so it hides no node.
+                if let Some(camera) = self.fitted
+                    && built.legend.is_some()
+                {
+                    built = build(&View {
+                        camera: Some(camera),
+                        ..key.view.clone()
+                    });
+                    self.builds += 1;
+                }
+            }
+            self.scene = Some((key, built));
+            self.meshes = None;
+        }
+        let Some((_, scene)) = &self.scene else {
+            return actions;
+        };
+        let painter = ui.painter_at(rect);
+        let meshes = match self.meshes.take() {
+            Some(m) if m.origin == rect.min => m,
+            _ => paint::SceneMeshes::build(scene, rect.min),
+        };
+        paint::scene_with_meshes_ui(&painter, scene, &meshes);
+        self.meshes = Some(meshes);
+
+        // Picking works on the scene's own pixel positions: what is drawn is what is hit.
+        let hit = |p: Pos2| -> Option<u32> {
+            let local = p - rect.min;
+            scene
+                .nodes
+                .iter()
+                .rev()
+                .find(|n| {
+                    let d = Vec2::new(local.x - n.center[0], local.y - n.center[1]);
+                    d.length() <= n.radius.max(3.0) + 3.0
+                })
+                .map(|n| n.node)
+        };
+        if response.clicked()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            actions.push(Action::SelectNode(hit(p)));
+        }
+        if response.double_clicked() {
+            actions.push(Action::Fit);
+        }
+        if let Some(p) = response.hover_pos()
+            && let Some(node) = hit(p)
+        {
+            let lines = inspector::node_lines(input.graph, input.interner, node);
+            response.on_hover_ui_at_pointer(|ui| {
+                for (i, line) in lines.iter().enumerate() {
+                    if i == 0 {
+                        ui.strong(line);
+                    } else {
+                        ui.label(line);
+                    }
+                }
+            });
+        }
+        actions
+    }
+
+    fn handle_input(
+        &mut self,
+        ui: &egui::Ui,
+        response: &egui::Response,
+        rect: Rect,
+        actions: &mut Vec<Action>,
+    ) {
+        let Some(mut camera) = self.current_camera() else {
+            return;
+        };
+        let mut moved = false;
+        if response.dragged() {
+            let d = response.drag_delta();
+            if d != Vec2::ZERO {
+                camera.center[0] -= d.x / camera.zoom;
+                camera.center[1] -= d.y / camera.zoom;
+                moved = true;
+            }
+        }
+        let mut factor = 1.0f32;
+        if response.hovered() {
+            let (scroll, zoom) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+            factor *= zoom * (scroll * 0.002).exp();
+        }
+        let typing = ui.ctx().egui_wants_keyboard_input();
+        if !typing {
+            let step = 60.0 / camera.zoom;
+            ui.input(|i| {
+                let pan = [
+                    (Key::ArrowLeft, [-step, 0.0]),
+                    (Key::ArrowRight, [step, 0.0]),
+                    (Key::ArrowUp, [0.0, -step]),
+                    (Key::ArrowDown, [0.0, step]),
+                ];
+                for (key, [dx, dy]) in pan {
+                    if i.key_pressed(key) {
+                        camera.center[0] += dx;
+                        camera.center[1] += dy;
+                        moved = true;
+                    }
+                }
+                if i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals) {
+                    factor *= 1.25;
+                }
+                if i.key_pressed(Key::Minus) {
+                    factor /= 1.25;
+                }
+                if i.key_pressed(Key::F) && i.modifiers.is_none() {
+                    actions.push(Action::Fit);
+                }
+            });
+        }
+        if (factor - 1.0).abs() > 1e-4 && factor.is_finite() && factor > 0.0 {
+            // Zoom about the pointer: the layout point under it stays put.
+            let anchor = response.hover_pos().unwrap_or_else(|| rect.center()) - rect.center();
+            let before = [
+                camera.center[0] + anchor.x / camera.zoom,
+                camera.center[1] + anchor.y / camera.zoom,
+            ];
+            camera.zoom = (camera.zoom * factor).clamp(1e-4, 1e4);
+            camera.center = [
+                before[0] - anchor.x / camera.zoom,
+                before[1] - anchor.y / camera.zoom,
+            ];
+            moved = true;
+        }
+        if moved {
+            self.camera = Some(camera);
+        }
+    }
+}
+
+/// A fitted camera shrunk and shifted so the content sits right of the legend (bottom-left).
+fn beside_legend(camera: Camera, scene: &Scene) -> Camera {
+    let Some(legend) = &scene.legend else {
+        return camera;
+    };
+    let width = scene.size[0];
+    let inset = (legend.rect[1][0] + 8.0).min(width * 0.4);
+    // The fit left 60 px each side; now the left margin starts at the legend's right edge.
+    let shrink = ((width - inset - 60.0) / (width - 120.0).max(1.0)).clamp(0.3, 1.0);
+    let zoom = camera.zoom * shrink;
+    Camera {
+        center: [
+            camera.center[0] - (inset - 60.0).max(0.0) / 2.0 / zoom,
+            camera.center[1],
+        ],
+        zoom,
+    }
+}
+
+/// The camera a fitted scene was drawn with, recovered from its first node's layout position.
+fn fitted_camera(scene: &Scene, positions: &[[f32; 2]]) -> Option<Camera> {
+    let node = scene.nodes.first()?;
+    let p = positions.get(node.node as usize)?;
+    let zoom = scene.zoom;
+    if !(zoom.is_finite() && zoom > 0.0) {
+        return None;
+    }
+    Some(Camera {
+        center: [
+            p[0] - (node.center[0] - scene.size[0] / 2.0) / zoom,
+            p[1] - (node.center[1] - scene.size[1] / 2.0) / zoom,
+        ],
+        zoom,
+    })
+}

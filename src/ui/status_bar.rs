@@ -1,0 +1,95 @@
+//! [`StatusBar`]: counts (files, spans, traces, nodes and edges at this level), the layout's state, and the load's progress with a cancel button.
+
+use super::actions::Action;
+use super::loader::Progress;
+use crate::model::Level;
+
+/// What the status bar shows, gathered by the app each frame.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Files read.
+    pub files: usize,
+    /// Spans.
+    pub spans: usize,
+    /// Traces.
+    pub traces: usize,
+    /// Nodes at this level.
+    pub nodes: usize,
+    /// Nodes that pass the filter.
+    pub visible_nodes: usize,
+    /// Edges at this level.
+    pub edges: usize,
+    /// The level.
+    pub level: Level,
+    /// The layout's state in a few words.
+    pub layout: String,
+    /// The running load, if any.
+    pub loading: Option<Progress>,
+    /// The last thing that happened (an export, a dialog that could not open).
+    pub notice: Option<String>,
+}
+
+/// The bottom status line.
+#[derive(Default)]
+pub struct StatusBar;
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+impl StatusBar {
+    /// Shows the status; returns `CancelLoad` when the cancel button is clicked.
+    pub fn ui(&mut self, ui: &mut egui::Ui, status: &Status) -> Option<Action> {
+        let mut action = None;
+        ui.horizontal(|ui| {
+            if let Some(p) = &status.loading {
+                let fraction = if p.bytes_total > 0 {
+                    p.bytes_done as f32 / p.bytes_total as f32
+                } else {
+                    0.0
+                };
+                let text = if p.deriving {
+                    format!("Deriving graphs from {} spans", p.spans)
+                } else {
+                    format!(
+                        "Reading file {} of {} · {} of {} · {} spans",
+                        (p.files_done + 1).min(p.files_total.max(1)),
+                        p.files_total,
+                        megabytes(p.bytes_done),
+                        megabytes(p.bytes_total),
+                        p.spans
+                    )
+                };
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .desired_width(360.0)
+                        .text(text)
+                        .animate(true),
+                );
+                if ui.button("Cancel").clicked() {
+                    action = Some(Action::CancelLoad);
+                }
+                ui.separator();
+            }
+            ui.label(format!("{} files", status.files));
+            ui.label(format!("{} spans", status.spans));
+            ui.label(format!("{} traces", status.traces));
+            if status.visible_nodes == status.nodes {
+                ui.label(format!("{} nodes", status.nodes));
+            } else {
+                ui.label(format!(
+                    "{} of {} nodes",
+                    status.visible_nodes, status.nodes
+                ));
+            }
+            ui.label(format!("{} edges", status.edges));
+            ui.label(format!("Level {}", status.level.as_str()));
+            ui.label(&status.layout);
+            if let Some(notice) = &status.notice {
+                ui.separator();
+                ui.label(notice);
+            }
+        });
+        action
+    }
+}
