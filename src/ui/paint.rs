@@ -305,6 +305,10 @@ pub fn scene_with_meshes_ui(painter: &Painter, scene: &Scene, meshes: &SceneMesh
                 Swatch::Line(col, w) => {
                     swatches.line(c - vec2(9.0, 0.0), c + vec2(9.0, 0.0), *w, color32(*col));
                 }
+                Swatch::Cross(col) => {
+                    swatches.line(c - vec2(4.0, 4.0), c + vec2(4.0, 4.0), 1.8, color32(*col));
+                    swatches.line(c + vec2(4.0, -4.0), c + vec2(-4.0, 4.0), 1.8, color32(*col));
+                }
                 Swatch::Area(col) => {
                     painter.rect_filled(
                         Rect::from_center_size(c, vec2(16.0, 10.0)),
