@@ -33,6 +33,15 @@ impl MeshBuilder {
         }
     }
 
+    /// A builder with room for about `vertices` vertices and `indices` indices, so the arrays are
+    /// not regrown (and their pages faulted in again) while filling.
+    fn with_capacity(vertices: usize, indices: usize) -> Self {
+        let mut mesh = Mesh::default();
+        mesh.vertices.reserve(vertices);
+        mesh.indices.reserve(indices);
+        Self { mesh }
+    }
+
     fn vertex(&mut self, pos: Pos2, color: Color32) -> u32 {
         let i = self.mesh.vertices.len() as u32;
         self.mesh.vertices.push(Vertex {
@@ -192,7 +201,8 @@ impl SceneMeshes {
     /// Builds the edge and node meshes of `scene` placed at `origin`.
     pub fn build(scene: &Scene, origin: Pos2) -> Self {
         let style = &scene.style;
-        let mut edges = MeshBuilder::new();
+        // A feathered line is 8 vertices and 18 indices; a disc about 2 × its segments.
+        let mut edges = MeshBuilder::with_capacity(scene.edges.len() * 12, scene.edges.len() * 27);
         for edge in &scene.edges {
             let color = color32(edge.color);
             let from = at(origin, edge.from);
@@ -228,7 +238,13 @@ impl SceneMeshes {
                 edges.triangle(tip, base + n * half, base - n * half, color);
             }
         }
-        let mut nodes = MeshBuilder::new();
+        // A disc is 1 + 2 × segments vertices and 9 × segments indices; outline, ring and cross add
+        // about as much again.
+        let (vertices, indices) = scene.nodes.iter().fold((0, 0), |(v, i), n| {
+            let s = segments_for(n.radius.max(0.5)) as usize;
+            (v + 8 * s + 16, i + 30 * s + 24)
+        });
+        let mut nodes = MeshBuilder::with_capacity(vertices, indices);
         for node in &scene.nodes {
             let c = at(origin, node.center);
             let r = node.radius.max(0.5);
