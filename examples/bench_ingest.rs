@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use flowscope::cli::peak_rss_kb;
 use flowscope::model::TraceStore;
 
 /// The baseline's idea of a Zipkin v2 span: owned strings, as a typical serde user writes it.
@@ -36,17 +37,6 @@ struct EndpointStruct {
     service_name: Option<String>,
     ipv4: Option<String>,
     port: Option<u16>,
-}
-
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 fn main() -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use flowscope::cli::peak_rss_kb;
 use flowscope::layout::{LayoutEngine, LayoutGraph, LayoutParams, quality};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -38,17 +39,6 @@ struct EdgeJson {
 struct GraphJson {
     nodes: Vec<NodeJson>,
     edges: Vec<EdgeJson>,
-}
-
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 /// The layout graph of a node-link file, grouped by (region, zone); node `i` is the i-th node.

@@ -476,6 +476,18 @@ pub fn layout(
     Ok(!loaded.files.is_empty())
 }
 
+/// This process's peak resident memory in KiB (`VmHWM`), 0 where `/proc` does not say.
+pub fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
 /// Lays out a graph to convergence and packs its disconnected pieces together; positions by
 /// `NodeIndex::index()` (nodes the layout did not place are NaN, which the scene leaves out).
 pub fn converged_positions(
@@ -559,12 +571,7 @@ pub fn render(
         files: loaded
             .files
             .iter()
-            .map(|f| {
-                f.path.file_name().map_or_else(
-                    || f.path.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                )
-            })
+            .map(|f| Stamp::file_label(&f.path))
             .collect(),
         level: options.level,
         filter: options.filter.clone(),

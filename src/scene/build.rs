@@ -87,6 +87,16 @@ pub struct Stamp {
     pub trace: Option<String>,
 }
 
+impl Stamp {
+    /// How a stamp names a file: its file name (the whole path when it has none).
+    pub fn file_label(path: &std::path::Path) -> String {
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+}
+
 /// Everything the builder reads.
 pub struct SceneRequest<'a> {
     /// The graph.

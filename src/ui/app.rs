@@ -292,12 +292,7 @@ impl FlowscopeApp {
                         files: model
                             .files
                             .iter()
-                            .map(|f| {
-                                f.path.file_name().map_or_else(
-                                    || f.path.display().to_string(),
-                                    |n| n.to_string_lossy().into_owned(),
-                                )
-                            })
+                            .map(|f| Stamp::file_label(&f.path))
                             .collect(),
                         level: self.level,
                         filter: self.filter_text.clone(),
