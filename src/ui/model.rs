@@ -148,7 +148,16 @@ fn trace_rows(store: &TraceStore) -> Vec<TraceRow> {
                 .span(tree.root())
                 .or_else(|| tree.spans.first())
                 .and_then(|s| s.local.service.or(s.remote.service))
-                .map_or_else(|| "unknown".to_owned(), |s| interner.resolve(s).to_owned());
+                .map_or_else(
+                    || "unknown".to_owned(),
+                    |s| {
+                        // A Spigo name says its service in one of its fields.
+                        let name = interner.resolve(s);
+                        crate::model::SpigoName::parse_full(name)
+                            .map_or(name, |n| n.service)
+                            .to_owned()
+                    },
+                );
             TraceRow {
                 index,
                 id: entry.id.display(interner),
