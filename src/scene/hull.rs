@@ -43,10 +43,39 @@ pub fn convex_hull(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
     lower
 }
 
+/// The points extreme in each of `directions` evenly spread directions: a subset of the hull's
+/// corners that traces it closely, found in one pass (no sort of every point).
+fn extremes(points: &[[f32; 2]], directions: usize) -> Vec<[f32; 2]> {
+    let dirs: Vec<[f32; 2]> = (0..directions)
+        .map(|k| {
+            let a = k as f32 / directions as f32 * std::f32::consts::TAU;
+            [a.cos(), a.sin()]
+        })
+        .collect();
+    let mut best: Vec<Option<([f32; 2], f32)>> = vec![None; directions];
+    for p in points
+        .iter()
+        .filter(|p| p[0].is_finite() && p[1].is_finite())
+    {
+        for (d, b) in dirs.iter().zip(best.iter_mut()) {
+            let dot = p[0] * d[0] + p[1] * d[1];
+            if b.is_none_or(|(_, v)| dot > v) {
+                *b = Some((*p, dot));
+            }
+        }
+    }
+    best.into_iter().flatten().map(|(p, _)| p).collect()
+}
+
 /// A hull around `points` that keeps `pad` pixels away from every point, with rounded corners
-/// (each corner becomes an arc of `steps` segments).
+/// (each corner becomes an arc of `steps` segments). Large sets are traced by their extreme
+/// points in 96 directions (off by well under the padding).
 pub fn padded_hull(points: &[[f32; 2]], pad: f32) -> Vec<[f32; 2]> {
-    let core = convex_hull(points);
+    let core = if points.len() > 512 {
+        convex_hull(&extremes(points, 96))
+    } else {
+        convex_hull(points)
+    };
     let steps = 12;
     let mut ring = Vec::with_capacity(core.len() * steps);
     for p in &core {
@@ -114,5 +143,15 @@ mod tests {
         // One point gives a circle; no points give nothing.
         assert!(padded_hull(&[[5.0, 5.0]], 3.0).len() > 6);
         assert!(padded_hull(&[], 3.0).is_empty());
+        // Many points: traced by extremes, still around every point.
+        let many: Vec<[f32; 2]> = (0..2000)
+            .map(|i| {
+                let a = i as f32 * 0.618_034 * std::f32::consts::TAU;
+                let r = 100.0 * ((i % 97) as f32 / 97.0).sqrt();
+                [a.cos() * r, a.sin() * r]
+            })
+            .collect();
+        let hull = padded_hull(&many, 6.0);
+        assert!(many.iter().all(|p| contains(&hull, *p)));
     }
 }

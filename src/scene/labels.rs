@@ -8,10 +8,12 @@ fn overlaps(a: &Rect, b: &Rect) -> bool {
     a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
 }
 
-/// Occupied space, bucketed in a grid for fast overlap tests.
+/// Occupied space, bucketed in a flat grid for fast overlap tests.
 pub struct Occupancy {
     cell: f32,
-    cells: rustc_hash::FxHashMap<(i32, i32), Vec<u32>>,
+    columns: usize,
+    rows: usize,
+    cells: Vec<Vec<u32>>,
     rects: Vec<Rect>,
     bounds: Rect,
 }
@@ -19,19 +21,27 @@ pub struct Occupancy {
 impl Occupancy {
     /// Empty space of `size` px, bucketed by `cell` px.
     pub fn new(size: [f32; 2], cell: f32) -> Self {
+        let cell = cell.max(4.0);
+        let columns = ((size[0].max(0.0) / cell).ceil() as usize).clamp(1, 4096);
+        let rows = ((size[1].max(0.0) / cell).ceil() as usize).clamp(1, 4096);
         Self {
-            cell: cell.max(4.0),
-            cells: rustc_hash::FxHashMap::default(),
+            cell,
+            columns,
+            rows,
+            cells: vec![Vec::new(); columns * rows],
             rects: Vec::new(),
             bounds: [0.0, 0.0, size[0], size[1]],
         }
     }
 
-    fn keys(&self, r: &Rect) -> impl Iterator<Item = (i32, i32)> + use<> {
+    /// The grid cells a rectangle touches (clamped to the grid).
+    fn cells_of(&self, r: &Rect) -> impl Iterator<Item = usize> + use<> {
         let c = self.cell;
-        let (x0, y0) = ((r[0] / c).floor() as i32, (r[1] / c).floor() as i32);
-        let (x1, y1) = ((r[2] / c).floor() as i32, (r[3] / c).floor() as i32);
-        (x0..=x1).flat_map(move |x| (y0..=y1).map(move |y| (x, y)))
+        let clamp_x = |v: f32| ((v / c).floor().max(0.0) as usize).min(self.columns - 1);
+        let clamp_y = |v: f32| ((v / c).floor().max(0.0) as usize).min(self.rows - 1);
+        let (x0, x1, y0, y1) = (clamp_x(r[0]), clamp_x(r[2]), clamp_y(r[1]), clamp_y(r[3]));
+        let columns = self.columns;
+        (y0..=y1).flat_map(move |y| (x0..=x1).map(move |x| y * columns + x))
     }
 
     /// True when `r` is inside the canvas and overlaps nothing placed.
@@ -43,8 +53,8 @@ impl Occupancy {
         {
             return false;
         }
-        self.keys(r).all(|k| {
-            self.cells.get(&k).is_none_or(|ids| {
+        self.cells_of(r).all(|k| {
+            self.cells.get(k).is_none_or(|ids| {
                 ids.iter()
                     .all(|&i| self.rects.get(i as usize).is_none_or(|o| !overlaps(o, r)))
             })
@@ -54,9 +64,10 @@ impl Occupancy {
     /// Marks `r` as taken.
     pub fn take(&mut self, r: Rect) {
         let id = self.rects.len() as u32;
-        let keys: Vec<_> = self.keys(&r).collect();
-        for k in keys {
-            self.cells.entry(k).or_default().push(id);
+        for k in self.cells_of(&r) {
+            if let Some(cell) = self.cells.get_mut(k) {
+                cell.push(id);
+            }
         }
         self.rects.push(r);
     }
