@@ -632,24 +632,10 @@ fn read_ui_span(
         .as_ref()
         .map(|s| s.0.trim())
         .filter(|s| !s.is_empty());
-    let (trace_text, span_text) = match (trace_text, span_text) {
-        (Some(t), Some(s)) => (t, s),
-        (None, None) => {
-            report.warn(WarningKind::BadRecord, || {
-                "an object with neither traceID nor spanID is not a Jaeger span".to_owned()
-            });
-            return;
-        }
-        (None, Some(s)) => {
-            report.warn(WarningKind::MissingTraceId, || format!("span {s}"));
-            return;
-        }
-        (Some(t), None) => {
-            report.warn(WarningKind::MissingSpanId, || {
-                format!("a span in trace {t}")
-            });
-            return;
-        }
+    let Some((trace_text, span_text)) =
+        both_ids(trace_text, span_text, "traceID nor spanID", report)
+    else {
+        return;
     };
     let trace_id = match TraceId::parse(trace_text, IdRules::HexOrOpaque, &mut batch.interner) {
         Ok(id) => id,
@@ -1016,24 +1002,10 @@ fn read_proto_span(
         .as_ref()
         .map(|s| s.0.trim())
         .filter(|s| !s.is_empty());
-    let (trace_text, span_text) = match (trace_text, span_text) {
-        (Some(t), Some(s)) => (t, s),
-        (None, None) => {
-            report.warn(WarningKind::BadRecord, || {
-                "an object with neither trace_id nor span_id is not a Jaeger span".to_owned()
-            });
-            return;
-        }
-        (None, Some(s)) => {
-            report.warn(WarningKind::MissingTraceId, || format!("span {s}"));
-            return;
-        }
-        (Some(t), None) => {
-            report.warn(WarningKind::MissingSpanId, || {
-                format!("a span in trace {t}")
-            });
-            return;
-        }
+    let Some((trace_text, span_text)) =
+        both_ids(trace_text, span_text, "trace_id nor span_id", report)
+    else {
+        return;
     };
     let trace_id = match trace_id_hex_or_base64(trace_text) {
         Ok(id) => id,
@@ -1161,6 +1133,35 @@ fn read_proto_span(
     out.annotations = batch.push_annotations(annotations);
     out.resource = process.resource;
     batch.spans.push(out);
+}
+
+/// Both ids of a span, or `None` after counting which is missing (`fields` names them for the
+/// message when both are).
+fn both_ids<'a>(
+    trace: Option<&'a str>,
+    span: Option<&'a str>,
+    fields: &str,
+    report: &mut Report,
+) -> Option<(&'a str, &'a str)> {
+    match (trace, span) {
+        (Some(t), Some(s)) => Some((t, s)),
+        (None, None) => {
+            report.warn(WarningKind::BadRecord, || {
+                format!("an object with neither {fields} is not a Jaeger span")
+            });
+            None
+        }
+        (None, Some(s)) => {
+            report.warn(WarningKind::MissingTraceId, || format!("span {s}"));
+            None
+        }
+        (Some(t), None) => {
+            report.warn(WarningKind::MissingSpanId, || {
+                format!("a span in trace {t}")
+            });
+            None
+        }
+    }
 }
 
 #[cfg(test)]
