@@ -21,6 +21,9 @@ mod ingest_zipkin;
 mod derive_graph;
 mod derive_links;
 
+// Hostile input.
+mod hostile;
+
 // Scenes and pictures.
 mod render;
 
