@@ -33,14 +33,14 @@ fn files() -> Vec<std::path::PathBuf> {
 
 /// Reads the bytes and, when they are traces, builds the graph too: nothing may panic.
 fn survive(bytes: &[u8]) {
-    if let Ok((_, batch, _report)) = ingest::parse_bytes(bytes) {
-        if batch.spans.len() + batch.nodes.len() < 5_000 {
-            let mut store = TraceStore::default();
-            store.append(batch);
-            store.index();
-            let graph = ServiceGraph::build(&mut store, Level::Service);
-            assert!(graph.graph.node_count() <= store.data.interner.len());
-        }
+    if let Ok((_, batch, _report)) = ingest::parse_bytes(bytes)
+        && batch.spans.len() + batch.nodes.len() < 5_000
+    {
+        let mut store = TraceStore::default();
+        store.append(batch);
+        store.index();
+        let graph = ServiceGraph::build(&mut store, Level::Service);
+        assert!(graph.graph.node_count() <= store.data.interner.len());
     }
 }
 
