@@ -249,47 +249,41 @@ impl Expansion {
             .map_or("*", String::as_str)
     }
 
-    /// The full 9-field name of instance `i`, as flows write it.
-    pub fn full_name(&self, i: usize) -> String {
-        let Some(instance) = self.instances.get(i) else {
-            return String::new();
-        };
-        let Some(service) = self.services.get(instance.service) else {
-            return String::new();
-        };
+    /// What names of instance `i` are made of: its service, region field and zone field.
+    fn name_parts(&self, i: usize) -> Option<(&ServiceSpec, &str, &str)> {
+        let instance = self.instances.get(i)?;
+        let service = self.services.get(instance.service)?;
         let zone = instance
             .zone
             .and_then(|z| ZONE_NAMES.get(z))
-            .unwrap_or(&"*");
+            .copied()
+            .unwrap_or("*");
+        Some((service, self.region_field(instance), zone))
+    }
+
+    /// The full 9-field name of instance `i`, as flows write it.
+    pub fn full_name(&self, i: usize) -> String {
+        let (Some((service, region, zone)), Some(instance)) =
+            (self.name_parts(i), self.instances.get(i))
+        else {
+            return String::new();
+        };
         format!(
-            "{}.{}.{zone}..{}{:02}...{}.{}",
-            self.arch,
-            self.region_field(instance),
-            service.name,
-            instance.index,
-            service.name,
-            service.package
+            "{}.{region}.{zone}..{}{:02}...{}.{}",
+            self.arch, service.name, instance.index, service.name, service.package
         )
     }
 
     /// The filtered 4-field name of instance `i` (`arch.region.zone.instance`), as graph files write it.
     pub fn short_name(&self, i: usize) -> String {
-        let Some(instance) = self.instances.get(i) else {
+        let (Some((service, region, zone)), Some(instance)) =
+            (self.name_parts(i), self.instances.get(i))
+        else {
             return String::new();
         };
-        let Some(service) = self.services.get(instance.service) else {
-            return String::new();
-        };
-        let zone = instance
-            .zone
-            .and_then(|z| ZONE_NAMES.get(z))
-            .unwrap_or(&"*");
         format!(
-            "{}.{}.{zone}.{}{:02}",
-            self.arch,
-            self.region_field(instance),
-            service.name,
-            instance.index
+            "{}.{region}.{zone}.{}{:02}",
+            self.arch, service.name, instance.index
         )
     }
 
