@@ -6,6 +6,59 @@ use std::borrow::Cow;
 use super::json::{CowStr, Num, Scalar, ScalarType, Text};
 use super::split::value_end;
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Marks (in the byte's high bit) the bytes of `w` that end a plain string run: `"`, `\\` and
+/// control characters. Only the lowest mark is exact, which is the one the caller uses.
+#[inline]
+fn string_stops(w: u64) -> u64 {
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let slash = w ^ (ONES * u64::from(b'\\'));
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    zero(quote) | zero(slash) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+}
+
+/// The length of the string body at the start of `rest` (up to its closing quote), eight bytes
+/// at a time. `None` at an escape, a control character or the end of `rest`.
+#[inline]
+fn string_end(rest: &[u8]) -> Option<usize> {
+    let mut n = 0;
+    while let Some(chunk) = rest.get(n..n + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let stops = string_stops(u64::from_le_bytes(word));
+        if stops != 0 {
+            n += (stops.trailing_zeros() / 8) as usize;
+            return (rest.get(n) == Some(&b'"')).then_some(n);
+        }
+        n += 8;
+    }
+    loop {
+        match *rest.get(n)? {
+            b'"' => return Some(n),
+            b'\\' | 0..=0x1f => return None,
+            _ => n += 1,
+        }
+    }
+}
+
+/// The value of eight ASCII digits read little-endian from a word, `None` if any byte is not one.
+#[inline]
+fn eight_digits(w: u64) -> Option<u64> {
+    // Every byte 0x30..=0x39: high nibble 3, and adding 6 does not carry out of the low nibble.
+    if (w & 0xF0F0_F0F0_F0F0_F0F0) != 0x3030_3030_3030_3030
+        || (w.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) != 0x3030_3030_3030_3030
+    {
+        return None;
+    }
+    // Pairs, then quads, then all eight (the first digit is the lowest byte).
+    let d = w - 0x3030_3030_3030_3030;
+    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF)
+}
+
 /// A position in one record.
 pub struct Cursor<'a> {
     b: &'a [u8],
@@ -28,10 +81,16 @@ impl<'a> Cursor<'a> {
         self.i
     }
 
+    /// The bytes from `start` to the current position.
+    pub fn slice_from(&self, start: usize) -> Option<&'a [u8]> {
+        self.b.get(start..self.i)
+    }
+
     #[inline]
     fn ws(&mut self) {
-        while let Some(c) = self.b.get(self.i) {
-            if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+        while let Some(&c) = self.b.get(self.i) {
+            // Every whitespace byte is at most b' '; most bytes seen here are above it.
+            if c > b' ' || !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
                 break;
             }
             self.i += 1;
@@ -63,21 +122,13 @@ impl<'a> Cursor<'a> {
     pub fn raw(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let rest = self.b.get(self.i..)?;
-        // One pass: find the closing quote, stop at escapes and control characters.
-        let mut n = 0;
-        loop {
-            match *rest.get(n)? {
-                b'"' => break,
-                b'\\' | 0..=0x1f => return None,
-                _ => n += 1,
-            }
-        }
+        let n = string_end(rest)?;
         let s = rest.get(..n)?;
         self.i += n + 1;
         Some(s)
     }
 
-    /// An integer (no fraction or exponent).
+    /// An integer (no fraction or exponent) of at most 18 digits; longer ones give up.
     #[inline]
     pub fn int(&mut self) -> Option<i64> {
         self.ws();
@@ -85,18 +136,34 @@ impl<'a> Cursor<'a> {
         if neg {
             self.i += 1;
         }
-        let start = self.i;
-        let mut v: i64 = 0;
-        while let Some(&c) = self.b.get(self.i) {
+        let rest = self.b.get(self.i..)?;
+        let mut v: u64 = 0;
+        let mut n = 0;
+        // Eight digits at a time while they last, then one at a time.
+        while let Some(chunk) = rest.get(n..n + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let Some(eight) = eight_digits(u64::from_le_bytes(word)) else {
+                break;
+            };
+            v = v.wrapping_mul(100_000_000).wrapping_add(eight);
+            n += 8;
+            if n > 16 {
+                return None;
+            }
+        }
+        while let Some(&c) = rest.get(n) {
             if !c.is_ascii_digit() {
                 break;
             }
-            v = v.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
-            self.i += 1;
+            v = v.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+            n += 1;
         }
-        if self.i == start || matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E')) {
+        if n == 0 || n > 18 || matches!(rest.get(n), Some(b'.' | b'e' | b'E')) {
             return None;
         }
+        self.i += n;
+        let v = v as i64;
         Some(if neg { -v } else { v })
     }
 
@@ -191,9 +258,10 @@ impl<'a> Cursor<'a> {
     }
 
     /// An optional string as raw [`Text`] (`null` → `None`).
+    #[inline]
     pub fn opt_text(&mut self) -> Option<Option<Text<'a>>> {
-        if self.null() {
-            return Some(None);
+        if self.peek()? == b'n' {
+            return self.null().then_some(None);
         }
         Some(Some(Text::Raw(self.raw()?)))
     }
@@ -272,5 +340,61 @@ mod tests {
         assert_eq!(seen, vec![&b"a"[..], b"b", b"c", b"d"]);
         assert!(Cursor::new(br#""a\"b""#).str().is_none());
         assert!(Cursor::new(b"1.5").int().is_none());
+    }
+
+    #[test]
+    fn integers_of_every_length() {
+        for text in [
+            "0",
+            "7",
+            "-42",
+            "12345678",
+            "123456789",
+            "1700000000001009",
+            "999999999999999999",
+        ] {
+            let mut c = Cursor::new(text.as_bytes());
+            assert_eq!(c.int(), text.parse::<i64>().ok(), "{text}");
+            assert!(c.at_end());
+        }
+        for text in ["1234567890123456789", "12e3", "1.0", "-", ""] {
+            assert_eq!(Cursor::new(text.as_bytes()).int(), None, "{text}");
+        }
+        let mut c = Cursor::new(b"12345678901,");
+        assert_eq!(c.int(), Some(12_345_678_901));
+        assert_eq!(c.peek(), Some(b','));
+    }
+
+    #[test]
+    fn word_scan_agrees_with_byte_scan() {
+        fn naive(rest: &[u8]) -> Option<usize> {
+            for (n, &c) in rest.iter().enumerate() {
+                match c {
+                    b'"' => return Some(n),
+                    b'\\' | 0..=0x1f => return None,
+                    _ => {}
+                }
+            }
+            None
+        }
+        let alphabet = [
+            b'a', b'"', b'\\', 0x01, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff, 0x00, b'Z',
+        ];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 24) as usize;
+            let mut s = Vec::with_capacity(len);
+            let mut y = x;
+            for _ in 0..len {
+                y = y.rotate_left(7) ^ 0x9e37_79b9;
+                // Mostly plain letters, so stops land at every offset.
+                let pick = (y % 64) as usize;
+                s.push(alphabet.get(pick).copied().unwrap_or(b'm'));
+            }
+            assert_eq!(string_end(&s), naive(&s), "{s:?}");
+        }
     }
 }

@@ -359,7 +359,7 @@ impl Process {
         Self {
             service,
             ipv4,
-            resource: batch.push_tags(out),
+            resource: batch.push_tags(&out),
         }
     }
 }
@@ -754,7 +754,7 @@ fn read_ui_span(
         ..Endpoint::default()
     };
     out.remote = remote;
-    out.tags = batch.push_tags(tags);
+    out.tags = batch.push_tags(&tags);
     out.annotations = batch.push_annotations(annotations);
     out.resource = process.resource;
     batch.spans.push(out);
@@ -1129,7 +1129,7 @@ fn read_proto_span(
         ..Endpoint::default()
     };
     out.remote = remote;
-    out.tags = batch.push_tags(tags);
+    out.tags = batch.push_tags(&tags);
     out.annotations = batch.push_annotations(annotations);
     out.resource = process.resource;
     batch.spans.push(out);

@@ -252,7 +252,7 @@ fn resource_info(attributes: &[KeyValue<'_>], batch: &mut Batch) -> ResourceInfo
     }
     ResourceInfo {
         service,
-        resource: batch.push_tags(tags),
+        resource: batch.push_tags(&tags),
     }
 }
 
@@ -528,7 +528,7 @@ fn read_span(record: &[u8], info: ResourceInfo, batch: &mut Batch, report: &mut 
         ..Endpoint::default()
     };
     out.remote = remote;
-    out.tags = batch.push_tags(tags);
+    out.tags = batch.push_tags(&tags);
     out.annotations = batch.push_annotations(annotations);
     out.resource = info.resource;
     batch.spans.push(out);

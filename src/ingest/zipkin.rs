@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use serde::Deserialize;
 
 use super::json::{Num, Text};
-use crate::model::{Annotation, Batch, Endpoint, Kind, Span, SpanId, Sym, Tag, TraceId};
+use crate::model::{Annotation, Batch, Endpoint, Kind, Slice, Span, SpanId, Sym, Tag, TraceId};
 
 /// An endpoint as JSON writes it (v1 and v2 alike).
 #[derive(Deserialize, Debug, Default)]
@@ -35,6 +35,11 @@ impl JsonEndpoint<'_> {
         let mut ipv4 = None;
         let mut ipv6 = None;
         for text in [&self.ipv4, &self.ipv6].into_iter().flatten() {
+            let bytes = text.as_bytes();
+            if ipv4.is_none() && is_dotted_quad(bytes) {
+                ipv4 = batch.sym_bytes(bytes);
+                continue;
+            }
             let Some(text) = text.to_str() else { continue };
             match text.parse::<IpAddr>() {
                 // std accepts only the canonical dotted-quad form, so the text is kept as written.
@@ -58,6 +63,26 @@ impl JsonEndpoint<'_> {
             port,
         }
     }
+}
+
+/// True when `b` is an IPv4 address in the dotted-quad form std's parser accepts: four decimal
+/// parts of at most 255, without leading zeros. Anything else goes to the full parser.
+fn is_dotted_quad(b: &[u8]) -> bool {
+    let mut parts = 0;
+    for part in b.split(|&c| c == b'.') {
+        parts += 1;
+        let ok = match *part {
+            [d] | [b'1'..=b'9', d] => d.is_ascii_digit(),
+            [b'1', d, e] => d.is_ascii_digit() && e.is_ascii_digit(),
+            [b'2', b'0'..=b'4', e] => e.is_ascii_digit(),
+            [b'2', b'5', b'0'..=b'5'] => true,
+            _ => false,
+        };
+        if !ok || parts > 4 {
+            return false;
+        }
+    }
+    parts == 4
 }
 
 /// A span under construction, with `zipkin2.Span.Builder` semantics (tags are a map, later puts win).
@@ -85,6 +110,8 @@ pub struct SpanBuilder {
     pub annotations: Vec<Annotation>,
     /// Tags, keys unique.
     pub tags: Vec<Tag>,
+    /// Tags already sealed in the batch's arena ([`Batch::seal_tags`]); used when `tags` is empty.
+    pub arena_tags: Option<Slice>,
     /// Shared flag: `None` = unset.
     pub shared: Option<bool>,
     /// Debug flag.
@@ -106,6 +133,7 @@ impl SpanBuilder {
             remote: Endpoint::default(),
             annotations: Vec::new(),
             tags: Vec::new(),
+            arena_tags: None,
             shared: None,
             debug: false,
         }
@@ -145,6 +173,7 @@ impl SpanBuilder {
             remote,
             mut annotations,
             tags,
+            arena_tags,
             shared,
             debug,
         } = self;
@@ -154,7 +183,10 @@ impl SpanBuilder {
         let shared = shared == Some(true) && kind != Some(Kind::Client);
         annotations.sort_by_key(|a| (a.timestamp_micros, a.value));
         annotations.dedup();
-        let tags = batch.push_tags(tags);
+        let tags = match arena_tags {
+            Some(sealed) if tags.is_empty() => sealed,
+            _ => batch.push_tags(&tags),
+        };
         let annotations = batch.push_annotations(annotations);
         batch.spans.push(Span {
             trace_id,
@@ -172,5 +204,42 @@ impl SpanBuilder {
             annotations,
             ..Span::new(trace_id, id)
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_dotted_quad;
+
+    #[test]
+    fn dotted_quads_as_std_reads_them() {
+        let cases = [
+            "10.0.8.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1..2.3",
+            "",
+            "1.2.3.4 ",
+            "199.249.250.251",
+            "200.100.0.9",
+            "1.2.3.a",
+            "::1",
+            "::ffff:1.2.3.4",
+            "1000.1.1.1",
+            "260.0.0.1",
+            "249.0.0.1",
+        ];
+        for case in cases {
+            assert_eq!(
+                is_dotted_quad(case.as_bytes()),
+                case.parse::<std::net::Ipv4Addr>().is_ok(),
+                "{case}"
+            );
+        }
     }
 }

@@ -8,7 +8,7 @@ use super::json::{Num, Text, TextPairs};
 use super::report::{Report, WarningKind};
 use super::split;
 use super::zipkin::{JsonEndpoint, SpanBuilder};
-use crate::model::{Annotation, Batch, IdError, Kind, SpanId, TraceId};
+use crate::model::{Annotation, Batch, IdError, Kind, SpanId, Tag, TraceId};
 
 /// One v2 span as JSON writes it; unknown fields are ignored.
 #[derive(Deserialize, Debug, Default)]
@@ -35,6 +35,13 @@ struct JsonSpan<'a> {
     annotations: Option<Vec<JsonAnnotation<'a>>>,
     #[serde(borrow, default)]
     tags: Option<TextPairs<'a>>,
+    /// The fast path's tags: put straight into the batch's tag arena from this position on
+    /// (no list is allocated per span), sealed when the span is normalised.
+    #[serde(skip)]
+    fast_tags: Option<usize>,
+    /// Tags the fast path skipped because they are not UTF-8.
+    #[serde(skip)]
+    bad_tags: u32,
     #[serde(default)]
     shared: Option<bool>,
     #[serde(default)]
@@ -64,14 +71,15 @@ pub fn json_error_kind(e: &serde_json::Error) -> WarningKind {
 }
 
 /// The fast path: reads the common shape of a span without serde; `None` means "use serde".
-fn fast_span(record: &[u8]) -> Option<JsonSpan<'_>> {
+fn fast_span<'a>(record: &'a [u8], batch: &mut Batch) -> Option<JsonSpan<'a>> {
     let mut c = Cursor::new(record);
-    let span = fast_span_in(&mut c)?;
+    let span = fast_span_in(&mut c, batch)?;
     c.at_end().then_some(span)
 }
 
 /// The fast path on the object at the cursor; the cursor ends after it.
-fn fast_span_in<'a>(c: &mut Cursor<'a>) -> Option<JsonSpan<'a>> {
+/// Tags go straight into `batch`'s arena; the caller drops them again when it gives up.
+fn fast_span_in<'a>(c: &mut Cursor<'a>, batch: &mut Batch) -> Option<JsonSpan<'a>> {
     let mut span = JsonSpan::default();
     c.object(|c, key| {
         match key {
@@ -85,12 +93,26 @@ fn fast_span_in<'a>(c: &mut Cursor<'a>) -> Option<JsonSpan<'a>> {
             b"localEndpoint" => span.local = fast_endpoint(c)?,
             b"remoteEndpoint" => span.remote = fast_endpoint(c)?,
             b"tags" => {
-                let mut pairs = Vec::with_capacity(4);
-                c.object(|c, k| {
-                    pairs.push((Text::Raw(k), c.text_scalar()?));
-                    Some(())
-                })?;
-                span.tags = Some(TextPairs(pairs));
+                if span.fast_tags.is_some() {
+                    // A second "tags" member: serde's rules decide.
+                    return None;
+                }
+                let start = batch.tags.len();
+                span.fast_tags = Some(start);
+                if !c.null() {
+                    c.object(|c, key| {
+                        let Some(value) = c.text_scalar()? else {
+                            return Some(());
+                        };
+                        match (batch.sym_bytes(key), batch.sym_bytes(value.as_bytes())) {
+                            (Some(key), Some(value)) => {
+                                batch.put_open_tag(start, Tag { key, value });
+                            }
+                            _ => span.bad_tags += 1,
+                        }
+                        Some(())
+                    })?;
+                }
             }
             b"shared" => span.shared = Some(c.bool()?),
             b"debug" => span.debug = Some(c.bool()?),
@@ -148,11 +170,14 @@ pub fn parse_record_at(
     batch: &mut Batch,
     report: &mut Report,
 ) -> Option<usize> {
+    let mark = Mark::of(batch);
     let mut c = Cursor::at(buf, pos);
-    if let Some(span) = fast_span_in(&mut c) {
+    if let Some(span) = fast_span_in(&mut c, batch) {
         normalize(&span, batch, report);
+        mark.drop_leftovers(batch);
         return Some(c.position());
     }
+    mark.drop_leftovers(batch);
     let end = split::value_end(buf, pos)?;
     parse_record(buf.get(pos..end)?, batch, report);
     Some(end)
@@ -160,17 +185,45 @@ pub fn parse_record_at(
 
 /// Parses one span object into the batch, or counts why it could not be.
 pub fn parse_record(record: &[u8], batch: &mut Batch, report: &mut Report) {
-    let span: JsonSpan<'_> = match fast_span(record) {
+    let mark = Mark::of(batch);
+    let span: JsonSpan<'_> = match fast_span(record, batch) {
         Some(s) => s,
-        None => match serde_json::from_slice(record) {
-            Ok(s) => s,
-            Err(e) => {
-                report.warn(json_error_kind(&e), || format!("span skipped: {e}"));
-                return;
+        None => {
+            mark.drop_leftovers(batch);
+            match serde_json::from_slice(record) {
+                Ok(s) => s,
+                Err(e) => {
+                    report.warn(json_error_kind(&e), || format!("span skipped: {e}"));
+                    return;
+                }
             }
-        },
+        }
     };
     normalize(&span, batch, report);
+    mark.drop_leftovers(batch);
+}
+
+/// The batch's size before a record: tags the fast path put in the arena for a span that was
+/// then not added (it gave up, or the span was skipped) are dropped again.
+#[derive(Clone, Copy)]
+struct Mark {
+    spans: usize,
+    tags: usize,
+}
+
+impl Mark {
+    fn of(batch: &Batch) -> Self {
+        Self {
+            spans: batch.spans.len(),
+            tags: batch.tags.len(),
+        }
+    }
+
+    fn drop_leftovers(self, batch: &mut Batch) {
+        if batch.spans.len() == self.spans {
+            batch.tags.truncate(self.tags);
+        }
+    }
 }
 
 /// Checks and normalises one read span with `zipkin2.Span.Builder`'s rules, into the batch.
@@ -258,6 +311,14 @@ fn normalize(span: &JsonSpan<'_>, batch: &mut Batch, report: &mut Report) {
             }),
         }
     }
+    for _ in 0..span.bad_tags {
+        report.warn(WarningKind::InvalidJson, || {
+            "tag that is not UTF-8 skipped".to_owned()
+        });
+    }
+    if let Some(start) = span.fast_tags {
+        b.arena_tags = Some(batch.seal_tags(start));
+    }
     b.shared = span.shared;
     b.debug = span.debug.unwrap_or(false);
     b.build_into(batch);
@@ -333,6 +394,6 @@ mod fast_tests {
     #[test]
     fn fast_path_reads_generated_span() {
         let rec = br#"{"traceId":"29e42f633a3d6466b01fb83c2452c038","id":"9c597af8d7402ecc","parentId":"0a39b5c8faa241a6","name":"call cassandra2","kind":"CLIENT","timestamp":1700000000001001,"duration":8494,"localEndpoint":{"serviceName":"reco","ipv4":"10.0.8.5","port":8080},"remoteEndpoint":{"serviceName":"cassandra2","ipv4":"10.0.91.7","port":8080},"tags":{"http.method":"GET","http.path":"/reco/v1/ledger","http.status_code":"200"}}"#;
-        assert!(super::fast_span(rec).is_some());
+        assert!(super::fast_span(rec, &mut crate::model::Batch::default()).is_some());
     }
 }

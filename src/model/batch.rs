@@ -123,21 +123,54 @@ impl Batch {
     }
 
     /// Appends tags, sorted by key with later duplicates of a key dropped, and returns their slice.
-    pub fn push_tags(&mut self, mut tags: Vec<Tag>) -> Slice {
+    pub fn push_tags(&mut self, tags: &[Tag]) -> Slice {
+        let start = self.tags.len();
+        self.tags.extend_from_slice(tags);
+        self.seal_tags(start)
+    }
+
+    /// Puts a tag into the open run of tags from `start` to the arena's end, as
+    /// `Builder.putTag` does: a key already in the run gets the new value.
+    pub fn put_open_tag(&mut self, start: usize, tag: Tag) {
+        let open = self.tags.get_mut(start..).unwrap_or_default();
+        match open.iter_mut().find(|t| t.key == tag.key) {
+            Some(t) => t.value = tag.value,
+            None => self.tags.push(tag),
+        }
+    }
+
+    /// Closes the run of tags from `start` to the arena's end: sorted by key, later duplicates
+    /// of a key dropped (as [`Batch::push_tags`]), and returns its slice.
+    pub fn seal_tags(&mut self, start: usize) -> Slice {
+        let start = start.min(self.tags.len());
         let interner = &self.interner;
-        let sorted = tags
+        let run = self.tags.get_mut(start..).unwrap_or_default();
+        let sorted = run
             .windows(2)
             .all(|w| matches!(w, [a, b] if interner.resolve(a.key) < interner.resolve(b.key)));
+        let mut len = run.len();
         if !sorted {
-            // Stable sort keeps the first occurrence of each key first.
-            tags.sort_by(|a, b| interner.resolve(a.key).cmp(interner.resolve(b.key)));
-            tags.dedup_by_key(|t| t.key);
+            // Stable sort keeps the first occurrence of each key first; then later ones go.
+            run.sort_by(|a, b| interner.resolve(a.key).cmp(interner.resolve(b.key)));
+            len = 0;
+            for i in 0..run.len() {
+                let (Some(&tag), previous) =
+                    (run.get(i), len.checked_sub(1).and_then(|p| run.get(p)))
+                else {
+                    continue;
+                };
+                if previous.is_none_or(|p| p.key != tag.key) {
+                    if let Some(slot) = run.get_mut(len) {
+                        *slot = tag;
+                    }
+                    len += 1;
+                }
+            }
         }
-        let start = self.tags.len() as u32;
-        self.tags.extend_from_slice(&tags);
+        self.tags.truncate(start + len);
         Slice {
-            start,
-            len: tags.len() as u32,
+            start: start as u32,
+            len: len as u32,
         }
     }
 
@@ -292,7 +325,7 @@ mod tests {
         let mut a = Batch::default();
         let k = a.sym("k");
         let v = a.sym("v");
-        let tags = a.push_tags(vec![Tag { key: k, value: v }]);
+        let tags = a.push_tags(&[Tag { key: k, value: v }]);
         let mut s = Span::new(TraceId::Hex64(1), SpanId::Hex(1));
         s.tags = tags;
         a.spans.push(s);
@@ -300,7 +333,7 @@ mod tests {
         let mut b = Batch::default();
         let z = b.sym("zzz");
         let k2 = b.sym("k");
-        let tags = b.push_tags(vec![Tag { key: k2, value: z }]);
+        let tags = b.push_tags(&[Tag { key: k2, value: z }]);
         let mut s = Span::new(TraceId::Hex64(2), SpanId::Opaque(z));
         s.tags = tags;
         s.local.service = Some(z);

@@ -76,17 +76,52 @@ const HEX: [u8; 256] = {
 
 fn hex_value(s: &[u8]) -> Result<u64, IdError> {
     let mut v: u64 = 0;
-    let mut bad = 0u8;
-    for &b in s {
+    let mut bad = false;
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        match eight_hex(u64::from_be_bytes(word)) {
+            Some(x) => v = (v << 32) | x,
+            None => bad = true,
+        }
+    }
+    let mut low_bad = 0u8;
+    for &b in chunks.remainder() {
         let d = HEX[b as usize];
-        bad |= d;
+        low_bad |= d;
         v = (v << 4) | u64::from(d & 0x0f);
     }
-    if bad == 0xff {
+    if bad || low_bad == 0xff {
         Err(IdError::NotHex)
     } else {
         Ok(v)
     }
+}
+
+/// The value of eight ASCII hex digits read big-endian from a word, `None` if any is not one.
+#[inline]
+fn eight_hex(w: u64) -> Option<u64> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes below 0x80 only; then letters folded to lower case (digits keep their value).
+    if w & HIGH != 0 {
+        return None;
+    }
+    let lower = w | (ONES * 0x20);
+    // Per byte: is it in '0'..='9' or 'a'..='f'? (x + (0x80 - lo)) sets the high bit iff x >= lo.
+    let ge = |x: u64, lo: u8| x.wrapping_add(ONES * u64::from(0x80 - lo)) & HIGH;
+    let digit = ge(w, b'0') & !ge(w, b'9' + 1);
+    let letter = ge(lower, b'a') & !ge(lower, b'f' + 1);
+    if (digit | letter) != HIGH {
+        return None;
+    }
+    // Digit values: low nibble; letters: low nibble + 9.
+    let nibbles = (w & (ONES * 0x0f)) + ((letter >> 7) * 9);
+    // Pack eight nibbles (one per byte, most significant first) into 32 bits.
+    let x = (nibbles | (nibbles >> 4)) & 0x00FF_00FF_00FF_00FF;
+    let x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
+    Some((x | (x >> 16)) & 0xFFFF_FFFF)
 }
 
 impl TraceId {
@@ -271,6 +306,41 @@ impl fmt::Display for IdRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_hex_agrees_with_the_table() {
+        fn naive(s: &[u8]) -> Result<u64, IdError> {
+            s.iter().try_fold(0u64, |v, &b| match HEX[b as usize] {
+                0xff => Err(IdError::NotHex),
+                d => Ok((v << 4) | u64::from(d)),
+            })
+        }
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 17) as usize;
+            let mut s = Vec::with_capacity(len);
+            let mut y = x;
+            for _ in 0..len {
+                y = y.rotate_left(11) ^ 0x9e37_79b9;
+                // Mostly hex digits of both cases, now and then any byte.
+                let pick = (y >> 8) as u8;
+                let hex = b"0123456789abcdefABCDEF";
+                s.push(if pick < 240 {
+                    hex[usize::from(pick) % hex.len()]
+                } else {
+                    y as u8
+                });
+            }
+            assert_eq!(hex_value(&s), naive(&s), "{s:?}");
+        }
+        for b in 0..=255u8 {
+            let s = [b'0', b'1', b'2', b'3', b'4', b'5', b'6', b];
+            assert_eq!(hex_value(&s), naive(&s), "{b}");
+        }
+    }
 
     #[test]
     fn trace_ids_follow_zipkin_normalisation() {

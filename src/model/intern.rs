@@ -2,10 +2,10 @@
 
 use std::num::NonZeroU32;
 
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher as _;
 
-use indexmap::{Equivalent, IndexSet};
-use rustc_hash::FxBuildHasher;
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
 
 /// A handle to an interned string. `Option<Sym>` is as small as `Sym`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -25,68 +25,99 @@ impl Sym {
     }
 }
 
-/// A stored string, hashed by its bytes so raw bytes can be looked up without UTF-8 checks.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Key(Box<str>);
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write(self.0.as_bytes());
-    }
+/// The hash of a string's bytes.
+#[inline]
+fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(b);
+    h.finish()
 }
 
-/// Bytes to look up.
-struct Bytes<'a>(&'a [u8]);
-
-impl Hash for Bytes<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write(self.0);
+/// Byte equality without a library call for the short strings that dominate trace data.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
     }
-}
-
-impl Equivalent<Key> for Bytes<'_> {
-    fn equivalent(&self, key: &Key) -> bool {
-        self.0 == key.0.as_bytes()
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        if let Some(chunk) = s.get(at..at + 8) {
+            w.copy_from_slice(chunk);
+        }
+        u64::from_le_bytes(w)
+    };
+    if (8..=16).contains(&n) {
+        // Two overlapping words cover every byte.
+        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+    } else {
+        a == b
     }
 }
 
 /// A set of strings, each with a stable [`Sym`] in insertion order.
 #[derive(Default, Clone, Debug)]
 pub struct Interner {
-    strings: IndexSet<Key, FxBuildHasher>,
+    /// Symbol indices, hashed by their string's bytes.
+    table: HashTable<u32>,
+    strings: Vec<Box<str>>,
 }
 
 impl Interner {
     /// Returns the symbol for `s`, adding it if it is new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(index) = self.strings.get_index_of(&Bytes(s.as_bytes())) {
-            return Sym::from_index(index);
+        let hash = hash_bytes(s.as_bytes());
+        match self.find(hash, s.as_bytes()) {
+            Some(sym) => sym,
+            None => self.insert(hash, s.into()),
         }
-        let (index, _) = self.strings.insert_full(Key(s.into()));
-        Sym::from_index(index)
     }
 
     /// Interns raw bytes: a string already present is found without checking UTF-8 again.
     /// `None` when the bytes are new and not valid UTF-8.
+    #[inline]
     pub fn intern_bytes(&mut self, b: &[u8]) -> Option<Sym> {
-        if let Some(index) = self.strings.get_index_of(&Bytes(b)) {
-            return Some(Sym::from_index(index));
+        let hash = hash_bytes(b);
+        if let Some(sym) = self.find(hash, b) {
+            return Some(sym);
         }
         let s = std::str::from_utf8(b).ok()?;
-        let (index, _) = self.strings.insert_full(Key(s.into()));
-        Some(Sym::from_index(index))
+        Some(self.insert(hash, s.into()))
+    }
+
+    #[inline]
+    fn find(&self, hash: u64, b: &[u8]) -> Option<Sym> {
+        let strings = &self.strings;
+        self.table
+            .find(hash, |&i| {
+                strings
+                    .get(i as usize)
+                    .is_some_and(|s| same_bytes(s.as_bytes(), b))
+            })
+            .map(|&i| Sym::from_index(i as usize))
+    }
+
+    fn insert(&mut self, hash: u64, s: Box<str>) -> Sym {
+        // Symbols are u32; a file would need four billion distinct strings to run out.
+        let index = self.strings.len().min(u32::MAX as usize - 1);
+        self.strings.push(s);
+        let strings = &self.strings;
+        self.table.insert_unique(hash, index as u32, |&i| {
+            strings
+                .get(i as usize)
+                .map_or(0, |s| hash_bytes(s.as_bytes()))
+        });
+        Sym::from_index(index)
     }
 
     /// Returns the symbol for `s` if it has been interned.
     pub fn get(&self, s: &str) -> Option<Sym> {
-        self.strings
-            .get_index_of(&Bytes(s.as_bytes()))
-            .map(Sym::from_index)
+        self.find(hash_bytes(s.as_bytes()), s.as_bytes())
     }
 
     /// The string behind `sym`; empty if `sym` came from another interner.
     pub fn resolve(&self, sym: Sym) -> &str {
-        self.strings.get_index(sym.index()).map_or("", |s| &s.0)
+        self.strings.get(sym.index()).map_or("", |s| s)
     }
 
     /// Number of distinct strings.
@@ -102,12 +133,12 @@ impl Interner {
     /// Adds every string of `other` and returns, for each of `other`'s symbols (by index),
     /// the symbol it has here.
     pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
-        other.strings.iter().map(|s| self.intern(&s.0)).collect()
+        other.strings.iter().map(|s| self.intern(s)).collect()
     }
 
-    /// Bytes held by the strings (not counting the table).
+    /// Bytes held by the strings and the table.
     pub fn heap_bytes(&self) -> usize {
-        self.strings.iter().map(|s| s.0.len() + 16).sum::<usize>() + self.strings.capacity() * 16
+        self.strings.iter().map(|s| s.len() + 16).sum::<usize>() + self.table.capacity() * 5
     }
 }
 
@@ -144,5 +175,30 @@ mod tests {
         let map = SymMap(a.absorb(&b));
         assert_eq!(map.map(x2), x);
         assert_eq!(a.resolve(map.map(y)), "y");
+    }
+
+    #[test]
+    fn strings_of_every_length_stay_apart() {
+        let mut interner = Interner::default();
+        let words: Vec<String> = (0..40)
+            .flat_map(|n| {
+                [
+                    "a".repeat(n),
+                    format!("{}b", "a".repeat(n)),
+                    format!("b{}", "a".repeat(n)),
+                ]
+            })
+            .collect();
+        let syms: Vec<Sym> = words.iter().map(|w| interner.intern(w)).collect();
+        for (w, &sym) in words.iter().zip(&syms) {
+            assert_eq!(interner.resolve(sym), w);
+            assert_eq!(interner.intern_bytes(w.as_bytes()), Some(sym));
+            assert_eq!(interner.get(w), Some(sym));
+        }
+        assert_eq!(
+            interner.len(),
+            words.iter().collect::<std::collections::HashSet<_>>().len()
+        );
+        assert_eq!(interner.intern_bytes(b"\xff\xfe"), None);
     }
 }
