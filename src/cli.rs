@@ -27,6 +27,8 @@ pub struct FileSummary {
     pub read_ms: f64,
     /// Counts for this file alone.
     pub counts: Counts,
+    /// Spans of this file alone left out of their trace ([`TraceStore::left_out`]).
+    pub left_out: u64,
 }
 
 /// What a set of inputs holds.
@@ -106,15 +108,21 @@ pub fn load(paths: &[PathBuf], per_file_counts: bool) -> Result<Loaded, IngestEr
     let mut loaded = Loaded::default();
     for result in results {
         match result {
-            Ok(read) => {
+            Ok(mut read) => {
                 let mut file_store = TraceStore::default();
                 file_store.append(read.batch);
                 let counts = if per_file_counts {
                     file_store.index();
+                    warn_left_out(&mut read.report, file_store.left_out());
+                    warn_cycles(
+                        &mut read.report,
+                        crate::derive::tree::spans_in_cycles(&file_store),
+                    );
                     count(&mut file_store)
                 } else {
                     Counts::default()
                 };
+                let left_out = file_store.left_out();
                 let file_id = crate::model::FileId(loaded.files.len() as u32);
                 let mut batch = std::mem::take(&mut file_store.data);
                 batch.set_file(file_id);
@@ -126,6 +134,7 @@ pub fn load(paths: &[PathBuf], per_file_counts: bool) -> Result<Loaded, IngestEr
                     bytes: read.bytes,
                     read_ms: read.elapsed.as_secs_f64() * 1000.0,
                     counts,
+                    left_out,
                 });
             }
             Err(e) => loaded.errors.push(e),
@@ -133,6 +142,26 @@ pub fn load(paths: &[PathBuf], per_file_counts: bool) -> Result<Loaded, IngestEr
     }
     loaded.store.index();
     Ok(loaded)
+}
+
+/// Counts the spans [`TraceStore::index`] left out of their trace (a span id repeated beyond
+/// [`ingest::limits::MAX_SPANS_PER_ID`]).
+pub fn warn_left_out(report: &mut Report, left_out: u64) {
+    report.warn_n(ingest::WarningKind::Limit, left_out, || {
+        format!(
+            "{left_out} span(s) left out: a span id repeated more than {} times in one trace",
+            ingest::limits::MAX_SPANS_PER_ID
+        )
+    });
+}
+
+/// Counts spans whose parent ids form a loop ([`crate::derive::tree::spans_in_cycles`]).
+pub fn warn_cycles(report: &mut Report, spans: u64) {
+    report.warn_n(ingest::WarningKind::ParentCycle, spans, || {
+        format!(
+            "{spans} span(s) whose parent ids form a loop hang from no root and were not linked"
+        )
+    });
 }
 
 /// One link as Zipkin's `/api/v2/dependencies` JSON writes it.
@@ -250,6 +279,12 @@ pub fn stats(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
     for f in &loaded.files {
         total_report.merge(f.report.clone());
     }
+    // Spans left out of merged traces: those of files over the limit alone are counted already.
+    let per_file: u64 = loaded.files.iter().map(|f| f.left_out).sum();
+    warn_left_out(
+        &mut total_report,
+        loaded.store.left_out().saturating_sub(per_file),
+    );
     let total = TotalJson {
         counts: total_counts,
         warnings: warnings_map(&total_report),

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use indexmap::IndexMap;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use crate::model::{Endpoint, Interner, Kind, Span, SpanId, Sym};
+use crate::model::{Endpoint, Interner, Kind, Span, SpanId, Sym, TraceStore};
 
 /// A span as the tree holds it: the fields linking and drawing need, after pieces are merged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -366,4 +366,51 @@ impl TraceTree {
         }
         None
     }
+}
+/// Spans whose chain of parent ids runs into a loop (A's parent is B, B's parent is A), in every
+/// trace of the store. Such spans hang from no root, so Zipkin's rules link none of them; the
+/// count lets the reader say so. Each chain is followed once, without recursion.
+pub fn spans_in_cycles(store: &TraceStore) -> u64 {
+    use rayon::prelude::*;
+    store
+        .traces()
+        .par_iter()
+        .map(|trace| {
+            let mut parent: FxHashMap<SpanId, Option<SpanId>> = FxHashMap::default();
+            for span in store.trace_spans(trace) {
+                parent
+                    .entry(span.id)
+                    .or_insert(span.parent_id.filter(|p| *p != span.id));
+            }
+            // 1: on the chain being followed, 2: leads to a root, 3: leads into a loop.
+            let mut state: FxHashMap<SpanId, u8> = FxHashMap::default();
+            let mut chain = Vec::new();
+            for start in store.trace_spans(trace).map(|s| s.id) {
+                chain.clear();
+                let mut at = Some(start);
+                let end = loop {
+                    let Some(id) = at else { break 2 };
+                    match state.get(&id) {
+                        Some(1) => break 3,
+                        Some(&done) => break done,
+                        None => {}
+                    }
+                    state.insert(id, 1);
+                    chain.push(id);
+                    at = parent
+                        .get(&id)
+                        .copied()
+                        .flatten()
+                        .filter(|p| parent.contains_key(p));
+                };
+                for id in &chain {
+                    state.insert(*id, end);
+                }
+            }
+            store
+                .trace_spans(trace)
+                .filter(|s| state.get(&s.id) == Some(&3))
+                .count() as u64
+        })
+        .sum()
 }

@@ -39,6 +39,7 @@ const MAX_WRAPPING: usize = 4;
 /// valid JSON of the wrong shape.
 pub(crate) fn json_warning(report: &mut Report, err: &serde_json::Error, what: &str) {
     let kind = match err.classify() {
+        _ if super::limits::is_too_deep(err) => WarningKind::Limit,
         serde_json::error::Category::Data => WarningKind::BadRecord,
         _ => WarningKind::InvalidJson,
     };

@@ -66,8 +66,10 @@ pub enum ScalarType {
     Bool,
     /// A number.
     Number,
-    /// Null, object or array.
+    /// Null.
     Other,
+    /// An object or an array.
+    Nested,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
@@ -107,14 +109,14 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(Scalar(None, ScalarType::Other))
+                Ok(Scalar(None, ScalarType::Nested))
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 while map
                     .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
                     .is_some()
                 {}
-                Ok(Scalar(None, ScalarType::Other))
+                Ok(Scalar(None, ScalarType::Nested))
             }
         }
         d.deserialize_any(V)
@@ -314,19 +316,26 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 }
 
 /// A JSON object of string-ish values, as (key, value) pairs in input order. Numbers and booleans
-/// become their JSON text; null, objects and arrays become `None`.
+/// become their JSON text; null becomes `None`; objects and arrays are left out and counted (`.1`).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct TextPairs<'a>(pub Vec<(Text<'a>, Option<Text<'a>>)>);
+pub struct TextPairs<'a>(pub Vec<(Text<'a>, Option<Text<'a>>)>, pub u32);
 
 impl<'de: 'a, 'a> Deserialize<'de> for TextPairs<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let pairs = Pairs::deserialize(d)?;
+        let nested = pairs
+            .0
+            .iter()
+            .filter(|(_, v)| v.1 == ScalarType::Nested)
+            .count() as u32;
         Ok(TextPairs(
             pairs
                 .0
                 .into_iter()
+                .filter(|(_, v)| v.1 != ScalarType::Nested)
                 .map(|(k, v)| (Text::Str(k), v.0.map(Text::Str)))
                 .collect(),
+            nested,
         ))
     }
 }

@@ -8,6 +8,7 @@ pub mod detect;
 pub mod fastjson;
 pub mod jaeger;
 pub mod json;
+pub mod limits;
 pub mod otlp;
 pub mod report;
 pub mod spigo;
@@ -124,6 +125,8 @@ pub fn parse_format(format: Format, bytes: &[u8]) -> (Batch, Report) {
         Format::Otlp => otlp::read(bytes, &mut report),
         Format::DependencyLinks => deps::read(bytes, &mut report),
     };
+    let mut batch = batch;
+    limits::settle(&mut batch, &mut report);
     (batch, report)
 }
 
@@ -178,7 +181,10 @@ pub fn read_path(path: &Path) -> Result<FileRead, IngestError> {
     };
     let (batch, report, bytes) = match (record_parser(format), framing) {
         (Some(parse), Some(framing)) if head.len() == stream::BLOCK_BYTES => {
-            stream::stream_records(file, head, framing, parse, path).map_err(io)?
+            let (mut batch, mut report, bytes) =
+                stream::stream_records(file, head, framing, parse, path).map_err(io)?;
+            limits::settle(&mut batch, &mut report);
+            (batch, report, bytes)
         }
         _ => {
             file.read_to_end(&mut head).map_err(io)?;

@@ -31,6 +31,11 @@ pub enum WarningKind {
     Duplicate,
     /// An architecture rule was broken (unknown package, missing dependency, duplicate service).
     BadArchitecture,
+    /// Spans whose parent ids form a loop: they hang from no root and are linked to nothing.
+    ParentCycle,
+    /// A limit that protects the machine was hit (nesting, string length, repeated span ids);
+    /// see [`limits`](super::limits).
+    Limit,
 }
 
 impl WarningKind {
@@ -48,6 +53,8 @@ impl WarningKind {
             Self::DanglingReference => "dangling_reference",
             Self::Duplicate => "duplicate",
             Self::BadArchitecture => "bad_architecture",
+            Self::ParentCycle => "parent_cycle",
+            Self::Limit => "limit",
         }
     }
 }
@@ -71,6 +78,17 @@ impl Report {
     /// Counts one warning; `detail` is only built for the first few.
     pub fn warn(&mut self, kind: WarningKind, detail: impl FnOnce() -> String) {
         *self.counts.entry(kind).or_insert(0) += 1;
+        if self.examples.len() < MAX_EXAMPLES {
+            self.examples.push(format!("{kind}: {}", detail()));
+        }
+    }
+
+    /// Counts `n` warnings of one kind at once, with one example.
+    pub fn warn_n(&mut self, kind: WarningKind, n: u64, detail: impl FnOnce() -> String) {
+        if n == 0 {
+            return;
+        }
+        *self.counts.entry(kind).or_insert(0) += n;
         if self.examples.len() < MAX_EXAMPLES {
             self.examples.push(format!("{kind}: {}", detail()));
         }

@@ -63,6 +63,9 @@ pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
 
 /// Classifies a `serde_json` error as invalid JSON or a record of the wrong shape.
 pub fn json_error_kind(e: &serde_json::Error) -> WarningKind {
+    if super::limits::is_too_deep(e) {
+        return WarningKind::Limit;
+    }
     match e.classify() {
         serde_json::error::Category::Data => WarningKind::BadRecord,
         serde_json::error::Category::Eof => WarningKind::TruncatedJson,
@@ -310,6 +313,12 @@ fn normalize(span: &JsonSpan<'_>, batch: &mut Batch, report: &mut Report) {
                 "tag that is not UTF-8 skipped".to_owned()
             }),
         }
+    }
+    let nested = span.tags.as_ref().map_or(0, |t| t.1);
+    if nested > 0 {
+        report.warn_n(WarningKind::BadRecord, u64::from(nested), || {
+            format!("{nested} tag(s) whose value is an object or array skipped (Zipkin tags are strings)")
+        });
     }
     for _ in 0..span.bad_tags {
         report.warn(WarningKind::InvalidJson, || {

@@ -5,6 +5,10 @@ use std::num::NonZeroU32;
 use std::hash::Hasher as _;
 
 use hashbrown::HashTable;
+
+/// Longest string kept whole, in bytes (a tag value, name or id); longer ones are cut when
+/// interned and counted ([`Interner::take_cut`]).
+pub const MAX_STRING_BYTES: usize = 64 << 10;
 use rustc_hash::FxHasher;
 
 /// A handle to an interned string. `Option<Sym>` is as small as `Sym`.
@@ -61,11 +65,35 @@ pub struct Interner {
     /// Symbol indices, hashed by their string's bytes.
     table: HashTable<u32>,
     strings: Vec<Box<str>>,
+    /// Strings cut to [`MAX_STRING_BYTES`] since the last [`Interner::take_cut`].
+    cut: u64,
+}
+
+/// `s` cut to at most [`MAX_STRING_BYTES`] at a character boundary.
+fn cut_str(s: &str) -> &str {
+    let mut n = MAX_STRING_BYTES.min(s.len());
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    s.get(..n).unwrap_or_default()
+}
+
+/// `b` cut to at most [`MAX_STRING_BYTES`], backing off an incomplete character at the cut.
+fn cut_bytes(b: &[u8]) -> &[u8] {
+    let cut = b.get(..MAX_STRING_BYTES).unwrap_or(b);
+    match std::str::from_utf8(cut) {
+        Err(e) if e.error_len().is_none() => cut.get(..e.valid_up_to()).unwrap_or(cut),
+        _ => cut,
+    }
 }
 
 impl Interner {
     /// Returns the symbol for `s`, adding it if it is new.
-    pub fn intern(&mut self, s: &str) -> Sym {
+    pub fn intern(&mut self, mut s: &str) -> Sym {
+        if s.len() > MAX_STRING_BYTES {
+            s = cut_str(s);
+            self.cut += 1;
+        }
         let hash = hash_bytes(s.as_bytes());
         match self.find(hash, s.as_bytes()) {
             Some(sym) => sym,
@@ -76,7 +104,11 @@ impl Interner {
     /// Interns raw bytes: a string already present is found without checking UTF-8 again.
     /// `None` when the bytes are new and not valid UTF-8.
     #[inline]
-    pub fn intern_bytes(&mut self, b: &[u8]) -> Option<Sym> {
+    pub fn intern_bytes(&mut self, mut b: &[u8]) -> Option<Sym> {
+        if b.len() > MAX_STRING_BYTES {
+            b = cut_bytes(b);
+            self.cut += 1;
+        }
         let hash = hash_bytes(b);
         if let Some(sym) = self.find(hash, b) {
             return Some(sym);
@@ -111,8 +143,16 @@ impl Interner {
     }
 
     /// Returns the symbol for `s` if it has been interned.
-    pub fn get(&self, s: &str) -> Option<Sym> {
+    pub fn get(&self, mut s: &str) -> Option<Sym> {
+        if s.len() > MAX_STRING_BYTES {
+            s = cut_str(s);
+        }
         self.find(hash_bytes(s.as_bytes()), s.as_bytes())
+    }
+
+    /// How many strings were cut to [`MAX_STRING_BYTES`] since the last call; resets the count.
+    pub fn take_cut(&mut self) -> u64 {
+        std::mem::take(&mut self.cut)
     }
 
     /// The string behind `sym`; empty if `sym` came from another interner.
@@ -133,6 +173,7 @@ impl Interner {
     /// Adds every string of `other` and returns, for each of `other`'s symbols (by index),
     /// the symbol it has here.
     pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
+        self.cut += other.cut;
         other.strings.iter().map(|s| self.intern(s)).collect()
     }
 
@@ -200,5 +241,20 @@ mod tests {
             words.iter().collect::<std::collections::HashSet<_>>().len()
         );
         assert_eq!(interner.intern_bytes(b"\xff\xfe"), None);
+    }
+
+    #[test]
+    fn long_strings_are_cut_at_a_character() {
+        let mut interner = Interner::default();
+        // 'é' is two bytes: the limit falls inside one.
+        let long = format!("a{}", "é".repeat(MAX_STRING_BYTES));
+        let sym = interner.intern(&long);
+        let kept = interner.resolve(sym);
+        assert_eq!(kept.len(), MAX_STRING_BYTES - 1);
+        assert!(long.starts_with(kept));
+        assert_eq!(interner.intern_bytes(long.as_bytes()), Some(sym));
+        assert_eq!(interner.get(&long), Some(sym));
+        assert_eq!(interner.take_cut(), 2);
+        assert_eq!(interner.take_cut(), 0);
     }
 }

@@ -3,8 +3,13 @@
 use rayon::prelude::*;
 
 use super::batch::Batch;
-use super::ids::TraceId;
+use super::ids::{SpanId, TraceId};
 use super::span::Span;
+
+/// Most records one span id may have in one trace (a client and a server share one; a few more
+/// come from spans reported in pieces). Later copies are left out of the trace and counted
+/// ([`TraceStore::left_out`]), so a file cannot make one trace of millions of copies.
+pub const MAX_SPANS_PER_ID: usize = 1_000;
 
 /// A sortable key for a trace id.
 fn trace_key(id: TraceId) -> (u8, u64, u64) {
@@ -33,6 +38,8 @@ pub struct TraceStore {
     order: Vec<u32>,
     /// Traces, sorted by id (opaque ids in input order).
     traces: Vec<TraceEntry>,
+    /// Spans left out of their trace by [`MAX_SPANS_PER_ID`] at the last index.
+    left_out: u64,
 }
 
 impl TraceStore {
@@ -79,6 +86,53 @@ impl TraceStore {
         }
         self.order = keyed.into_iter().map(|k| k.3).collect();
         self.traces = traces;
+        self.left_out = self.cap_repeated_ids();
+    }
+
+    /// Leaves out of each trace the copies of a span id beyond [`MAX_SPANS_PER_ID`] (the first
+    /// ones in input order stay). Only traces longer than the limit are looked at.
+    fn cap_repeated_ids(&mut self) -> u64 {
+        if !self
+            .traces
+            .iter()
+            .any(|t| (t.range.end - t.range.start) as usize > MAX_SPANS_PER_ID)
+        {
+            return 0;
+        }
+        let mut left_out = 0u64;
+        let mut order = Vec::with_capacity(self.order.len());
+        let mut counts: rustc_hash::FxHashMap<SpanId, usize> = rustc_hash::FxHashMap::default();
+        for trace in &mut self.traces {
+            let range = trace.range.start as usize..trace.range.end as usize;
+            let members = self.order.get(range).unwrap_or_default();
+            let start = order.len() as u32;
+            if members.len() > MAX_SPANS_PER_ID {
+                counts.clear();
+                for &i in members {
+                    let Some(span) = self.data.spans.get(i as usize) else {
+                        continue;
+                    };
+                    let seen = counts.entry(span.id).or_insert(0);
+                    *seen += 1;
+                    if *seen <= MAX_SPANS_PER_ID {
+                        order.push(i);
+                    } else {
+                        left_out += 1;
+                    }
+                }
+            } else {
+                order.extend_from_slice(members);
+            }
+            trace.range = start..order.len() as u32;
+        }
+        self.order = order;
+        left_out
+    }
+
+    /// Spans left out of their trace at the last [`TraceStore::index`] because their span id was
+    /// repeated more than [`MAX_SPANS_PER_ID`] times in it.
+    pub fn left_out(&self) -> u64 {
+        self.left_out
     }
 
     /// All traces, sorted by id.
@@ -111,7 +165,6 @@ impl TraceStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ids::SpanId;
 
     #[test]
     fn traces_group_across_batches() {
@@ -126,5 +179,31 @@ mod tests {
         let first = &store.traces()[0];
         let ids: Vec<_> = store.trace_spans(first).map(|s| s.id).collect();
         assert_eq!(ids, vec![SpanId::Hex(1), SpanId::Hex(3)]);
+    }
+
+    #[test]
+    fn a_span_id_repeated_without_end_is_capped() {
+        let mut b = Batch::default();
+        for _ in 0..MAX_SPANS_PER_ID + 5 {
+            b.spans.push(Span::new(TraceId::Hex64(1), SpanId::Hex(7)));
+        }
+        b.spans.push(Span::new(TraceId::Hex64(1), SpanId::Hex(8)));
+        b.spans.push(Span::new(TraceId::Hex64(2), SpanId::Hex(7)));
+        let mut store = TraceStore::default();
+        store.append(b);
+        store.index();
+        assert_eq!(store.left_out(), 5);
+        let lens: Vec<usize> = store
+            .traces()
+            .iter()
+            .map(|t| store.trace_indices(t).count())
+            .collect();
+        assert_eq!(lens, vec![MAX_SPANS_PER_ID + 1, 1]);
+        // The id 8 span, last in input order, stays.
+        assert!(
+            store
+                .trace_spans(&store.traces()[0])
+                .any(|s| s.id == SpanId::Hex(8))
+        );
     }
 }
