@@ -15,4 +15,5 @@ pub mod model;
 pub mod render;
 pub mod scene;
 pub mod simulate;
+#[cfg(feature = "ui")]
 pub mod ui;

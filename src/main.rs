@@ -183,6 +183,7 @@ fn main() -> ExitCode {
                 )
                 .exit();
         }
+        #[cfg(feature = "ui")]
         return match flowscope::ui::run(args.paths) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -190,6 +191,11 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         };
+        #[cfg(not(feature = "ui"))]
+        {
+            eprintln!("flowscope: this build has no window (feature `ui`); use a subcommand");
+            return ExitCode::from(2);
+        }
     };
     let result = match command {
         Command::Deps { paths, level } => cli::deps(&paths, level.into()),

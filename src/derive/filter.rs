@@ -146,6 +146,8 @@ impl Filter {
             tokens: &tokens,
             at: 0,
             end: text.len(),
+            depth: 0,
+            terms: 0,
         };
         let f = p.or()?;
         if let Some(t) = p.tokens.get(p.at) {
@@ -312,10 +314,19 @@ fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
     Ok(out)
 }
 
+/// Deepest nesting of `(` and `not` an expression may have.
+pub const MAX_NESTING: usize = 64;
+/// Most comparisons one expression may hold (trees are walked recursively).
+pub const MAX_TERMS: usize = 256;
+
 struct Parser<'a> {
     tokens: &'a [Token],
     at: usize,
     end: usize,
+    /// Open `(` and `not` around the current position.
+    depth: usize,
+    /// `and`/`or` operands read so far.
+    terms: usize,
 }
 
 impl Parser<'_> {
@@ -327,10 +338,23 @@ impl Parser<'_> {
         self.tokens.get(self.at).map_or(self.end, |t| t.pos)
     }
 
+    /// Counts one more operand, refusing past [`MAX_TERMS`].
+    fn term(&mut self) -> Result<(), FilterError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(err(
+                self.here(),
+                format!("an expression may combine at most {MAX_TERMS} comparisons"),
+            ));
+        }
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<Filter, FilterError> {
         let mut left = self.and()?;
         while self.peek_word("or") {
             self.at += 1;
+            self.term()?;
             let right = self.and()?;
             left = Filter::Or(Box::new(left), Box::new(right));
         }
@@ -341,6 +365,7 @@ impl Parser<'_> {
         let mut left = self.unary()?;
         while self.peek_word("and") {
             self.at += 1;
+            self.term()?;
             let right = self.unary()?;
             left = Filter::And(Box::new(left), Box::new(right));
         }
@@ -348,6 +373,19 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Filter, FilterError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(err(
+                self.here(),
+                format!("brackets and 'not' may nest at most {MAX_NESTING} deep"),
+            ));
+        }
+        let f = self.unary_inner();
+        self.depth -= 1;
+        f
+    }
+
+    fn unary_inner(&mut self) -> Result<Filter, FilterError> {
         if self.peek_word("not") {
             self.at += 1;
             return Ok(Filter::Not(Box::new(self.unary()?)));
@@ -512,6 +550,23 @@ mod tests {
             Filter::parse("errors>").unwrap_err().to_string(),
             "bad filter at column 8: expected a value after '>'"
         );
+    }
+
+    #[test]
+    fn deep_or_long_expressions_are_refused_not_overflowed() {
+        let deep = format!("{}errors > 1{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(Filter::parse(&deep).unwrap_err().message.contains("nest"));
+        let nots = format!("{}errors > 1", "not ".repeat(100_000));
+        assert!(Filter::parse(&nots).is_err());
+        let long = vec!["errors > 1"; 10_000].join(" and ");
+        assert!(
+            Filter::parse(&long)
+                .unwrap_err()
+                .message
+                .contains("at most")
+        );
+        let fine = format!("{}errors > 1{}", "(".repeat(30), ")".repeat(30));
+        assert!(Filter::parse(&fine).is_ok());
     }
 
     #[test]
