@@ -1,4 +1,10 @@
-//! [`DirWatcher`]: runs a [`DirTail`] on the named `dir_tailer` thread, woken by notify (debounced) or, where that is not available, by a polling timer, and hands each scan's news over a bounded channel.
+//! [`DirWatcher`]: runs a [`DirTail`] on the named `dir_tailer` thread, woken by notify or, where that is not available, by a polling timer, and hands each scan's news over a bounded channel.
+//!
+//! Notifications are debounced here rather than by `notify-debouncer-full`: that crate waits for
+//! a path to go quiet, so a file written continuously (a collector at 10,000 spans/s) raised no
+//! event until its writer stopped. Here a notification wakes the thread at once, the events that
+//! arrive while it scans are coalesced into the next scan, and scans are at least
+//! [`WatchOptions::debounce`] apart.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,8 +13,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use notify_debouncer_full::notify::{EventKind, RecursiveMode};
-use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use notify::{EventKind, RecursiveMode, Watcher as _};
 use parking_lot::Mutex;
 
 use super::dir::{DirTail, FileUpdate, TailFailure};
@@ -25,7 +30,7 @@ pub enum WatchMode {
 /// How to watch.
 #[derive(Clone, Copy, Debug)]
 pub struct WatchOptions {
-    /// Debounce of notifications.
+    /// Least time between two scans woken by notifications (the events in between are coalesced).
     pub debounce: Duration,
     /// Rescan interval when polling.
     pub poll: Duration,
@@ -38,7 +43,7 @@ pub struct WatchOptions {
 impl Default for WatchOptions {
     fn default() -> Self {
         Self {
-            debounce: Duration::from_millis(50),
+            debounce: Duration::from_millis(20),
             poll: Duration::from_millis(200),
             safety_rescan: Duration::from_secs(2),
             force_polling: false,
@@ -88,40 +93,37 @@ impl DirWatcher {
         let pending: Pending = Arc::new(Mutex::new(None));
 
         // Notifications, unless polling was asked for or they cannot be set up here.
-        let debouncer = if options.force_polling {
+        let notifier = if options.force_polling {
             None
         } else {
             let pending = Arc::clone(&pending);
             let wake_tx = wake_tx.clone();
-            let handler = move |result: DebounceEventResult| {
-                let Ok(events) = result else {
+            let handler = move |result: notify::Result<notify::Event>| {
+                let Ok(event) = result else {
                     // Errors (a queue overflow, a removed watch): rescan anyway.
                     wake_tx.try_send(()).ok();
                     return;
                 };
-                let earliest = events
-                    .iter()
-                    .filter(|e| relevant(e.event.kind))
-                    .map(|e| e.time)
-                    .min();
-                if let Some(t) = earliest {
+                if relevant(event.kind) {
+                    // The watcher saw the write now.
+                    let now = Instant::now();
                     let mut p = pending.lock();
-                    *p = Some(p.map_or(t, |old: Instant| old.min(t)));
+                    *p = Some(p.map_or(now, |old: Instant| old.min(now)));
                     drop(p);
                     wake_tx.try_send(()).ok();
                 }
             };
-            match new_debouncer(options.debounce, None, handler) {
-                Ok(mut d) => {
+            match notify::recommended_watcher(handler) {
+                Ok(mut w) => {
                     let all_watched = roots
                         .iter()
-                        .all(|r| d.watch(r, RecursiveMode::Recursive).is_ok());
-                    all_watched.then_some(d)
+                        .all(|r| w.watch(r, RecursiveMode::Recursive).is_ok());
+                    all_watched.then_some(w)
                 }
                 Err(_) => None,
             }
         };
-        let mode = if debouncer.is_some() {
+        let mode = if notifier.is_some() {
             WatchMode::Notify
         } else {
             WatchMode::Polling
@@ -135,11 +137,14 @@ impl DirWatcher {
             std::thread::Builder::new()
                 .name("dir_tailer".into())
                 .spawn(move || {
-                    // The debouncer lives (and watches) as long as the thread.
-                    let _debouncer = debouncer;
+                    // The notifier lives (and watches) as long as the thread.
+                    let _notifier = notifier;
                     run(
                         DirTail::new(roots),
-                        interval,
+                        Timing {
+                            rescan: interval,
+                            debounce: options.debounce,
+                        },
                         &alive,
                         &wake_rx,
                         &pending,
@@ -202,15 +207,24 @@ fn relevant(kind: EventKind) -> bool {
         EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) | EventKind::Any
     ) || matches!(
         kind,
-        EventKind::Access(notify_debouncer_full::notify::event::AccessKind::Close(
-            notify_debouncer_full::notify::event::AccessMode::Write
+        EventKind::Access(notify::event::AccessKind::Close(
+            notify::event::AccessMode::Write
         ))
     )
 }
 
+/// When the tailer thread scans.
+#[derive(Clone, Copy)]
+struct Timing {
+    /// Without a wake-up, scan this often.
+    rescan: Duration,
+    /// After a wake-up, wait this long for the writes that follow.
+    debounce: Duration,
+}
+
 fn run(
     mut tail: DirTail,
-    interval: Duration,
+    timing: Timing,
     alive: &AtomicBool,
     wake_rx: &Receiver<()>,
     pending: &Mutex<Option<Instant>>,
@@ -221,13 +235,17 @@ fn run(
     let mut first = true;
     while alive.load(Ordering::SeqCst) {
         if !first {
-            match wake_rx.recv_timeout(interval) {
+            match wake_rx.recv_timeout(timing.rescan) {
                 Ok(()) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
             if !alive.load(Ordering::SeqCst) {
                 return;
             }
+        }
+        if !first {
+            // Coalesce: the writes of the next moment go into this scan too.
+            std::thread::sleep(timing.debounce);
         }
         first = false;
         let scan_started = Instant::now();
