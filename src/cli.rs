@@ -631,3 +631,112 @@ pub fn render(
     crate::render::png::write(&built, out, options.force)?;
     Ok(true)
 }
+
+/// Options of `flowscope watch`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WatchArgs {
+    /// One JSON object per line.
+    pub json: bool,
+    /// Poll instead of using notifications.
+    pub poll: bool,
+    /// Exit after this long without news, once something was read.
+    pub exit_idle: Option<std::time::Duration>,
+}
+
+/// One line of `flowscope watch --json`: totals so far after a batch was applied.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq)]
+pub struct WatchLine {
+    /// Milliseconds since the watch started.
+    pub t_ms: u64,
+    /// Files found.
+    pub files: usize,
+    /// Spans held.
+    pub spans: usize,
+    /// Traces.
+    pub traces: usize,
+    /// Services.
+    pub services: usize,
+    /// Service-graph edges.
+    pub edges: usize,
+    /// From the watcher seeing the earliest write in the batch to the model holding it, ms.
+    pub lag_ms: u64,
+}
+
+/// `flowscope watch`: follows `paths` and prints a line per applied batch until interrupted (or
+/// idle for `exit_idle`). Batches that queued while one was applied are applied together.
+pub fn watch(paths: &[PathBuf], args: &WatchArgs) -> anyhow::Result<bool> {
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+
+    use crate::source::{DirWatcher, LiveModel, WatchOptions};
+
+    let started = Instant::now();
+    let options = WatchOptions {
+        force_polling: args.poll,
+        ..WatchOptions::default()
+    };
+    let watcher = DirWatcher::start(paths.to_vec(), options, || {})?;
+    let mut model = LiveModel::new();
+    let mut last_news = Instant::now();
+    let mut read_any = false;
+    let stdout = std::io::stdout();
+    loop {
+        let Some(first) = watcher.recv_timeout(Duration::from_millis(100)) else {
+            if !watcher.is_running() {
+                return Ok(read_any);
+            }
+            if let Some(idle) = args.exit_idle
+                && read_any
+                && last_news.elapsed() >= idle
+            {
+                return Ok(true);
+            }
+            continue;
+        };
+        let mut seen_at = first.seen_at;
+        let mut batches = vec![first];
+        while let Some(more) = watcher.try_recv() {
+            seen_at = seen_at.min(more.seen_at);
+            batches.push(more);
+        }
+        let mut changed = false;
+        for batch in batches {
+            for f in &batch.failures {
+                eprintln!("flowscope: {}", f.reason);
+            }
+            changed |= model.apply(batch).changed;
+        }
+        if !changed {
+            continue;
+        }
+        read_any = true;
+        last_news = Instant::now();
+        let counts = model.counts();
+        let line = WatchLine {
+            t_ms: started.elapsed().as_millis() as u64,
+            files: counts.files,
+            spans: counts.spans,
+            traces: counts.traces,
+            services: counts.services,
+            edges: counts.edges,
+            lag_ms: seen_at.elapsed().as_millis() as u64,
+        };
+        let mut out = stdout.lock();
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(&line)?)?;
+        } else {
+            writeln!(
+                out,
+                "{:>8.1} s  {} files  {} spans  {} traces  {} services  {} edges  lag {} ms",
+                line.t_ms as f64 / 1000.0,
+                line.files,
+                line.spans,
+                line.traces,
+                line.services,
+                line.edges,
+                line.lag_ms
+            )?;
+        }
+        out.flush()?;
+    }
+}

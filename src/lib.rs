@@ -4,7 +4,8 @@
 //! The data flows one way: [`ingest`] (sniff, parse, normalise) → [`model`] (spans, traces,
 //! topology) → [`derive`](mod@derive) (Zipkin's dependency links, graphs at each level, filters,
 //! flows) → [`layout`] (positions) → [`scene`] (what to draw) → [`render`] (PNG). [`simulate`]
-//! writes Spigo-compatible architectures, graphs and flows; [`cli`] holds the command-line
+//! writes Spigo-compatible architectures, graphs and flows; [`source`] follows a directory
+//! of trace files as they grow; [`cli`] holds the command-line
 //! subcommands; [`ui`] is the window.
 
 pub mod cli;
@@ -15,5 +16,6 @@ pub mod model;
 pub mod render;
 pub mod scene;
 pub mod simulate;
+pub mod source;
 #[cfg(feature = "ui")]
 pub mod ui;

@@ -116,6 +116,21 @@ enum Command {
         #[arg(long)]
         iterations: Option<usize>,
     },
+    /// Follow a directory of trace files as they are written; print one line per applied batch.
+    Watch {
+        /// Directories (followed recursively) or files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print one JSON object per batch (`t_ms`, files, spans, traces, services, edges, `lag_ms`).
+        #[arg(long)]
+        json: bool,
+        /// Poll the directory instead of using file-system notifications.
+        #[arg(long)]
+        poll: bool,
+        /// Exit once nothing new has arrived for this many seconds (after something was read).
+        #[arg(long, value_name = "SECS")]
+        exit_idle: Option<f64>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -263,6 +278,21 @@ fn main() -> ExitCode {
             output,
             iterations,
         } => cli::layout(&paths, level.into(), output.as_deref(), iterations),
+        Command::Watch {
+            paths,
+            json,
+            poll,
+            exit_idle,
+        } => cli::watch(
+            &paths,
+            &cli::WatchArgs {
+                json,
+                poll,
+                exit_idle: exit_idle
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .map(std::time::Duration::from_secs_f64),
+            },
+        ),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -38,3 +38,6 @@ mod ui;
 
 // Writing Spigo-compatible architectures, graphs and flows.
 mod simulate;
+
+// Following a directory live: files growing in pieces, rotated, truncated.
+mod tail;

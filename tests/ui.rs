@@ -248,3 +248,46 @@ fn selecting_a_node_lists_the_traces_through_its_service() {
             .is_none()
     );
 }
+
+#[test]
+fn issue_7_an_opened_directory_is_watched_shows_its_rate_and_pauses() {
+    // See: issue 7 (live tail).
+    let dir = std::env::temp_dir().join(format!("flowscope-ui-live-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture("zipkin/yelp.json"), dir.join("yelp.json")).unwrap();
+    let mut app = FlowscopeApp::with_paths(Vec::new());
+    app.push_action(Action::Open(vec![dir.clone()]));
+    let mut h = harness(app);
+    wait(&mut h, "the watched directory's first model", |app| {
+        app.model().is_some_and(|m| m.store.spans().len() == 16)
+    });
+    let live = h.state().status().live.expect("watching");
+    assert!(!live.paused);
+    assert!(has_label(&h, "Live"));
+    assert!(has_label(&h, "Pause"));
+    assert!(h.query_all_by_label_contains("spans/s").next().is_some());
+
+    // A file written into the directory joins the model; the nodes already placed stay.
+    std::fs::copy(fixture("zipkin/skew.json"), dir.join("skew.json")).unwrap();
+    wait(&mut h, "the new file", |app| {
+        app.model().is_some_and(|m| m.store.spans().len() == 20)
+    });
+    assert_eq!(h.state().status().files, 2);
+
+    // Paused: the view holds still while the files are still read; resumed, it catches up.
+    h.get_by_label("Pause").click();
+    h.run_steps(2);
+    assert!(h.state().status().live.unwrap().paused);
+    assert!(has_label(&h, "Resume"));
+    std::fs::copy(fixture("zipkin/ascend.json"), dir.join("ascend.json")).unwrap();
+    wait(&mut h, "the paused source to read the third file", |app| {
+        app.status().live.is_some_and(|l| l.spans == 28)
+    });
+    assert_eq!(h.state().model().unwrap().store.spans().len(), 20);
+    h.get_by_label("Resume").click();
+    wait(&mut h, "the update held back", |app| {
+        app.model().is_some_and(|m| m.store.spans().len() == 28)
+    });
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -137,8 +137,9 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<(Format, Batch, Report), SniffError> 
     Ok((format, batch, report))
 }
 
-/// The per-record parser of formats whose files are a list of independent records.
-fn record_parser(format: Format) -> Option<stream::Parsers> {
+/// The per-record parser of formats whose files are a list of independent records (Zipkin v1
+/// and v2); `None` for formats read as a whole.
+pub fn record_parser(format: Format) -> Option<stream::Parsers> {
     match format {
         Format::ZipkinV2 => Some(stream::Parsers {
             record: zipkin_v2::parse_record,

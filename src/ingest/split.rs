@@ -275,6 +275,200 @@ pub fn report_split(records: &Records, report: &mut Report) {
     }
 }
 
+/// Where the records of a file sit, for splitters that see the file a piece at a time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Framing {
+    /// Inside one top-level array: `[ {…}, {…} ]` (or Zipkin's list of arrays `[[{…}],[{…}]]`).
+    Array,
+    /// Top-level objects one after another (NDJSON).
+    Lines,
+}
+
+/// Finds complete records in a file that arrives in pieces (blocks of a large file, bytes
+/// appended to a growing one). The caller keeps what follows the last complete record and hands
+/// it back, joined to the next piece. The records found equal [`split_records`]' on the whole
+/// file, whatever the pieces.
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    /// `None` until the first non-blank byte says.
+    framing: Option<Framing>,
+    /// Before the opening `[` (or first object), inside, or past the closing `]`.
+    phase: Phase,
+    /// Whether the array holds arrays of records; decided by its first element.
+    nested: Option<bool>,
+    /// Inside one of those inner arrays.
+    inner: bool,
+    /// Values that are not objects, skipped.
+    stray: usize,
+    /// The input ended inside a record.
+    carry_left: bool,
+}
+
+/// Where a [`Scanner`] is in its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Nothing but blanks yet.
+    Before,
+    /// Among the records.
+    Inside,
+    /// The array was closed (or the input does not start like JSON): nothing more is read.
+    Closed,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scanner {
+    /// A scanner that learns the framing from the first non-blank byte (`[` or `{`).
+    pub fn new() -> Self {
+        Self {
+            framing: None,
+            phase: Phase::Before,
+            nested: None,
+            inner: false,
+            stray: 0,
+            carry_left: false,
+        }
+    }
+
+    /// A scanner for a known framing; an array's elements are not descended into.
+    pub fn with_framing(framing: Framing) -> Self {
+        Self {
+            framing: Some(framing),
+            phase: if framing == Framing::Lines {
+                Phase::Inside
+            } else {
+                Phase::Before
+            },
+            nested: Some(false),
+            ..Self::new()
+        }
+    }
+
+    /// The framing, once known.
+    pub fn framing(&self) -> Option<Framing> {
+        self.framing
+    }
+
+    /// Whether the array was closed (or the input cannot be records).
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// Non-object values skipped so far.
+    pub fn stray(&self) -> usize {
+        self.stray
+    }
+
+    /// Says whether the input ended with an incomplete record left over.
+    pub fn set_carry_left(&mut self, left: bool) {
+        self.carry_left = left;
+    }
+
+    /// The ranges of the complete records in `buf`, and where the incomplete rest begins.
+    pub fn scan(&mut self, buf: &[u8]) -> (Vec<Range<usize>>, usize) {
+        let mut ranges = Vec::new();
+        let mut i = 0;
+        if self.phase == Phase::Closed {
+            return (ranges, buf.len());
+        }
+        if self.phase == Phase::Before {
+            i = skip_ws(buf, i);
+            match (buf.get(i), self.framing) {
+                (Some(b'['), None | Some(Framing::Array)) => {
+                    self.framing = Some(Framing::Array);
+                    self.phase = Phase::Inside;
+                    i += 1;
+                }
+                (Some(b'{'), None) => {
+                    self.framing = Some(Framing::Lines);
+                    self.phase = Phase::Inside;
+                }
+                (Some(_), _) => {
+                    self.phase = Phase::Closed;
+                    self.stray += 1;
+                    return (ranges, buf.len());
+                }
+                (None, _) => return (ranges, buf.len()),
+            }
+        }
+        let array = self.framing == Some(Framing::Array);
+        loop {
+            i = skip_ws(buf, i);
+            let Some(&c) = buf.get(i) else {
+                return (ranges, buf.len());
+            };
+            if array && self.nested.is_none() && c != b',' {
+                self.nested = Some(c == b'[');
+            }
+            match c {
+                b',' => i += 1,
+                b']' if array && self.inner => {
+                    self.inner = false;
+                    i += 1;
+                }
+                b']' if array => {
+                    self.phase = Phase::Closed;
+                    return (ranges, buf.len());
+                }
+                b'[' if array && !self.inner && self.nested == Some(true) => {
+                    self.inner = true;
+                    i += 1;
+                }
+                b'{' => match value_end(buf, i) {
+                    Some(end) => {
+                        ranges.push(i..end);
+                        i = end;
+                    }
+                    None => return (ranges, i),
+                },
+                _ if array => {
+                    // A value that is not an object: skipped whole, as `array_elements` does.
+                    let Some(end) = value_end(buf, i) else {
+                        return (ranges, i);
+                    };
+                    self.stray += 1;
+                    i = end.max(i + 1);
+                }
+                _ => {
+                    // Not a record: skip to the next line.
+                    self.stray += 1;
+                    match memchr::memchr(b'\n', buf.get(i..).unwrap_or_default()) {
+                        Some(k) => i += k + 1,
+                        None => return (ranges, buf.len()),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the input, now ended, stopped inside a record or an unclosed array.
+    pub fn ended_early(&self) -> bool {
+        self.carry_left || (self.framing == Some(Framing::Array) && self.phase == Phase::Inside)
+    }
+
+    /// Counts the warnings found: an input that ended inside a record or an unclosed array, and
+    /// skipped values. Call once, when the input has ended.
+    pub fn finish(&self, report: &mut Report, path: &std::path::Path) {
+        if self.ended_early() {
+            report.warn(WarningKind::TruncatedJson, || {
+                format!(
+                    "{} ends inside a record; the records before it were read",
+                    path.display()
+                )
+            });
+        }
+        for _ in 0..self.stray {
+            report.warn(WarningKind::BadRecord, || {
+                "a value that is not an object was skipped".to_owned()
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use super::report::{Report, WarningKind};
-use super::split::{skip_ws, value_end};
+use super::split::skip_ws;
 use crate::model::Batch;
 
 /// Bytes read at a time.
@@ -32,7 +32,7 @@ pub type RecordParser = fn(&[u8], &mut Batch, &mut Report);
 pub type RecordAtParser = fn(&[u8], usize, &mut Batch, &mut Report) -> Option<usize>;
 
 /// How a format parses its records.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct Parsers {
     /// A record given as its own slice.
     pub record: RecordParser,
@@ -40,14 +40,8 @@ pub struct Parsers {
     pub at: RecordAtParser,
 }
 
-/// Where the records sit.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Framing {
-    /// Inside one top-level array: `[ {…}, {…} ]`.
-    Array,
-    /// Top-level objects one after another (NDJSON).
-    Lines,
-}
+pub use super::split::Framing;
+use super::split::Scanner as Splitter;
 
 /// A block of complete records: the bytes and the records' ranges in them.
 type Block = (Vec<u8>, Vec<Range<usize>>);
@@ -386,7 +380,7 @@ fn read_blocks(
     pool: &Receiver<Vec<u8>>,
     out: &SyncSender<std::io::Result<Block>>,
 ) -> (Splitter, u64) {
-    let mut splitter = Splitter::new(framing);
+    let mut splitter = Splitter::with_framing(framing);
     let mut total = head.len() as u64;
     let mut carry: Vec<u8> = Vec::new();
     let mut buf = head;
@@ -405,8 +399,7 @@ fn read_blocks(
         buf.extend_from_slice(&carry);
         match (&mut file).take(block_bytes as u64).read_to_end(&mut buf) {
             Ok(0) => {
-                splitter.carry_left =
-                    !carry.is_empty() && carry.iter().any(|b| !b.is_ascii_whitespace());
+                splitter.set_carry_left(carry.iter().any(|b| !b.is_ascii_whitespace()));
                 return (splitter, total);
             }
             Ok(n) => total += n as u64,
@@ -440,95 +433,6 @@ impl Joiner {
             self.next += 1;
         }
         true
-    }
-}
-
-/// Finds complete records across block boundaries; what follows the last complete record is
-/// carried over by the caller.
-struct Splitter {
-    framing: Framing,
-    started: bool,
-    closed: bool,
-    stray: usize,
-    /// The input ended inside a record.
-    carry_left: bool,
-}
-
-impl Splitter {
-    fn new(framing: Framing) -> Self {
-        Self {
-            framing,
-            started: framing == Framing::Lines,
-            closed: false,
-            stray: 0,
-            carry_left: false,
-        }
-    }
-
-    /// The ranges of the complete records in `buf`, and where the incomplete rest begins.
-    fn scan(&mut self, buf: &[u8]) -> (Vec<Range<usize>>, usize) {
-        let mut ranges = Vec::new();
-        let mut i = 0;
-        if self.closed {
-            return (ranges, buf.len());
-        }
-        if !self.started {
-            i = skip_ws(buf, i);
-            match buf.get(i) {
-                Some(b'[') => {
-                    self.started = true;
-                    i += 1;
-                }
-                Some(_) => {
-                    self.closed = true;
-                    self.stray += 1;
-                    return (ranges, buf.len());
-                }
-                None => return (ranges, buf.len()),
-            }
-        }
-        loop {
-            i = skip_ws(buf, i);
-            match buf.get(i) {
-                None => return (ranges, buf.len()),
-                Some(b',') => i += 1,
-                Some(b']') if self.framing == Framing::Array => {
-                    self.closed = true;
-                    return (ranges, buf.len());
-                }
-                Some(b'{') => match value_end(buf, i) {
-                    Some(end) => {
-                        ranges.push(i..end);
-                        i = end;
-                    }
-                    None => return (ranges, i),
-                },
-                Some(_) => {
-                    // Not a record: skip to the next line.
-                    self.stray += 1;
-                    match memchr::memchr(b'\n', buf.get(i..).unwrap_or_default()) {
-                        Some(k) => i += k + 1,
-                        None => return (ranges, buf.len()),
-                    }
-                }
-            }
-        }
-    }
-
-    fn finish(&self, report: &mut Report, path: &Path) {
-        if self.carry_left || (self.framing == Framing::Array && !self.closed && self.started) {
-            report.warn(WarningKind::TruncatedJson, || {
-                format!(
-                    "{} ends inside a record; the records before it were read",
-                    path.display()
-                )
-            });
-        }
-        for _ in 0..self.stray {
-            report.warn(WarningKind::BadRecord, || {
-                "a value that is not an object was skipped".to_owned()
-            });
-        }
     }
 }
 
@@ -653,7 +557,7 @@ mod tests {
         let text = br#"[{"a":"x,}"},{"b":2} , {"c":[3]}]"#;
         // Feed the text in every pair of pieces; the same three records come out.
         for cut in 1..text.len() {
-            let mut s = Splitter::new(Framing::Array);
+            let mut s = Splitter::with_framing(Framing::Array);
             let mut out = Vec::new();
             let mut carry = Vec::new();
             for piece in [&text[..cut], &text[cut..]] {
@@ -672,7 +576,7 @@ mod tests {
                 vec![r#"{"a":"x,}"}"#, r#"{"b":2}"#, r#"{"c":[3]}"#],
                 "cut at {cut}"
             );
-            assert!(carry.is_empty() && s.closed);
+            assert!(carry.is_empty() && s.is_closed());
         }
     }
 }

@@ -36,4 +36,6 @@ pub enum Action {
     ExportPng(PathBuf),
     /// Hide the failure banner.
     DismissBanner,
+    /// Pause or resume showing what a watched directory gains.
+    ToggleLivePause,
 }

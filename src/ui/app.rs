@@ -10,6 +10,7 @@ use super::canvas::{Canvas, CanvasInput};
 use super::filter_bar::FilterBar;
 use super::inspector::Inspector;
 use super::layout_state::LayoutState;
+use super::live::LiveSource;
 use super::loader::{LoadFailure, LoadOutcome, Loader};
 use super::model::Model;
 use super::paint::color32;
@@ -44,6 +45,7 @@ pub struct FlowscopeApp {
     model: Option<Model>,
     model_generation: u64,
     loader: Option<(Loader, Vec<PathBuf>)>,
+    live: Option<LiveSource>,
     level: Level,
     layout: LayoutState,
     filter_text: String,
@@ -145,6 +147,7 @@ impl FlowscopeApp {
             level: self.level,
             layout: self.layout.describe(),
             loading: self.loader.as_ref().map(|(l, _)| l.progress()),
+            live: self.live.as_ref().map(LiveSource::status),
             notice: self.notice.clone(),
         }
     }
@@ -384,6 +387,9 @@ impl FlowscopeApp {
                 Err(TryRecvError::Disconnected) => self.export = None,
             }
         }
+        if let Some(model) = self.live.as_ref().and_then(LiveSource::take_model) {
+            self.show_live_model(model, ctx);
+        }
         // New positions bump the layout's generation; the canvas rebuilds its scene from it.
         self.layout.poll();
     }
@@ -426,6 +432,65 @@ impl FlowscopeApp {
         self.waterfall.clear();
         self.restart_layout(ctx);
         self.canvas.fit();
+    }
+
+    /// Shows a newer model of the watched directories: the level, the view, the selected node
+    /// and trace stay; nodes already placed keep their places and new ones enter beside their
+    /// neighbours.
+    fn show_live_model(&mut self, model: Model, ctx: &egui::Context) {
+        let first = self.model.is_none();
+        let (previous, node_name, trace_id) = match &self.model {
+            Some(old) => {
+                let interner = &old.store.data.interner;
+                let graph = old.graph(self.level);
+                let previous = graph
+                    .map(|g| self.layout.named_positions(g, interner))
+                    .unwrap_or_default();
+                let node_name = self.selected_node.and_then(|n| {
+                    let w = graph?
+                        .graph
+                        .node_weight(petgraph::stable_graph::NodeIndex::new(n as usize))?;
+                    Some(interner.resolve(w.name).to_owned())
+                });
+                let trace_id = self
+                    .selected_trace
+                    .and_then(|t| old.traces.get(t))
+                    .map(|r| r.id.clone());
+                (previous, node_name, trace_id)
+            }
+            None => Default::default(),
+        };
+        self.model = Some(model);
+        self.model_generation += 1;
+        let Some(model) = &self.model else {
+            return;
+        };
+        let interner = &model.store.data.interner;
+        let node = node_name.and_then(|name| {
+            let graph = model.graph(self.level)?;
+            let sym = interner.get(&name)?;
+            graph.index.get(&sym).map(|n| n.index() as u32)
+        });
+        let trace = trace_id.and_then(|id| model.traces.iter().position(|r| r.id == id));
+        self.layout = LayoutState::default();
+        self.layout = model
+            .graph(self.level)
+            .map_or_else(LayoutState::default, |g| {
+                let ctx = ctx.clone();
+                LayoutState::start_with_previous(g, interner, &previous, move || {
+                    ctx.request_repaint();
+                })
+            });
+        self.select_node(node);
+        self.selected_trace = trace;
+        match (trace, &self.model) {
+            (Some(t), Some(model)) => self.waterfall.show_trace(&model.store, t),
+            _ => self.waterfall.clear(),
+        }
+        self.relight();
+        if first {
+            self.canvas.fit();
+        }
     }
 
     fn restart_layout(&mut self, ctx: &egui::Context) {
@@ -540,6 +605,11 @@ impl FlowscopeApp {
             }
             Action::ExportPng(path) => self.export_png(path, ctx),
             Action::DismissBanner => self.banner = None,
+            Action::ToggleLivePause => {
+                if let Some(live) = &self.live {
+                    live.set_paused(!live.is_paused());
+                }
+            }
         }
     }
 
@@ -559,15 +629,32 @@ impl FlowscopeApp {
             loader.cancel();
             all.extend(loading);
         }
-        for p in paths {
-            if !all.contains(&p) {
-                all.push(p);
+        if let Some(live) = self.live.take() {
+            all.extend(live.paths().iter().cloned());
+        }
+        let mut unique: Vec<PathBuf> = Vec::new();
+        for p in all.into_iter().chain(paths) {
+            if !unique.contains(&p) {
+                unique.push(p);
             }
         }
+        let all = unique;
         let wake = {
             let ctx = ctx.clone();
             move || ctx.request_repaint()
         };
+        // A directory is watched: what is in it now, then what is written into it.
+        if all.iter().any(|p| p.is_dir()) {
+            match LiveSource::start(all, wake) {
+                Ok(live) => {
+                    self.banner = None;
+                    self.model = None;
+                    self.live = Some(live);
+                }
+                Err(e) => self.banner = Some(format!("Cannot start watching: {e}")),
+            }
+            return;
+        }
         match Loader::start(all.clone(), wake) {
             Ok(loader) => {
                 self.banner = None;

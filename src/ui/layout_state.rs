@@ -17,6 +17,9 @@ use crate::model::topology::UNKNOWN;
 /// Milliseconds of layout steps between two snapshots.
 const BUDGET_MILLIS: f64 = 15.0;
 
+/// Node positions by node name.
+pub type NamedPositions = rustc_hash::FxHashMap<String, [f32; 2]>;
+
 /// Where a layout stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayoutPhase {
@@ -65,11 +68,37 @@ impl LayoutState {
         interner: &Interner,
         wake: impl Fn() + Send + 'static,
     ) -> Self {
+        Self::start_with_previous(graph, interner, &NamedPositions::default(), wake)
+    }
+
+    /// Starts an incremental layout of `graph` (the live view): nodes named in `previous` start
+    /// where they were and barely move; new nodes start beside their neighbours
+    /// ([`LayoutEngine::with_previous`]). With nothing previous, a fresh layout.
+    pub fn start_with_previous(
+        graph: &ServiceGraph,
+        interner: &Interner,
+        previous: &NamedPositions,
+        wake: impl Fn() + Send + 'static,
+    ) -> Self {
         let (layout_graph, nodes) = LayoutGraph::from_service_graph(graph, interner.get(UNKNOWN));
         if layout_graph.is_empty() {
             return Self::default();
         }
-        let engine = LayoutEngine::new(layout_graph, LayoutParams::default());
+        let before: Vec<Option<[f32; 2]>> = nodes
+            .iter()
+            .map(|&n| {
+                let name = graph
+                    .graph
+                    .node_weight(n)
+                    .map(|w| interner.resolve(w.name))?;
+                previous.get(name).copied()
+            })
+            .collect();
+        let engine = if before.iter().any(Option::is_some) {
+            LayoutEngine::with_previous(layout_graph, LayoutParams::default(), &before)
+        } else {
+            LayoutEngine::new(layout_graph, LayoutParams::default())
+        };
         let mut state = Self {
             nodes,
             generation: 1,
@@ -123,6 +152,19 @@ impl LayoutState {
             self.phase = LayoutPhase::Finished;
         }
         changed
+    }
+
+    /// Each node's position by its name (what an incremental layout of a newer graph starts from).
+    pub fn named_positions(&self, graph: &ServiceGraph, interner: &Interner) -> NamedPositions {
+        graph
+            .graph
+            .node_indices()
+            .filter_map(|n| {
+                let p = *self.positions.get(n.index())?;
+                let name = interner.resolve(graph.graph.node_weight(n)?.name);
+                (p[0].is_finite() && p[1].is_finite()).then(|| (name.to_owned(), p))
+            })
+            .collect()
     }
 
     /// Positions by `NodeIndex::index()`.

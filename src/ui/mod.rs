@@ -6,6 +6,7 @@ pub mod canvas;
 pub mod filter_bar;
 pub mod inspector;
 pub mod layout_state;
+pub mod live;
 pub mod loader;
 pub mod model;
 pub mod paint;

@@ -1,6 +1,7 @@
 //! [`StatusBar`]: counts (files, spans, traces, nodes and edges at this level), the layout's state, and the load's progress with a cancel button.
 
 use super::actions::Action;
+use super::live::LiveStatus;
 use super::loader::Progress;
 use crate::model::Level;
 
@@ -25,6 +26,8 @@ pub struct Status {
     pub layout: String,
     /// The running load, if any.
     pub loading: Option<Progress>,
+    /// The watched directories' state, when watching.
+    pub live: Option<LiveStatus>,
     /// The last thing that happened (an export, a dialog that could not open).
     pub notice: Option<String>,
 }
@@ -35,6 +38,36 @@ pub struct StatusBar;
 
 fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// The live indicator, the span rate and the pause button; returns whether the button was
+/// clicked.
+fn live_ui(ui: &mut egui::Ui, live: &LiveStatus) -> bool {
+    let how = if live.polling {
+        "polling the directory"
+    } else {
+        "notified of every write"
+    };
+    if live.paused {
+        ui.weak("Paused")
+            .on_hover_text(format!("Still reading ({how}); the view is held"));
+    } else {
+        let dot = if live.spans_per_sec > 0 {
+            ui.visuals().error_fg_color
+        } else {
+            ui.visuals().weak_text_color()
+        };
+        ui.colored_label(dot, egui::RichText::new("Live").strong())
+            .on_hover_text(format!(
+                "Watching ({how}); last update {} ms after the write",
+                live.lag_ms
+            ));
+    }
+    ui.label(format!("{} spans/s", live.spans_per_sec));
+    let text = if live.paused { "Resume" } else { "Pause" };
+    ui.button(text)
+        .on_hover_text("Hold the view still; the files are still read")
+        .clicked()
 }
 
 impl StatusBar {
@@ -68,6 +101,12 @@ impl StatusBar {
                 );
                 if ui.button("Cancel").clicked() {
                     action = Some(Action::CancelLoad);
+                }
+                ui.separator();
+            }
+            if let Some(live) = &status.live {
+                if live_ui(ui, live) {
+                    action = Some(Action::ToggleLivePause);
                 }
                 ui.separator();
             }
