@@ -1,0 +1,35 @@
+//! The live tail's reader fed a file in arbitrary pieces: the first bytes choose the cuts, the
+//! rest is the file. Whatever the cuts, it must read what a one-shot read of the file reads.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&n, rest)) = data.split_first() else {
+        return;
+    };
+    let n = usize::from(n % 16);
+    let (cut_bytes, file) = rest.split_at((n * 2).min(rest.len()));
+    let splits: Vec<usize> = cut_bytes
+        .chunks(2)
+        .map(|c| usize::from(c[0]) << 8 | usize::from(*c.get(1).unwrap_or(&0)))
+        .map(|s| {
+            if file.is_empty() {
+                0
+            } else {
+                s % (file.len() + 1)
+            }
+        })
+        .collect();
+    let pieces = flowscope::source::tail::follow_in_pieces(file, &splits);
+    let whole = flowscope::source::tail::follow_in_pieces(file, &[]);
+    assert_eq!(
+        pieces.batch.spans.len(),
+        whole.batch.spans.len(),
+        "cuts {splits:?}"
+    );
+    common::derive(pieces.batch);
+});
