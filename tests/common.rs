@@ -34,8 +34,9 @@ pub fn read(path: &Path) -> (Format, Batch, Report) {
 /// Reads files into one indexed store.
 pub fn store_of(paths: &[PathBuf]) -> TraceStore {
     let mut store = TraceStore::default();
-    for p in paths {
-        let (_, batch, _) = read(p);
+    for (i, p) in paths.iter().enumerate() {
+        let (_, mut batch, _) = read(p);
+        batch.set_file(flowscope::model::FileId(i as u32));
         store.append(batch);
     }
     store.index();

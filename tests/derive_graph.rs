@@ -115,6 +115,32 @@ fn spigo_graph_keeps_packages_and_done_records() {
     assert_eq!(services.graph.node_count(), 21);
 }
 
+#[test]
+fn a_later_run_does_not_make_an_earlier_runs_shutdown_early() {
+    let path = fixture("spigo/runs/netflix/graph.json");
+    let early = |store: &mut TraceStore| {
+        let graph = ServiceGraph::build(store, Level::Instance);
+        graph
+            .graph
+            .node_weights()
+            .filter(|n| n.stopped_early)
+            .count()
+    };
+    let alone = early(&mut store_of(std::slice::from_ref(&path)));
+    // The same run six hours later, as a second file in the same directory.
+    let later = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("2026-11-21T23:04", "2026-11-22T05:04");
+    let dir = std::env::temp_dir().join(format!("flowscope-later-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let later_path = dir.join("graph.json");
+    std::fs::write(&later_path, later).unwrap();
+    let both = early(&mut store_of(&[path, later_path]));
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(alone < 72, "{alone} of 72 stopped early");
+    assert_eq!(both, alone);
+}
+
 /// The arch file's service dependencies, `eureka` excluded.
 fn arch_dependencies(path: &Path) -> BTreeSet<(String, String)> {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();

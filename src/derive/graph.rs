@@ -326,24 +326,35 @@ struct Stop {
     early: bool,
 }
 
-/// The stop of each declared node: `done` records in the last tenth of the run (the shutdown) are
-/// ordinary; earlier ones stopped early.
+/// The stop of each declared node: `done` records in the last tenth of its file's run (the
+/// shutdown) are ordinary; earlier ones stopped early. Each file is its own run, so a later run in
+/// the same directory does not make an earlier run's shutdown look early.
 fn stops(nodes: &[crate::model::DeclaredNode]) -> Vec<Stop> {
-    let times = nodes
-        .iter()
-        .flat_map(|n| [n.timestamp_micros, n.done_micros])
-        .flatten();
-    let (first, last) = (times.clone().min(), times.max());
-    let last_done = nodes.iter().filter_map(|n| n.done_micros).max();
-    let shutdown = match (first, last, last_done) {
-        (Some(first), Some(last), Some(last_done)) => Some(last_done - (last - first) / 10),
-        _ => None,
-    };
+    // Per file: first and last time seen, and the last `done`.
+    let mut runs: std::collections::BTreeMap<crate::model::FileId, (i64, i64, Option<i64>)> =
+        std::collections::BTreeMap::new();
+    for n in nodes {
+        for t in [n.timestamp_micros, n.done_micros].into_iter().flatten() {
+            let run = runs.entry(n.file).or_insert((t, t, None));
+            run.0 = run.0.min(t);
+            run.1 = run.1.max(t);
+        }
+        if let Some(t) = n.done_micros
+            && let Some(run) = runs.get_mut(&n.file)
+        {
+            run.2 = Some(run.2.map_or(t, |d| d.max(t)));
+        }
+    }
     nodes
         .iter()
-        .map(|n| Stop {
-            done: n.done,
-            early: n.done && matches!((n.done_micros, shutdown), (Some(t), Some(s)) if t < s),
+        .map(|n| {
+            let shutdown = runs
+                .get(&n.file)
+                .and_then(|&(first, last, last_done)| Some(last_done? - (last - first) / 10));
+            Stop {
+                done: n.done,
+                early: n.done && matches!((n.done_micros, shutdown), (Some(t), Some(s)) if t < s),
+            }
         })
         .collect()
 }
