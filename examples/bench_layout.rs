@@ -230,6 +230,7 @@ fn tuned(mut p: LayoutParams) -> LayoutParams {
     for kv in spec.split(',') {
         if kv.trim() == "plain" {
             p.forces = flowscope::layout::ForceParams::plain();
+            p.separate_margin = -1.0;
             continue;
         }
         let Some((k, v)) = kv.split_once('=') else {
@@ -260,6 +261,7 @@ fn tuned(mut p: LayoutParams) -> LayoutParams {
             "refine_step" => p.refine_step = v,
             "max_iterations" => p.max_iterations = v as usize,
             "multilevel" => p.multilevel = v > 0.0,
+            "separate_margin" => p.separate_margin = v,
             _ => eprintln!("bench_layout: unknown parameter {k}"),
         }
     }

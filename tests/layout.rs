@@ -163,9 +163,12 @@ fn netflix_at_six_regions_keeps_zones_apart() {
         graph.len(),
         graph.edge_count()
     );
-    assert!(q.zone_separation >= 0.9, "{q:?}");
-    assert!(q.region_separation >= 0.9, "{q:?}");
-    assert!(q.stress < 0.3, "{q:?}");
+    // Measured at this seed: stress 0.186, zone separation 0.974, region separation 1.0 (sfdp:
+    // stress 0.147, zones 0.38; the groups ignored, stress majorization reaches ~0.15 with
+    // zones 0.09 — on this graph low stress and apart zones pull against each other).
+    assert!(q.zone_separation >= 0.95, "{q:?}");
+    assert!(q.region_separation >= 0.95, "{q:?}");
+    assert!(q.stress < 0.2, "{q:?}");
 }
 
 #[test]

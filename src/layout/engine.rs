@@ -11,6 +11,7 @@ use super::forces::{ForceParams, ForceScratch, Groups, forces};
 use super::graph::LayoutGraph;
 use super::quadtree::QuadTree;
 use super::rng::Rng;
+use super::separate::separate_groups;
 
 /// Coarsening stops at this many nodes.
 const COARSEST_NODES: usize = 64;
@@ -51,6 +52,10 @@ pub struct LayoutParams {
     pub settled_mobility: f32,
     /// Pull of nodes that had a position back towards it, in an incremental layout.
     pub anchor_pull: f32,
+    /// At the end, move each grouped node that lies nearer another zone's or region's centroid
+    /// than its own just inside its own group's Voronoi cell ([`separate_groups`]), by this share
+    /// of the distance between the centroids; group hulls then do not overlap. Negative: off.
+    pub separate_margin: f32,
 }
 
 impl Default for LayoutParams {
@@ -71,6 +76,7 @@ impl Default for LayoutParams {
             incremental_step: 0.3,
             settled_mobility: 0.25,
             anchor_pull: 0.5,
+            separate_margin: 0.02,
         }
     }
 }
@@ -491,13 +497,27 @@ impl LayoutEngine {
         };
         if finest {
             if (converged && params.stop_when_converged) || self.level_iterations >= cap {
-                self.stats.finished = true;
                 self.stats.converged = converged;
+                self.finish();
             }
         } else if converged || self.level_iterations >= cap {
             self.refine();
         }
         !self.stats.finished
+    }
+
+    /// Ends the run: groups separated (unless off), finished.
+    fn finish(&mut self) {
+        if self.level == 0
+            && self.params.separate_margin >= 0.0
+            && let Some(graph) = self.graphs.first()
+        {
+            let pinned = &self.pinned;
+            separate_groups(&mut self.pos, graph, self.params.separate_margin, |i| {
+                pinned.get(i).is_some_and(Option::is_some)
+            });
+        }
+        self.stats.finished = true;
     }
 
     /// Moves to the next finer graph: each node starts near its cluster's place, the layout

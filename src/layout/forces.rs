@@ -40,7 +40,7 @@ impl Default for ForceParams {
             k: 1.0,
             repulsion: 0.2,
             theta: 2.0,
-            zone_pull: 3.0,
+            zone_pull: 0.5,
             gravity: 0.02,
             region_pull: 0.1,
             centre_pull: 0.05,

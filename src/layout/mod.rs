@@ -12,6 +12,7 @@ pub mod pack;
 pub mod quadtree;
 pub mod quality;
 pub mod rng;
+pub mod separate;
 pub mod worker;
 
 pub use engine::{LayoutEngine, LayoutParams, LayoutStats, carry_over};
