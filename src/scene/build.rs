@@ -22,6 +22,8 @@ use crate::model::{Interner, Level, Sym};
 const POINTS_ABOVE: usize = 20_000;
 /// Above this many visible edges, edges are summed per zone pair.
 const AGGREGATE_EDGES_ABOVE: usize = 60_000;
+/// Above this many visible edges, edges are hairlines.
+const DENSE_EDGES: usize = 5_000;
 /// At most this many node labels are tried.
 const MAX_LABELS: usize = 4_000;
 /// Label tries that may fail in a row before the canvas counts as full.
@@ -276,7 +278,14 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             (p[1] - camera.center[1]) * camera.zoom + view.size[1] / 2.0,
         ]
     };
-    let px_of = |n: NodeIndex| positions.get(n.index()).map(|&p| to_px(p));
+    // Pixel positions of the visible nodes, computed once (edges look each end up).
+    let mut px = vec![[f32::NAN; 2]; shown.len()];
+    for n in &visible {
+        if let (Some(slot), Some(&p)) = (px.get_mut(n.index()), positions.get(n.index())) {
+            *slot = to_px(p);
+        }
+    }
+    let px_of = |n: NodeIndex| px.get(n.index()).copied().filter(|p| !p[0].is_nan());
 
     // Node sizes.
     let max_calls = visible
@@ -310,17 +319,27 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         d.get(d.len() / 2).copied().unwrap_or(f32::MAX)
     };
     let radius_cap = (spacing * 0.45).max(2.5);
-    let radius_of = |n: NodeIndex| -> f32 {
-        if lod == Lod::Points {
-            return 1.6;
-        }
-        let calls = traffic
-            .get(n.index())
-            .map_or(0, |t| t.calls_in.max(t.calls));
+    // Radii of the visible nodes, computed once.
+    let mut radii = vec![0.0f32; shown.len()];
+    {
         let scale = if visible.len() > 2_000 { 0.6 } else { 1.0 };
-        let t = ((1 + calls) as f32).ln() / ((1 + max_calls) as f32).ln().max(1.0);
-        ((3.5 + 8.5 * t) * scale).min(radius_cap * (0.6 + 0.4 * t))
-    };
+        let log_max = ((1 + max_calls) as f32).ln().max(1.0);
+        for n in &visible {
+            let Some(slot) = radii.get_mut(n.index()) else {
+                continue;
+            };
+            *slot = if lod == Lod::Points {
+                1.6
+            } else {
+                let calls = traffic
+                    .get(n.index())
+                    .map_or(0, |t| t.calls_in.max(t.calls));
+                let t = ((1 + calls) as f32).ln() / log_max;
+                ((3.5 + 8.5 * t) * scale).min(radius_cap * (0.6 + 0.4 * t))
+            };
+        }
+    }
+    let radius_of = |n: NodeIndex| -> f32 { radii.get(n.index()).copied().unwrap_or(0.0) };
     let lit = &view.highlight;
     let any_lit = !lit.is_empty();
 
@@ -404,11 +423,17 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         .max()
         .unwrap_or(1)
         .max(1);
-    let width_of = |calls: u64| -> f32 {
-        let t = ((1 + calls) as f32).ln() / ((1 + max_edge_calls) as f32).ln().max(1.0);
-        let thin = if visible.len() > 2_000 { 0.5 } else { 0.9 };
-        thin + 2.6 * t
+    // Level of detail: thousands of edges are drawn as hairlines (a few px wide each, they only
+    // make a solid mass), with width still growing with traffic.
+    let (thin, span) = if visible_edges.len() > DENSE_EDGES {
+        (0.35, 0.9)
+    } else if visible.len() > 2_000 {
+        (0.5, 2.6)
+    } else {
+        (0.9, 2.6)
     };
+    let log_max_edge = ((1 + max_edge_calls) as f32).ln().max(1.0);
+    let width_of = |calls: u64| -> f32 { thin + span * ((1 + calls) as f32).ln() / log_max_edge };
     let inside = |p: Px| {
         p[0] > -50.0 && p[1] > -50.0 && p[0] < view.size[0] + 50.0 && p[1] < view.size[1] + 50.0
     };
@@ -475,6 +500,14 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             };
             let w = e.weight();
             let highlighted = lit.edges.contains(&(a.name, b.name));
+            // An edge shorter than its ends' radii lies under their discs: nothing of it shows.
+            let length = ((to[0] - from[0]).powi(2) + (to[1] - from[1]).powi(2)).sqrt();
+            if e.source() != e.target()
+                && !highlighted
+                && length < radius_of(e.source()) + radius_of(e.target())
+            {
+                continue;
+            }
             let rate = w.errors as f32 / w.calls.max(1) as f32;
             let mut color = style.edge_for(rate);
             if any_lit && !highlighted {
@@ -595,10 +628,16 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             .then(a.node.cmp(&b.node))
     });
     let label_all = lod == Lod::Full;
+    // Crowded canvases fill up sooner; stop trying sooner too.
+    let max_misses = if visible.len() > 2_000 {
+        MAX_LABEL_MISSES / 4
+    } else {
+        MAX_LABEL_MISSES
+    };
     // Once the canvas is full, stop trying (lit and selected nodes come first, so they are tried).
     let mut misses = 0;
     for node in order.into_iter().take(MAX_LABELS) {
-        if misses > MAX_LABEL_MISSES {
+        if misses > max_misses {
             break;
         }
         if !label_all && !node.highlighted && !node.selected {

@@ -1,5 +1,6 @@
-//! [`Canvas`]: the graph view. Builds the scene when the view changes, paints it, and turns pan, zoom, keys, clicks and hovers into camera moves and actions.
+//! [`Canvas`]: the graph view. Builds the scene when what it shows changes, moves the cached meshes while a pan or zoom is under way, paints, and turns pan, zoom, keys, clicks and hovers into camera moves and actions.
 
+use egui::emath::TSTransform;
 use egui::{Key, Pos2, Rect, Sense, Vec2};
 
 use super::actions::Action;
@@ -9,13 +10,37 @@ use crate::derive::ServiceGraph;
 use crate::model::Interner;
 use crate::scene::{self, Camera, Scene, Stamp, View};
 
-/// What the scene was built from; the scene is rebuilt only when this changes.
+/// Seconds after the last pan or zoom step before the scene is built again at the new camera;
+/// until then the last scene's meshes are moved (a pan or zoom costs no scene or mesh build).
+const SETTLE_SECS: f64 = 0.15;
+
+/// What the scene was built from; the scene is rebuilt only when this changes (a change of
+/// camera alone moves the last scene until the camera settles).
 #[derive(Clone, Debug, PartialEq)]
 struct SceneKey {
     view: View,
     stamp: Stamp,
     layout_generation: u64,
     model_generation: u64,
+}
+
+impl SceneKey {
+    /// Equal in everything but the camera.
+    fn same_content(&self, other: &Self) -> bool {
+        let Self {
+            view,
+            stamp,
+            layout_generation,
+            model_generation,
+        } = self;
+        *stamp == other.stamp
+            && *layout_generation == other.layout_generation
+            && *model_generation == other.model_generation
+            && View {
+                camera: other.view.camera,
+                ..view.clone()
+            } == other.view
+    }
 }
 
 /// Everything the canvas draws from, borrowed for one frame.
@@ -36,19 +61,23 @@ pub struct CanvasInput<'a> {
     pub stamp: Stamp,
 }
 
-/// The graph canvas: camera and the last scene.
+/// The graph canvas: camera, the last scene and its meshes.
 #[derive(Default)]
 pub struct Canvas {
     /// The camera; `None` fits everything visible (and follows window resizes).
     camera: Option<Camera>,
     /// The last scene and what it was built from.
     scene: Option<(SceneKey, Scene)>,
-    /// The last scene's edge and node meshes (rebuilt with the scene, or when the canvas moves).
-    meshes: Option<paint::SceneMeshes>,
+    /// The camera the last scene was drawn with (its own or the fitted one).
+    built_camera: Option<Camera>,
+    /// The last scene's meshes and laid-out labels (their arrays are reused by the next build).
+    meshes: paint::SceneMeshes,
     /// The camera of the last fitted scene.
     fitted: Option<Camera>,
     /// Scene builds so far (for tests and the frame-cost readout).
     builds: u64,
+    /// When the camera last moved by pan or zoom (egui time, seconds).
+    camera_moved_secs: f64,
 }
 
 impl Canvas {
@@ -75,11 +104,30 @@ impl Canvas {
             .or_else(|| self.scene().map(|s| s.zoom))
             .unwrap_or(1.0);
         self.camera = Some(Camera { center: pos, zoom });
+        // A jump, not a gesture: build at once.
+        self.camera_moved_secs = f64::NEG_INFINITY;
     }
 
-    /// The camera the last scene was drawn with.
+    /// The camera the canvas shows now.
     fn current_camera(&self) -> Option<Camera> {
         self.camera.or(self.fitted)
+    }
+
+    /// Where the built scene's points are drawn now (identity unless a pan or zoom is under way).
+    fn ui_from_built(&self, rect: Rect) -> TSTransform {
+        let (Some(built), Some(now)) = (self.built_camera, self.camera) else {
+            return TSTransform::IDENTITY;
+        };
+        if !(built.zoom > 0.0 && now.zoom.is_finite()) {
+            return TSTransform::IDENTITY;
+        }
+        let s = now.zoom / built.zoom;
+        let centre = rect.center().to_vec2();
+        let moved = Vec2::new(
+            built.center[0] - now.center[0],
+            built.center[1] - now.center[1],
+        ) * now.zoom;
+        TSTransform::new(centre * (1.0 - s) + moved, s)
     }
 
     /// Draws the canvas into the rest of `ui` and returns what the user asked for.
@@ -109,70 +157,42 @@ impl Canvas {
             layout_generation: input.layout_generation,
             model_generation: input.model_generation,
         };
-        if self.scene.as_ref().is_none_or(|(k, _)| *k != key) {
-            // Text is measured with the fonts egui paints it with, so labels and the stamp fit.
-            let ctx = ui.ctx().clone();
-            let measure = move |text: &str, size: f32| {
-                ctx.fonts_mut(|f| {
-                    f.layout_no_wrap(
-                        text.to_owned(),
-                        egui::FontId::proportional(size),
-                        egui::Color32::WHITE,
-                    )
-                    .size()
-                    .x
-                })
-            };
-            let build = |view: &View| {
-                scene::build(&scene::SceneRequest {
-                    graph: input.graph,
-                    interner: input.interner,
-                    positions: input.positions,
-                    view,
-                    stamp: &key.stamp,
-                    measure: &measure,
-                })
-            };
-            let mut built = build(&key.view);
-            self.builds += 1;
-            if key.view.camera.is_none() {
-                self.fitted =
-                    fitted_camera(&built, input.positions).map(|c| beside_legend(c, &built));
-                // Fit again beside the legend, so it hides no node.
-                if let Some(camera) = self.fitted
-                    && built.legend.is_some()
-                {
-                    built = build(&View {
-                        camera: Some(camera),
-                        ..key.view.clone()
-                    });
-                    self.builds += 1;
-                }
+        let now = ui.input(|i| i.time);
+        let (content_same, camera_same) = self.scene.as_ref().map_or((false, false), |(k, _)| {
+            (k.same_content(&key), k.view.camera == key.view.camera)
+        });
+        let gesture = self.camera.is_some()
+            && self.built_camera.is_some()
+            && now - self.camera_moved_secs < SETTLE_SECS;
+        if content_same && self.meshes.origin == rect.min && (camera_same || gesture) {
+            if !camera_same {
+                // Mid pan or zoom: move what was built; build again once the camera rests.
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_secs_f64(SETTLE_SECS));
             }
-            self.scene = Some((key, built));
-            self.meshes = None;
+        } else {
+            self.build(ui, input, key, rect);
         }
+        let ui_from_built = self.ui_from_built(rect);
+        self.meshes.set_transform(ui_from_built);
         let Some((_, scene)) = &self.scene else {
             return actions;
         };
         let painter = ui.painter_at(rect);
-        let meshes = match self.meshes.take() {
-            Some(m) if m.origin == rect.min => m,
-            _ => paint::SceneMeshes::build(scene, rect.min),
-        };
-        paint::scene_with_meshes_ui(&painter, scene, &meshes);
-        self.meshes = Some(meshes);
+        paint::scene_with_meshes_ui(&painter, scene, &self.meshes);
 
         // Picking works on the scene's own pixel positions: what is drawn is what is hit.
+        let built_from_ui = ui_from_built.inverse();
         let hit = |p: Pos2| -> Option<u32> {
-            let local = p - rect.min;
+            let local = built_from_ui * p - rect.min;
+            let reach = 3.0 / ui_from_built.scaling.max(1e-6);
             scene
                 .nodes
                 .iter()
                 .rev()
                 .find(|n| {
                     let d = Vec2::new(local.x - n.center[0], local.y - n.center[1]);
-                    d.length() <= n.radius.max(3.0) + 3.0
+                    d.length() <= n.radius.max(3.0) + reach
                 })
                 .map(|n| n.node)
         };
@@ -269,7 +289,54 @@ impl Canvas {
         }
         if moved {
             self.camera = Some(camera);
+            self.camera_moved_secs = ui.input(|i| i.time);
         }
+    }
+
+    /// Builds the scene (and its meshes) for `key`.
+    fn build(&mut self, ui: &egui::Ui, input: &CanvasInput<'_>, key: SceneKey, rect: Rect) {
+        // Text is measured with the fonts egui paints it with, so labels and the stamp fit.
+        let ctx = ui.ctx().clone();
+        let measure = move |text: &str, size: f32| {
+            ctx.fonts_mut(|f| {
+                f.layout_no_wrap(
+                    text.to_owned(),
+                    egui::FontId::proportional(size),
+                    egui::Color32::WHITE,
+                )
+                .size()
+                .x
+            })
+        };
+        let build = |view: &View| {
+            scene::build(&scene::SceneRequest {
+                graph: input.graph,
+                interner: input.interner,
+                positions: input.positions,
+                view,
+                stamp: &key.stamp,
+                measure: &measure,
+            })
+        };
+        let mut built = build(&key.view);
+        self.builds += 1;
+        if key.view.camera.is_none() {
+            self.fitted = fitted_camera(&built, input.positions).map(|c| beside_legend(c, &built));
+            // Fit again beside the legend, so it hides no node.
+            if let Some(camera) = self.fitted
+                && built.legend.is_some()
+            {
+                built = build(&View {
+                    camera: Some(camera),
+                    ..key.view.clone()
+                });
+                self.builds += 1;
+            }
+        }
+        self.built_camera = key.view.camera.or(self.fitted);
+        self.meshes
+            .rebuild(&built, rect.min, Some(&ui.painter_at(rect)));
+        self.scene = Some((key, built));
     }
 }
 
