@@ -418,6 +418,14 @@ fn nodes_mesh(mesh: &mut Mesh, scene: &Scene, origin: Pos2) {
         if node.selected {
             nodes.ring(c, r + 4.5, 2.0, color32(style.selection));
         }
+        if node.pinned {
+            // A small square above-left: the node stays where it was dragged.
+            let p = c + vec2(-r * 0.7 - 2.5, -r * 0.7 - 2.5);
+            let s = 2.5;
+            let pin = color32(style.text);
+            nodes.triangle(p + vec2(-s, -s), p + vec2(s, -s), p + vec2(s, s), pin);
+            nodes.triangle(p + vec2(-s, -s), p + vec2(s, s), p + vec2(-s, s), pin);
+        }
         if let Some(cross) = node.cross {
             let d = r * 0.8 + 1.0;
             let cross = color32(cross);
