@@ -105,8 +105,8 @@ pub struct ServiceGraph {
     pub topology: Topology,
     /// Node by name.
     pub index: FxHashMap<Sym, NodeIndex>,
-    /// By trace (in store order, whole-store graphs only): the graph nodes its spans run on or
-    /// link, and the graph edges it crosses, as sorted indices.
+    /// By trace (in store order; filled by [`Self::build_with_members`] only): the graph nodes
+    /// its spans name or link, and the graph edges it crosses, as sorted indices.
     pub trace_members: Vec<TraceMembers>,
 }
 
@@ -441,13 +441,18 @@ impl GraphBuilder {
 impl ServiceGraph {
     /// Builds the graph of an indexed store at `level`.
     pub fn build(store: &mut TraceStore, level: Level) -> Self {
-        Self::build_scoped(store, level, None, None)
+        Self::build_scoped(store, level, None, None, false)
+    }
+
+    /// [`Self::build`], also recording where each trace goes ([`Self::trace_members`]).
+    pub fn build_with_members(store: &mut TraceStore, level: Level) -> Self {
+        Self::build_scoped(store, level, None, None, true)
     }
 
     /// The graph of one trace (by its index in [`TraceStore::traces`]): the nodes and edges its
     /// spans make, named as in the whole graph, without declared elements. For lighting one flow.
     pub fn of_trace(store: &mut TraceStore, level: Level, trace: usize) -> Self {
-        Self::build_scoped(store, level, Some(trace), None)
+        Self::build_scoped(store, level, Some(trace), None, false)
     }
 
     /// The graph of one trace linked from only some of its spans (store indices, as
@@ -458,7 +463,7 @@ impl ServiceGraph {
         trace: usize,
         spans: &rustc_hash::FxHashSet<u32>,
     ) -> Self {
-        Self::build_scoped(store, level, Some(trace), Some(spans))
+        Self::build_scoped(store, level, Some(trace), Some(spans), false)
     }
 
     fn build_scoped(
@@ -466,6 +471,7 @@ impl ServiceGraph {
         level: Level,
         trace: Option<usize>,
         only: Option<&rustc_hash::FxHashSet<u32>>,
+        members: bool,
     ) -> Self {
         let kept = |s: &TreeSpan| only.is_none_or(|k| k.contains(&s.index));
         let info = name_infos(&mut store.data);
@@ -482,8 +488,8 @@ impl ServiceGraph {
         };
 
         // Link with the level's names: services directly (Zipkin's graph), instances otherwise.
-        // A whole-store graph also records where each trace goes.
-        let members = trace.is_none();
+        // Asked for, a whole-store graph also records where each trace goes.
+        let members = members && trace.is_none();
         let service_links: LinkMap<Sym>;
         let instance_links: LinkMap<InstanceKey>;
         let mut service_keys: Vec<TraceKeys<Sym>> = Vec::new();
