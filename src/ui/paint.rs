@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use egui::emath::TSTransform;
 use egui::epaint::{Mesh, TessellationOptions, Tessellator, Vertex, WHITE_UV};
-use egui::{Color32, FontId, Galley, Painter, Pos2, Rect, Shape, Stroke, Vec2, pos2, vec2};
+use egui::{
+    Color32, ColorImage, FontId, Galley, Painter, Pos2, Rect, Shape, Stroke, TextureHandle,
+    TextureOptions, Vec2, pos2, vec2,
+};
 
 use crate::scene::{EdgeShape, Px, Rgba, Scene, Swatch, TextShape};
 
@@ -53,23 +56,38 @@ const MAX_SEGMENTS: u32 = 32;
 /// Fills a mesh with anti-aliased discs, rings, lines and triangles, reusing the mesh's arrays.
 struct MeshBuilder<'a> {
     mesh: &'a mut Mesh,
+    /// Where the mesh's texture is white (egui's font atlas: [`WHITE_UV`]).
+    white: Pos2,
 }
 
 impl<'a> MeshBuilder<'a> {
     /// Starts filling `mesh` (emptied first), with room for about `vertices` vertices and
     /// `indices` indices, so the arrays are not regrown while filling.
     fn reuse(mesh: &'a mut Mesh, vertices: usize, indices: usize) -> Self {
-        mesh.clear();
+        // Not `Mesh::clear`, which frees the vertex array.
+        mesh.vertices.clear();
+        mesh.indices.clear();
+        mesh.texture_id = egui::TextureId::default();
         mesh.vertices.reserve(vertices);
         mesh.indices.reserve(indices);
-        Self { mesh }
+        Self {
+            mesh,
+            white: WHITE_UV,
+        }
+    }
+
+    /// Draws with `texture` from now on (its white texel for solid shapes).
+    fn textured(mut self, texture: &DiscTexture) -> Self {
+        self.mesh.texture_id = texture.0.id();
+        self.white = DiscTexture::WHITE_UV;
+        self
     }
 
     fn vertex(&mut self, pos: Pos2, color: Color32) -> u32 {
         let i = self.mesh.vertices.len() as u32;
         self.mesh.vertices.push(Vertex {
             pos,
-            uv: WHITE_UV,
+            uv: self.white,
             color,
         });
         i
@@ -219,6 +237,16 @@ impl<'a> MeshBuilder<'a> {
         }
     }
 
+    /// A disc as one quad of the disc texture (4 vertices rather than 17 or more).
+    fn textured_disc(&mut self, center: Pos2, radius: f32, color: Color32) {
+        let half = radius * DiscTexture::SIDE_PER_RADIUS / 2.0;
+        self.mesh.add_rect_with_uv(
+            Rect::from_center_size(center, Vec2::splat(2.0 * half)),
+            DiscTexture::DISC_UV,
+            color,
+        );
+    }
+
     /// A small disc without a soft rim: a fan, for nodes only a few points wide.
     fn dot(&mut self, center: Pos2, radius: f32, color: Color32) {
         let segments = segments_for(radius);
@@ -230,6 +258,60 @@ impl<'a> MeshBuilder<'a> {
         for k in 0..segments {
             self.tri(centre, first + k, first + (k + 1) % segments);
         }
+    }
+}
+
+/// A small texture with an anti-aliased white disc (and a white block beside it) for small nodes:
+/// each is one textured quad, as egui draws its own small circles.
+#[derive(Clone)]
+pub struct DiscTexture(TextureHandle);
+
+impl std::fmt::Debug for DiscTexture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DiscTexture").field(&self.0.id()).finish()
+    }
+}
+
+impl DiscTexture {
+    /// Texture width and height, texels: the disc's square, then a white block.
+    const SIZE: [usize; 2] = [24, 20];
+    /// The disc's radius, texels, in a 20 × 20 square.
+    const RADIUS: f32 = 8.0;
+    /// Quad side per disc radius.
+    const SIDE_PER_RADIUS: f32 = 20.0 / Self::RADIUS;
+    /// The disc's square.
+    const DISC_UV: Rect = Rect {
+        min: Pos2::ZERO,
+        max: Pos2::new(20.0 / 24.0, 1.0),
+    };
+    /// A white texel (inside the block, away from its edges).
+    const WHITE_UV: Pos2 = Pos2::new(22.5 / 24.0, 0.5);
+
+    /// Uploads the texture to `ctx`.
+    pub fn load(ctx: &egui::Context) -> Self {
+        let [w, h] = Self::SIZE;
+        let mut rgba = Vec::with_capacity(w * h * 4);
+        for y in 0..h {
+            for x in 0..w {
+                let coverage = if x >= 21 {
+                    1.0
+                } else if x < 20 {
+                    let d =
+                        ((x as f32 + 0.5 - 10.0).powi(2) + (y as f32 + 0.5 - 10.0).powi(2)).sqrt();
+                    (Self::RADIUS + 0.5 - d).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                // White, premultiplied by its coverage.
+                let a = (coverage * 255.0).round() as u8;
+                rgba.extend_from_slice(&[a, a, a, a]);
+            }
+        }
+        Self(ctx.load_texture(
+            "flowscope-disc",
+            ColorImage::from_rgba_premultiplied(Self::SIZE, &rgba),
+            TextureOptions::LINEAR,
+        ))
     }
 }
 
@@ -288,6 +370,8 @@ pub struct SceneMeshes {
     labels: Vec<(Pos2, Arc<Galley>, Color32)>,
     /// The transform baked into the meshes' vertices, from where the scene was built.
     ui_from_scene: TSTransform,
+    /// The disc texture small nodes are drawn with, once a painter has loaded it.
+    disc: Option<DiscTexture>,
 }
 
 /// Empties `mesh` for refilling, keeping its arrays when no painter still holds it.
@@ -296,7 +380,8 @@ fn reuse(mesh: &mut Arc<Mesh>) -> &mut Mesh {
         *mesh = Arc::new(Mesh::default());
     }
     let m = Arc::make_mut(mesh);
-    m.clear();
+    m.vertices.clear();
+    m.indices.clear();
     m
 }
 
@@ -337,11 +422,17 @@ impl SceneMeshes {
             }
         }
 
+        if let Some(p) = painter
+            && self.disc.is_none()
+        {
+            self.disc = Some(DiscTexture::load(p.ctx()));
+        }
         // Edges and nodes are filled on both cores.
         let (edges, nodes) = (reuse(&mut self.edges), reuse(&mut self.nodes));
+        let disc = self.disc.as_ref();
         rayon::join(
             || edges_mesh(edges, scene, origin),
-            || nodes_mesh(nodes, scene, origin),
+            || nodes_mesh(nodes, scene, origin, disc),
         );
 
         self.labels.clear();
@@ -389,7 +480,7 @@ fn edges_mesh(mesh: &mut Mesh, scene: &Scene, origin: Pos2) {
 }
 
 /// Every node of `scene` into `mesh` (emptied first).
-fn nodes_mesh(mesh: &mut Mesh, scene: &Scene, origin: Pos2) {
+fn nodes_mesh(mesh: &mut Mesh, scene: &Scene, origin: Pos2, disc: Option<&DiscTexture>) {
     let style = &scene.style;
     // An outlined disc is 1 + 4 × segments vertices and 21 × segments indices; error and
     // selection rings and crosses add about as much again.
@@ -402,10 +493,15 @@ fn nodes_mesh(mesh: &mut Mesh, scene: &Scene, origin: Pos2) {
         }
     });
     let mut nodes = MeshBuilder::reuse(mesh, vertices, indices);
+    if let Some(disc) = disc {
+        nodes = nodes.textured(disc);
+    }
     for node in &scene.nodes {
         let c = at(origin, node.center);
         let r = node.radius.max(0.5);
-        if r < SMALL_NODE {
+        if disc.is_some() && r < OUTLINED_NODE {
+            nodes.textured_disc(c, r, color32(node.fill));
+        } else if r < SMALL_NODE {
             nodes.dot(c, r, color32(node.fill));
         } else if r < OUTLINED_NODE {
             nodes.disc(c, r, color32(node.fill));
