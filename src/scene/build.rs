@@ -766,22 +766,17 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
 
     // Labels: hull labels first, then nodes by importance, none overlapping.
     let mut occupancy = Occupancy::new(view.size, 24.0);
-    for edge in &edges {
-        if let Some(r) = edge.self_loop {
-            let c = [edge.from[0] + r * 0.8, edge.from[1] - r * 0.8];
-            let rr = r * 0.7 + edge.width;
-            occupancy.take([c[0] - rr, c[1] - rr, c[0] + rr, c[1] + rr]);
-        }
-    }
-    for node in &nodes {
-        let r = node.radius;
-        occupancy.take([
-            node.center[0] - r,
-            node.center[1] - r,
-            node.center[0] + r,
-            node.center[1] + r,
-        ]);
-    }
+    let loops = edges.iter().filter_map(|edge| {
+        let r = edge.self_loop?;
+        let c = [edge.from[0] + r * 0.8, edge.from[1] - r * 0.8];
+        let rr = r * 0.7 + edge.width;
+        Some([c[0] - rr, c[1] - rr, c[0] + rr, c[1] + rr])
+    });
+    let discs = nodes.iter().map(|node| {
+        let (c, r) = (node.center, node.radius);
+        [c[0] - r, c[1] - r, c[0] + r, c[1] + r]
+    });
+    occupancy.take_all(&loops.chain(discs).collect::<Vec<_>>());
     let mut labels = Vec::new();
     for hull in &hulls {
         let (size, color) = match hull.kind {
@@ -808,13 +803,27 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             }
         }
     }
-    let mut order: Vec<&NodeShape> = nodes.iter().collect();
-    order.sort_by(|a, b| {
-        (b.highlighted || b.selected || b.group.is_some())
-            .cmp(&(a.highlighted || a.selected || a.group.is_some()))
-            .then(b.radius.total_cmp(&a.radius))
-            .then(a.node.cmp(&b.node))
-    });
+    // Lit, selected and group nodes first, then by size (largest first), then by index; sorted
+    // by a packed key (radii are not negative, so their bits order as the numbers do).
+    let mut keyed: Vec<(u8, u32, u32, usize)> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let first = n.highlighted || n.selected || n.group.is_some();
+            (
+                u8::from(!first),
+                u32::MAX - n.radius.max(0.0).to_bits(),
+                n.node,
+                i,
+            )
+        })
+        .collect();
+    if keyed.len() > MAX_LABELS {
+        keyed.select_nth_unstable(MAX_LABELS);
+        keyed.truncate(MAX_LABELS);
+    }
+    keyed.sort_unstable();
+    let order: Vec<&NodeShape> = keyed.iter().filter_map(|k| nodes.get(k.3)).collect();
     let label_all = lod == Lod::Full;
     // Crowded canvases fill up sooner; stop trying sooner too.
     let max_misses = if visible.len() > 2_000 {
