@@ -22,6 +22,10 @@ use flowscope::render::png;
 use flowscope::scene::{self, Stamp, View};
 use flowscope::ui::paint::{SceneMeshes, scene_with_meshes_ui};
 
+/// The window's allocator (see `src/main.rs`), so frames cost here what they cost there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Median milliseconds of `runs` calls of `f` (after one warm-up call).
 fn median_millis(runs: usize, mut f: impl FnMut()) -> f64 {
     f();

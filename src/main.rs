@@ -10,6 +10,11 @@ use flowscope::ingest::spigo::ArchOptions;
 use flowscope::model::Level;
 use flowscope::simulate::{FlowFormat, SimOptions};
 
+/// mimalloc keeps freed memory for reuse: egui allocates its output meshes afresh every frame,
+/// and with the system allocator their pages were handed back and faulted in again each time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Look at request flows through microservice architectures.
 #[derive(Parser, Debug)]
 #[command(
