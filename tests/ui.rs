@@ -186,9 +186,48 @@ fn selecting_a_trace_opens_its_waterfall_and_lights_its_path() {
     assert_eq!(h.state().waterfall().rows().len(), row.spans);
     assert!(has_label(&h, &format!("Trace {}", row.id)));
     assert!(has_label(&h, &format!("{} spans", row.spans)));
-    // Its path is lit on the graph.
+    // Its path is lit on the graph, its critical path (coresrv → auth, see derive_flow) marked.
     let scene = h.state().canvas().scene().unwrap();
     assert!(scene.nodes.iter().any(|n| n.highlighted));
+    let model = h.state().model().unwrap();
+    let interner = &model.store.data.interner;
+    let graph = model.graph(Level::Service).unwrap();
+    let mut critical: Vec<(String, String)> = scene
+        .edges
+        .iter()
+        .filter(|e| e.critical)
+        .map(|e| {
+            let (a, b) = graph
+                .graph
+                .edge_endpoints(petgraph::stable_graph::EdgeIndex::new(
+                    e.edge.unwrap() as usize
+                ))
+                .unwrap();
+            let name = |n: petgraph::stable_graph::NodeIndex| {
+                interner.resolve(graph.graph[n].name).to_owned()
+            };
+            (name(a), name(b))
+        })
+        .collect();
+    critical.sort();
+    assert_eq!(
+        critical,
+        [
+            ("auth".to_owned(), "auth".to_owned()),
+            ("coresrv".to_owned(), "auth".to_owned())
+        ]
+    );
+    // The waterfall marks the same four spans.
+    assert_eq!(
+        h.state()
+            .waterfall()
+            .rows()
+            .iter()
+            .filter(|r| r.critical)
+            .count(),
+        4
+    );
+    assert!(has_label(&h, "4 spans on the critical path"));
     // Escape closes it.
     h.key_press(Key::Escape);
     h.run_steps(3);
