@@ -18,6 +18,7 @@ mod ingest_spigo;
 mod ingest_zipkin;
 
 // Deriving graphs.
+mod derive_flow;
 mod derive_graph;
 mod derive_links;
 

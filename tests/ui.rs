@@ -19,7 +19,10 @@ fn harness(app: FlowscopeApp) -> Harness<'static, FlowscopeApp> {
 /// `tofu`: data names with glyphs the bundled fonts lack (CJK service names) draw as boxes, as
 /// in the real window, instead of failing the test; UI strings are checked by the other tests.
 fn harness_with(app: FlowscopeApp, tofu: bool) -> Harness<'static, FlowscopeApp> {
-    let builder = Harness::builder().with_size([1400.0, 900.0]);
+    // Frames 1/60 s apart, as on a screen (double-clicks need two clicks within 0.3 s).
+    let builder = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .with_step_dt(1.0 / 60.0);
     let builder = if tofu {
         builder.allow_missing_glyphs()
     } else {
@@ -183,9 +186,48 @@ fn selecting_a_trace_opens_its_waterfall_and_lights_its_path() {
     assert_eq!(h.state().waterfall().rows().len(), row.spans);
     assert!(has_label(&h, &format!("Trace {}", row.id)));
     assert!(has_label(&h, &format!("{} spans", row.spans)));
-    // Its path is lit on the graph.
+    // Its path is lit on the graph, its critical path (coresrv → auth, see derive_flow) marked.
     let scene = h.state().canvas().scene().unwrap();
     assert!(scene.nodes.iter().any(|n| n.highlighted));
+    let model = h.state().model().unwrap();
+    let interner = &model.store.data.interner;
+    let graph = model.graph(Level::Service).unwrap();
+    let mut critical: Vec<(String, String)> = scene
+        .edges
+        .iter()
+        .filter(|e| e.critical)
+        .map(|e| {
+            let (a, b) = graph
+                .graph
+                .edge_endpoints(petgraph::stable_graph::EdgeIndex::new(
+                    e.edge.unwrap() as usize
+                ))
+                .unwrap();
+            let name = |n: petgraph::stable_graph::NodeIndex| {
+                interner.resolve(graph.graph[n].name).to_owned()
+            };
+            (name(a), name(b))
+        })
+        .collect();
+    critical.sort();
+    assert_eq!(
+        critical,
+        [
+            ("auth".to_owned(), "auth".to_owned()),
+            ("coresrv".to_owned(), "auth".to_owned())
+        ]
+    );
+    // The waterfall marks the same four spans.
+    assert_eq!(
+        h.state()
+            .waterfall()
+            .rows()
+            .iter()
+            .filter(|r| r.critical)
+            .count(),
+        4
+    );
+    assert!(has_label(&h, "4 spans on the critical path"));
     // Escape closes it.
     h.key_press(Key::Escape);
     h.run_steps(3);
@@ -289,5 +331,369 @@ fn issue_7_an_opened_directory_is_watched_shows_its_rate_and_pauses() {
     wait(&mut h, "the update held back", |app| {
         app.model().is_some_and(|m| m.store.spans().len() == 28)
     });
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Clicks at a ui point (press and release), then lets the app apply what it asked for.
+fn click_at(h: &mut Harness<'_, FlowscopeApp>, pos: egui::Pos2) {
+    h.hover_at(pos);
+    h.step();
+    h.drag_at(pos);
+    h.step();
+    h.event(egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.step();
+}
+
+/// Two clicks in quick succession.
+fn double_click_at(h: &mut Harness<'_, FlowscopeApp>, pos: egui::Pos2) {
+    click_at(h, pos);
+    click_at(h, pos);
+    // Half a second, so the next click is not taken for a third one.
+    h.run_steps(30);
+}
+
+/// Whether a scene point is clear of every node (by `clearance` px) and of every edge but
+/// `except` (by 6 px, or by 1 px when an edge is to be hit there, the nearest edge winning): a
+/// click there hits that edge, or nothing.
+fn clear_of(
+    scene: &flowscope::scene::Scene,
+    p: [f32; 2],
+    clearance: f32,
+    except: Option<u32>,
+) -> bool {
+    let edge_clearance = if except.is_some() { 1.0 } else { 6.0 };
+    let d = |a: [f32; 2], b: [f32; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    let segment = |a: [f32; 2], b: [f32; 2]| {
+        let ab = [b[0] - a[0], b[1] - a[1]];
+        let len2 = (ab[0] * ab[0] + ab[1] * ab[1]).max(1e-9);
+        let t = (((p[0] - a[0]) * ab[0] + (p[1] - a[1]) * ab[1]) / len2).clamp(0.0, 1.0);
+        d(p, [a[0] + ab[0] * t, a[1] + ab[1] * t])
+    };
+    scene
+        .nodes
+        .iter()
+        .all(|n| d(p, n.center) > n.radius + clearance)
+        && scene
+            .edges
+            .iter()
+            .filter(|e| e.edge != except || except.is_none())
+            .all(|e| segment(e.from, e.to) > edge_clearance + e.width)
+}
+
+/// Traces whose own graph at `level` has an edge `a → b` (named), counted the slow way.
+fn traces_across(
+    store: &mut flowscope::model::TraceStore,
+    level: Level,
+    a: flowscope::model::Sym,
+    b: flowscope::model::Sym,
+) -> usize {
+    (0..store.traces().len())
+        .filter(|&t| {
+            flowscope::derive::flow::flow_path(store, level, t)
+                .edges
+                .contains(&(a, b))
+        })
+        .count()
+}
+
+#[test]
+fn clicking_an_edge_selects_it_and_lists_the_traces_that_cross_it() {
+    let mut h = opened_with(fixture("zipkin"), true);
+    let total = h.state().model().unwrap().traces.len();
+    // An edge some but not all traces cross, whose middle is clear of nodes and other edges.
+    let scene = h.state().canvas().scene().unwrap().clone();
+    let mut store = flowscope::model::TraceStore::default();
+    {
+        let model = h.state().model().unwrap();
+        for f in &model.files {
+            let read = flowscope::ingest::read_path(&f.path).unwrap();
+            store.append(read.batch);
+        }
+        store.index();
+    }
+    // Edges whose middle is clear of nodes and other edges, named in the test's own store.
+    let candidates: Vec<(
+        u32,
+        [f32; 2],
+        (flowscope::model::Sym, flowscope::model::Sym),
+    )> = {
+        let model = h.state().model().unwrap();
+        let g = &model.graph(Level::Service).unwrap().graph;
+        let interner = &model.store.data.interner;
+        let sym = |n: petgraph::stable_graph::NodeIndex| {
+            store
+                .data
+                .interner
+                .get(interner.resolve(g[n].name))
+                .unwrap()
+        };
+        scene
+            .edges
+            .iter()
+            .filter_map(|e| {
+                let id = e.edge?;
+                let mid = [
+                    f32::midpoint(e.from[0], e.to[0]),
+                    f32::midpoint(e.from[1], e.to[1]),
+                ];
+                let (a, b) =
+                    g.edge_endpoints(petgraph::stable_graph::EdgeIndex::new(id as usize))?;
+                (e.self_loop.is_none() && clear_of(&scene, mid, 4.0, Some(id)))
+                    .then(|| (id, mid, (sym(a), sym(b))))
+            })
+            .collect()
+    };
+    // One that some but not all traces cross.
+    let (edge, mid, expected) = candidates
+        .into_iter()
+        .find_map(|(id, mid, (a, b))| {
+            let n = traces_across(&mut store, Level::Service, a, b);
+            (n >= 1 && n < total).then_some((id, mid, n))
+        })
+        .expect("an edge to click");
+    let at = h.state().canvas().ui_pos(mid);
+    click_at(&mut h, at);
+    h.run_steps(3);
+    assert_eq!(h.state().selected_edge(), Some(edge));
+    assert_eq!(h.state().selected_node(), None);
+    let model = h.state().model().unwrap();
+    let interner = &model.store.data.interner;
+    let g = &model.graph(Level::Service).unwrap().graph;
+    let (a, b) = g
+        .edge_endpoints(petgraph::stable_graph::EdgeIndex::new(edge as usize))
+        .unwrap();
+    let (a, b) = (interner.resolve(g[a].name), interner.resolve(g[b].name));
+    let w = g
+        .edge_weight(petgraph::stable_graph::EdgeIndex::new(edge as usize))
+        .unwrap();
+    assert!(has_label(&h, &format!("{expected} across {a} → {b}")));
+    // The inspector shows the edge.
+    assert!(has_label(&h, &format!("{a} → {b}")));
+    assert!(has_label(&h, &format!("Calls {}", w.calls)));
+    // The scene draws it selected.
+    let scene = h.state().canvas().scene().unwrap();
+    assert!(
+        scene
+            .edges
+            .iter()
+            .any(|e| e.edge == Some(edge) && e.selected)
+    );
+}
+
+#[test]
+fn selecting_an_instance_lists_the_traces_through_that_instance_not_its_service() {
+    let mut h = opened_with(fixture("zipkin"), true);
+    h.key_press(Key::Num1);
+    h.run_steps(2);
+    wait(&mut h, "the instance layout", |app| !app.layout_running());
+    let mut store = flowscope::model::TraceStore::default();
+    for f in &h.state().model().unwrap().files {
+        store.append(flowscope::ingest::read_path(&f.path).unwrap().batch);
+    }
+    store.index();
+    let graph = flowscope::derive::ServiceGraph::build(&mut store, Level::Instance);
+    // Each trace's own instance graph, the slow way.
+    let paths: Vec<_> = (0..store.traces().len())
+        .map(|t| flowscope::derive::flow::flow_path(&mut store, Level::Instance, t))
+        .collect();
+    let interner = &store.data.interner;
+    // An instance some traces run through, but fewer than run through its service.
+    let (node, name, expected) = graph
+        .graph
+        .node_indices()
+        .find_map(|n| {
+            let info = &graph.graph[n];
+            let through = |pred: &dyn Fn(flowscope::model::Sym) -> bool| {
+                paths
+                    .iter()
+                    .filter(|p| p.nodes.iter().any(|&s| pred(s)))
+                    .count()
+            };
+            let instance = through(&|s| s == info.name);
+            let service = info.service?;
+            let same_service = |s: flowscope::model::Sym| {
+                graph
+                    .index
+                    .get(&s)
+                    .is_some_and(|&m| graph.graph[m].service == Some(service))
+            };
+            let by_service = through(&same_service);
+            (instance >= 1 && instance < by_service).then(|| {
+                (
+                    n.index() as u32,
+                    interner.resolve(info.name).to_owned(),
+                    instance,
+                )
+            })
+        })
+        .expect("an instance narrower than its service");
+    h.state_mut().push_action(Action::SelectNode(Some(node)));
+    h.run_steps(3);
+    assert_eq!(h.state().selected_node(), Some(node));
+    assert!(has_label(
+        &h,
+        &format!("{expected} through instance {name}")
+    ));
+}
+
+#[test]
+fn dragging_a_node_pins_it_and_double_clicking_unpins_it() {
+    let mut h = opened(fixture("spigo/runs/netflix/graph.json"));
+    let scene = h.state().canvas().scene().unwrap().clone();
+    // A node with room around it.
+    let node = scene
+        .nodes
+        .iter()
+        .find(|n| {
+            scene.nodes.iter().filter(|m| m.node != n.node).all(|m| {
+                ((m.center[0] - n.center[0]).powi(2) + (m.center[1] - n.center[1]).powi(2)).sqrt()
+                    > 30.0
+            })
+        })
+        .expect("a lone node")
+        .clone();
+    let from = h.state().canvas().ui_pos(node.center);
+    let to = from + egui::vec2(40.0, 25.0);
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    for k in 1..=5 {
+        h.hover_at(from + (to - from) * (k as f32 / 5.0));
+        h.step();
+    }
+    h.drop_at(to);
+    h.run_steps(3);
+    assert_eq!(h.state().pinned(), vec![node.node]);
+    // Drawn where it was dropped, with the pin mark.
+    let scene = h.state().canvas().scene().unwrap();
+    let shown = scene.nodes.iter().find(|n| n.node == node.node).unwrap();
+    assert!(shown.pinned);
+    let at = h.state().canvas().ui_pos(shown.center);
+    assert!((at - to).length() < 1.0, "{at:?} vs {to:?}");
+    // Double-click lets it go.
+    double_click_at(&mut h, at);
+    assert!(h.state().pinned().is_empty());
+    let scene = h.state().canvas().scene().unwrap();
+    assert!(!scene.nodes.iter().any(|n| n.pinned));
+}
+
+#[test]
+fn double_clicking_a_zone_hull_collapses_it_into_one_node() {
+    let mut h = opened(fixture("spigo/runs/netflix/graph.json"));
+    let scene = h.state().canvas().scene().unwrap().clone();
+    let nodes_before = scene.nodes.len();
+    // A zone hull with a spot inside clear of nodes and edges.
+    let (hull, spot) = scene
+        .hulls
+        .iter()
+        .filter(|hull| hull.kind == flowscope::scene::HullKind::Zone)
+        .find_map(|hull| {
+            let (lo, hi) =
+                hull.points
+                    .iter()
+                    .fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
+                        (
+                            [lo[0].min(p[0]), lo[1].min(p[1])],
+                            [hi[0].max(p[0]), hi[1].max(p[1])],
+                        )
+                    });
+            (0..400).find_map(|k| {
+                let p = [
+                    lo[0] + (hi[0] - lo[0]) * ((k % 20) as f32 + 0.5) / 20.0,
+                    lo[1] + (hi[1] - lo[1]) * ((k / 20) as f32 + 0.5) / 20.0,
+                ];
+                (flowscope::scene::hull::contains(&hull.points, p)
+                    && scene
+                        .hulls
+                        .iter()
+                        .filter(|o| {
+                            o.kind == flowscope::scene::HullKind::Zone && o.group != hull.group
+                        })
+                        .all(|o| !flowscope::scene::hull::contains(&o.points, p))
+                    && clear_of(&scene, p, 8.0, None))
+                .then_some((hull.clone(), p))
+            })
+        })
+        .expect("a zone hull with room inside");
+    let members = h
+        .state()
+        .model()
+        .unwrap()
+        .graph(Level::Service)
+        .unwrap()
+        .graph
+        .node_weights()
+        .filter(|n| Some(n.region) == Some(Some(hull.group.region)) && n.zone == hull.group.zone)
+        .count();
+    assert!(members >= 2, "{members}");
+    let at = h.state().canvas().ui_pos(spot);
+    double_click_at(&mut h, at);
+    assert_eq!(h.state().collapsed(), &[hull.group]);
+    let scene = h.state().canvas().scene().unwrap();
+    let group = scene
+        .nodes
+        .iter()
+        .find(|n| n.group == Some(hull.group))
+        .expect("the zone as one node");
+    assert_eq!(group.members as usize, members);
+    assert_eq!(scene.nodes.len(), nodes_before - members + 1);
+    assert!(!scene.hulls.iter().any(|x| x.group == hull.group));
+    assert!(
+        scene
+            .labels
+            .iter()
+            .any(|l| l.text == format!("{} ({members} nodes)", hull.name))
+    );
+    // Double-clicking the group node expands it again.
+    let at = h.state().canvas().ui_pos(group.center);
+    double_click_at(&mut h, at);
+    assert!(h.state().collapsed().is_empty());
+    assert_eq!(
+        h.state().canvas().scene().unwrap().nodes.len(),
+        nodes_before
+    );
+}
+
+#[test]
+fn export_of_the_whole_graph_draws_every_node_while_the_view_is_zoomed_in() {
+    let mut h = opened(fixture("spigo/runs/netflix/graph.json"));
+    let all = h.state().status().nodes;
+    // Zoom in until the view shows only part of the graph.
+    for _ in 0..6 {
+        h.key_press(Key::Plus);
+        h.step();
+    }
+    h.run_steps(20);
+    std::thread::sleep(Duration::from_millis(200));
+    h.run_steps(3);
+    let in_view = h.state().canvas().scene().unwrap().nodes.len();
+    assert!(in_view < all, "{in_view} of {all}");
+    let dir = std::env::temp_dir().join(format!("flowscope-ui-whole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (view, whole) = (dir.join("view.png"), dir.join("whole.png"));
+    h.state_mut().push_action(Action::ExportPng(view.clone()));
+    wait(&mut h, "the view export", |app| !app.is_busy());
+    h.state_mut()
+        .push_action(Action::ExportWholePng(whole.clone()));
+    wait(&mut h, "the whole-graph export", |app| !app.is_busy());
+    assert!(has_label(&h, &format!("Exported {}", whole.display())));
+    let size = h.state().canvas().scene().unwrap().size;
+    let decode =
+        |p: &std::path::Path| tiny_skia::Pixmap::decode_png(&std::fs::read(p).unwrap()).unwrap();
+    let (v, w) = (decode(&view), decode(&whole));
+    assert_eq!(
+        (w.width(), w.height()),
+        (size[0].round() as u32, size[1].round() as u32)
+    );
+    assert_eq!((v.width(), v.height()), (w.width(), w.height()));
+    assert_ne!(v.data(), w.data());
+    // The whole graph's scene has every node.
+    assert_eq!(h.state().whole_scene().unwrap().nodes.len(), all);
     std::fs::remove_dir_all(&dir).ok();
 }

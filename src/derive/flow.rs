@@ -3,6 +3,9 @@
 use rustc_hash::FxHashSet;
 
 use super::ServiceGraph;
+use super::critical_path::critical_path;
+use super::links::trace_tree;
+use super::skew::corrected_starts;
 use crate::model::{Level, Sym, TraceId, TraceStore};
 
 /// The nodes and edges one flow crosses, named at the graph's level.
@@ -12,12 +15,14 @@ pub struct FlowPath {
     pub nodes: FxHashSet<Sym>,
     /// Edges, caller → callee.
     pub edges: FxHashSet<(Sym, Sym)>,
+    /// The edges its critical path crosses (a subset of `edges`).
+    pub critical_edges: FxHashSet<(Sym, Sym)>,
 }
 
 impl FlowPath {
     /// True when the path is empty.
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty() && self.edges.is_empty()
+        self.nodes.is_empty() && self.edges.is_empty() && self.critical_edges.is_empty()
     }
 }
 
@@ -43,18 +48,44 @@ pub fn find_trace(store: &TraceStore, text: &str) -> Option<usize> {
     }
 }
 
-/// The path of trace `trace` at `level`.
+/// The edges of a graph, named by their ends.
+fn edge_names(graph: &ServiceGraph) -> FxHashSet<(Sym, Sym)> {
+    let g = &graph.graph;
+    g.edge_indices()
+        .filter_map(|e| {
+            let (a, b) = g.edge_endpoints(e)?;
+            Some((g.node_weight(a)?.name, g.node_weight(b)?.name))
+        })
+        .collect()
+}
+
+/// The store indices of the spans on trace `trace`'s critical path (after clock-skew correction).
+pub fn critical_spans(store: &TraceStore, trace: usize) -> FxHashSet<u32> {
+    let Some(entry) = store.traces().get(trace) else {
+        return FxHashSet::default();
+    };
+    let tree = trace_tree(store, entry);
+    let starts = corrected_starts(&tree);
+    critical_path(&tree, &starts)
+        .into_iter()
+        .filter_map(|n| tree.span(n).map(|s| s.index))
+        .collect()
+}
+
+/// The path of trace `trace` at `level`, with the edges of its critical path.
 pub fn flow_path(store: &mut TraceStore, level: Level, trace: usize) -> FlowPath {
     let graph = ServiceGraph::of_trace(store, level, trace);
-    let g = &graph.graph;
+    let critical = critical_spans(store, trace);
+    let critical_edges = if critical.is_empty() {
+        FxHashSet::default()
+    } else {
+        edge_names(&ServiceGraph::of_trace_spans(
+            store, level, trace, &critical,
+        ))
+    };
     FlowPath {
-        nodes: g.node_weights().map(|n| n.name).collect(),
-        edges: g
-            .edge_indices()
-            .filter_map(|e| {
-                let (a, b) = g.edge_endpoints(e)?;
-                Some((g.node_weight(a)?.name, g.node_weight(b)?.name))
-            })
-            .collect(),
+        nodes: graph.graph.node_weights().map(|n| n.name).collect(),
+        edges: edge_names(&graph),
+        critical_edges,
     }
 }

@@ -11,7 +11,7 @@ use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::links::{Link, LinkAcc, LinkMap, Side, link_traces};
+use super::links::{Link, LinkAcc, LinkMap, Side, TraceKeys, link_traces, link_traces_by_trace};
 use super::tree::TreeSpan;
 use crate::model::topology::UNKNOWN;
 use crate::model::{
@@ -105,6 +105,18 @@ pub struct ServiceGraph {
     pub topology: Topology,
     /// Node by name.
     pub index: FxHashMap<Sym, NodeIndex>,
+    /// By trace (in store order; filled by [`Self::build_with_members`] only): the graph nodes
+    /// its spans name or link, and the graph edges it crosses, as sorted indices.
+    pub trace_members: Vec<TraceMembers>,
+}
+
+/// Where one trace goes in a graph.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceMembers {
+    /// Node indices, sorted.
+    pub nodes: Vec<u32>,
+    /// Edge indices, sorted.
+    pub edges: Vec<u32>,
 }
 
 /// What a service name says about its node, worked out once per distinct name.
@@ -440,16 +452,39 @@ impl GraphBuilder {
 impl ServiceGraph {
     /// Builds the graph of an indexed store at `level`.
     pub fn build(store: &mut TraceStore, level: Level) -> Self {
-        Self::build_scoped(store, level, None)
+        Self::build_scoped(store, level, None, None, false)
+    }
+
+    /// [`Self::build`], also recording where each trace goes ([`Self::trace_members`]).
+    pub fn build_with_members(store: &mut TraceStore, level: Level) -> Self {
+        Self::build_scoped(store, level, None, None, true)
     }
 
     /// The graph of one trace (by its index in [`TraceStore::traces`]): the nodes and edges its
     /// spans make, named as in the whole graph, without declared elements. For lighting one flow.
     pub fn of_trace(store: &mut TraceStore, level: Level, trace: usize) -> Self {
-        Self::build_scoped(store, level, Some(trace))
+        Self::build_scoped(store, level, Some(trace), None, false)
     }
 
-    fn build_scoped(store: &mut TraceStore, level: Level, trace: Option<usize>) -> Self {
+    /// The graph of one trace linked from only some of its spans (store indices, as
+    /// [`TreeSpan::index`] holds them): the edges those spans name, e.g. its critical path's.
+    pub fn of_trace_spans(
+        store: &mut TraceStore,
+        level: Level,
+        trace: usize,
+        spans: &rustc_hash::FxHashSet<u32>,
+    ) -> Self {
+        Self::build_scoped(store, level, Some(trace), Some(spans), false)
+    }
+
+    fn build_scoped(
+        store: &mut TraceStore,
+        level: Level,
+        trace: Option<usize>,
+        only: Option<&rustc_hash::FxHashSet<u32>>,
+        members: bool,
+    ) -> Self {
+        let kept = |s: &TreeSpan| only.is_none_or(|k| k.contains(&s.index));
         let info = name_infos(&mut store.data);
         let traces: Vec<crate::model::TraceEntry> = match trace {
             Some(i) => store.traces().get(i).cloned().into_iter().collect(),
@@ -464,17 +499,37 @@ impl ServiceGraph {
         };
 
         // Link with the level's names: services directly (Zipkin's graph), instances otherwise.
+        // Asked for, a whole-store graph also records where each trace goes.
+        let members = members && trace.is_none();
         let service_links: LinkMap<Sym>;
         let instance_links: LinkMap<InstanceKey>;
+        let mut service_keys: Vec<TraceKeys<Sym>> = Vec::new();
+        let mut instance_keys_by_trace: Vec<TraceKeys<InstanceKey>> = Vec::new();
+        let service_name = |s: &TreeSpan, side| match side {
+            _ if !kept(s) => None,
+            Side::Local => names.service(&s.local),
+            Side::Remote => names.service(&s.remote),
+        };
+        let instance_name =
+            |s: &TreeSpan, side| kept(s).then(|| names.instance_of(s, side)).flatten();
         if level == Level::Service {
-            service_links = link_traces(store, &traces, |s, side| match side {
-                Side::Local => names.service(&s.local),
-                Side::Remote => names.service(&s.remote),
-            });
+            service_links = if members {
+                let (links, keys) = link_traces_by_trace(store, &traces, service_name);
+                service_keys = keys;
+                links
+            } else {
+                link_traces(store, &traces, service_name)
+            };
             instance_links = LinkMap::default();
         } else {
             service_links = LinkMap::default();
-            instance_links = link_traces(store, &traces, |s, side| names.instance_of(s, side));
+            instance_links = if members {
+                let (links, keys) = link_traces_by_trace(store, &traces, instance_name);
+                instance_keys_by_trace = keys;
+                links
+            } else {
+                link_traces(store, &traces, instance_name)
+            };
         }
         // Every instance the spans name, in first-seen order.
         let instance_keys = |spans: &[crate::model::Span]| {
@@ -580,6 +635,51 @@ impl ServiceGraph {
             };
             builder.edge(a, b, acc);
         }
+        // Where each trace goes, as graph indices (edges are numbered in insertion order).
+        let mut trace_members: Vec<TraceMembers> = Vec::new();
+        let edge_index = |builder: &GraphBuilder, a: NodeIndex, b: NodeIndex| {
+            builder.edges.get_index_of(&(a, b)).map(|i| i as u32)
+        };
+        for (pairs, locals) in &service_keys {
+            let node = |k: &Sym| builder.index.get(k).copied();
+            let mut m = TraceMembers::default();
+            for (p, c) in pairs {
+                if let (Some(a), Some(b)) = (node(p), node(c)) {
+                    m.nodes.extend([a.index() as u32, b.index() as u32]);
+                    m.edges.extend(edge_index(&builder, a, b));
+                }
+            }
+            m.nodes
+                .extend(locals.iter().filter_map(node).map(|n| n.index() as u32));
+            trace_members.push(m);
+        }
+        for (pairs, locals) in &instance_keys_by_trace {
+            let mut m = TraceMembers::default();
+            for (p, c) in pairs {
+                let pa = topo.place_key(batch, &info, *p);
+                let ch = topo.place_key(batch, &info, *c);
+                if let (Some(a), Some(b)) = (
+                    add_instance(batch, &mut topo, &mut builder, pa),
+                    add_instance(batch, &mut topo, &mut builder, ch),
+                ) {
+                    m.nodes.extend([a.index() as u32, b.index() as u32]);
+                    m.edges.extend(edge_index(&builder, a, b));
+                }
+            }
+            for k in locals {
+                let id = topo.place_key(batch, &info, *k);
+                if let Some(n) = add_instance(batch, &mut topo, &mut builder, id) {
+                    m.nodes.push(n.index() as u32);
+                }
+            }
+            trace_members.push(m);
+        }
+        for m in &mut trace_members {
+            m.nodes.sort_unstable();
+            m.nodes.dedup();
+            m.edges.sort_unstable();
+            m.edges.dedup();
+        }
         // Declared edges.
         let declared_edges = if trace.is_some() {
             Vec::new()
@@ -619,6 +719,7 @@ impl ServiceGraph {
             graph,
             topology: topo.topology,
             index,
+            trace_members,
         }
     }
 

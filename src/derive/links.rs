@@ -146,6 +146,54 @@ pub fn trace_tree(store: &TraceStore, trace: &TraceEntry) -> TraceTree {
     TraceTree::build(spans, interner)
 }
 
+/// The node pairs one trace links and the nodes its spans name (either side), each in first-seen
+/// order.
+pub type TraceKeys<K> = (Vec<(K, K)>, Vec<K>);
+
+/// [`link_traces`], also keeping what each trace links and where its spans run, by trace.
+pub fn link_traces_by_trace<K, F>(
+    store: &TraceStore,
+    traces: &[TraceEntry],
+    name: F,
+) -> (LinkMap<K>, Vec<TraceKeys<K>>)
+where
+    K: Copy + Eq + Hash + Send,
+    F: Fn(&TreeSpan, Side) -> Option<K> + Sync,
+{
+    let per_trace: Vec<(LinkMap<K>, Vec<K>)> = traces
+        .par_iter()
+        .map(|trace| {
+            let tree = trace_tree(store, trace);
+            let mut links = LinkMap::default();
+            link_tree(&tree, &name, &mut links);
+            let mut locals: Vec<K> = Vec::new();
+            for s in &tree.spans {
+                for side in [Side::Local, Side::Remote] {
+                    if let Some(k) = name(s, side)
+                        && !locals.contains(&k)
+                    {
+                        locals.push(k);
+                    }
+                }
+            }
+            (links, locals)
+        })
+        .collect();
+    let mut all = LinkMap::default();
+    let mut keys = Vec::with_capacity(per_trace.len());
+    for (links, locals) in per_trace {
+        let pairs: Vec<(K, K)> = links.keys().copied().collect();
+        for (pair, acc) in links {
+            let into = all.entry(pair).or_default();
+            into.calls += acc.calls;
+            into.errors += acc.errors;
+            into.durations_micros.extend(acc.durations_micros);
+        }
+        keys.push((pairs, locals));
+    }
+    (all, keys)
+}
+
 /// Links of `traces`, keyed by `name`, summed per pair in first-seen order; trees are built and
 /// linked in parallel and joined in trace order.
 pub fn link_traces<K, F>(store: &TraceStore, traces: &[TraceEntry], name: F) -> LinkMap<K>

@@ -1,9 +1,11 @@
 //! Derives graphs from the model: Zipkin's dependency links, and a petgraph graph at each level.
 
+pub mod critical_path;
 pub mod filter;
 pub mod flow;
 pub mod graph;
 pub mod links;
+pub mod skew;
 pub mod tree;
 
 pub use graph::{EdgeStats, NodeInfo, ServiceGraph};

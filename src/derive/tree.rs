@@ -313,6 +313,11 @@ impl TraceTree {
         self.spans.get(i as usize)
     }
 
+    /// The position in [`Self::spans`] of a node's span; `None` for a synthetic root.
+    pub fn span_position(&self, node: NodeIndex) -> Option<usize> {
+        Some(self.nodes.get(node as usize)?.span? as usize)
+    }
+
     /// The parent of a node.
     pub fn parent(&self, node: NodeIndex) -> Option<NodeIndex> {
         self.nodes.get(node as usize)?.parent

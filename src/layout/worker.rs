@@ -19,10 +19,14 @@ pub struct Snapshot {
     pub generation: u64,
 }
 
+/// Pins and unpins waiting for the thread's next round: node index, and where (`None` unpins).
+type PinQueue = Arc<Mutex<Vec<(usize, Option<[f32; 2]>)>>>;
+
 /// A layout running on its own thread. Dropping it stops the thread.
 #[derive(Debug)]
 pub struct LayoutWorker {
     latest: Arc<Mutex<Snapshot>>,
+    pins: PinQueue,
     alive: Arc<AtomicBool>,
     running: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
@@ -43,7 +47,9 @@ impl LayoutWorker {
         }));
         let alive = Arc::new(AtomicBool::new(true));
         let running = Arc::new(AtomicBool::new(true));
+        let pins: PinQueue = Arc::default();
         let handle = {
+            let pins = Arc::clone(&pins);
             let latest = Arc::clone(&latest);
             let alive = Arc::clone(&alive);
             let running = Arc::clone(&running);
@@ -52,6 +58,12 @@ impl LayoutWorker {
                 .spawn(move || {
                     let mut buffer = Vec::new();
                     while alive.load(Ordering::Acquire) && !engine.is_finished() {
+                        for (i, pos) in std::mem::take(&mut *pins.lock()) {
+                            match pos {
+                                Some(pos) => engine.pin(i, pos),
+                                None => engine.unpin(i),
+                            }
+                        }
                         engine.step_budgeted(budget_millis);
                         engine.positions_into(&mut buffer);
                         {
@@ -68,6 +80,7 @@ impl LayoutWorker {
         };
         Ok(Self {
             latest,
+            pins,
             alive,
             running,
             handle: Some(handle),
@@ -88,6 +101,16 @@ impl LayoutWorker {
     /// Whether the thread is still laying out (the UI repaints only while it is).
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Acquire)
+    }
+
+    /// Holds node `i` (of the full graph) at `pos` from the thread's next round on.
+    pub fn pin(&self, i: usize, pos: [f32; 2]) {
+        self.pins.lock().push((i, Some(pos)));
+    }
+
+    /// Lets node `i` move again from the thread's next round on.
+    pub fn unpin(&self, i: usize) {
+        self.pins.lock().push((i, None));
     }
 
     /// Asks the thread to stop after its current round.

@@ -11,8 +11,8 @@ use super::hull::padded_hull;
 use super::labels::Occupancy;
 use super::style::{PACKAGE_LEGEND, Rgba, Style, Theme};
 use super::{
-    EdgeShape, HullKind, HullShape, Legend, LegendItem, Lod, NodeShape, Px, Scene, Swatch,
-    TextShape,
+    EdgeShape, GroupKey, HullKind, HullShape, Legend, LegendItem, Lod, NodeShape, Px, Scene,
+    Swatch, TextShape,
 };
 use crate::derive::ServiceGraph;
 use crate::derive::filter::{Filter, NodeFacts};
@@ -22,6 +22,8 @@ use crate::model::{Interner, Level, Sym};
 const POINTS_ABOVE: usize = 20_000;
 /// Above this many visible edges, edges are summed per zone pair.
 const AGGREGATE_EDGES_ABOVE: usize = 60_000;
+/// Above this many visible edges, edges are hairlines.
+const DENSE_EDGES: usize = 5_000;
 /// At most this many node labels are tried.
 const MAX_LABELS: usize = 4_000;
 /// Label tries that may fail in a row before the canvas counts as full.
@@ -52,6 +54,12 @@ pub struct View {
     pub highlight: Highlight,
     /// The selected node.
     pub selected: Option<u32>,
+    /// The selected edge (graph edge index).
+    pub selected_edge: Option<u32>,
+    /// Nodes held in place by the user, sorted.
+    pub pinned: Vec<u32>,
+    /// Regions and zones drawn as one node each, sorted.
+    pub collapsed: Vec<GroupKey>,
     /// `None` fits everything visible.
     pub camera: Option<Camera>,
     /// Draw the legend and stamp.
@@ -66,6 +74,9 @@ impl Default for View {
             filter: Filter::All,
             highlight: Highlight::default(),
             selected: None,
+            selected_edge: None,
+            pinned: Vec::new(),
+            collapsed: Vec::new(),
             camera: None,
             legend: true,
         }
@@ -276,7 +287,14 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             (p[1] - camera.center[1]) * camera.zoom + view.size[1] / 2.0,
         ]
     };
-    let px_of = |n: NodeIndex| positions.get(n.index()).map(|&p| to_px(p));
+    // Pixel positions of the visible nodes, computed once (edges look each end up).
+    let mut px = vec![[f32::NAN; 2]; shown.len()];
+    for n in &visible {
+        if let (Some(slot), Some(&p)) = (px.get_mut(n.index()), positions.get(n.index())) {
+            *slot = to_px(p);
+        }
+    }
+    let px_of = |n: NodeIndex| px.get(n.index()).copied().filter(|p| !p[0].is_nan());
 
     // Node sizes.
     let max_calls = visible
@@ -310,17 +328,27 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         d.get(d.len() / 2).copied().unwrap_or(f32::MAX)
     };
     let radius_cap = (spacing * 0.45).max(2.5);
-    let radius_of = |n: NodeIndex| -> f32 {
-        if lod == Lod::Points {
-            return 1.6;
-        }
-        let calls = traffic
-            .get(n.index())
-            .map_or(0, |t| t.calls_in.max(t.calls));
+    // Radii of the visible nodes, computed once.
+    let mut radii = vec![0.0f32; shown.len()];
+    {
         let scale = if visible.len() > 2_000 { 0.6 } else { 1.0 };
-        let t = ((1 + calls) as f32).ln() / ((1 + max_calls) as f32).ln().max(1.0);
-        ((3.5 + 8.5 * t) * scale).min(radius_cap * (0.6 + 0.4 * t))
-    };
+        let log_max = ((1 + max_calls) as f32).ln().max(1.0);
+        for n in &visible {
+            let Some(slot) = radii.get_mut(n.index()) else {
+                continue;
+            };
+            *slot = if lod == Lod::Points {
+                1.6
+            } else {
+                let calls = traffic
+                    .get(n.index())
+                    .map_or(0, |t| t.calls_in.max(t.calls));
+                let t = ((1 + calls) as f32).ln() / log_max;
+                ((3.5 + 8.5 * t) * scale).min(radius_cap * (0.6 + 0.4 * t))
+            };
+        }
+    }
+    let radius_of = |n: NodeIndex| -> f32 { radii.get(n.index()).copied().unwrap_or(0.0) };
     let lit = &view.highlight;
     let any_lit = !lit.is_empty();
 
@@ -335,6 +363,53 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     };
     let region_index = |r: Option<Sym>| r.and_then(|r| regions.iter().position(|x| *x == r));
 
+    // Collapsed regions and zones: their visible members become one node at their centre. A
+    // collapsed region wins over a collapsed zone inside it.
+    let collapsed_of = |n: NodeIndex| -> Option<GroupKey> {
+        if view.collapsed.is_empty() {
+            return None;
+        }
+        let info = g.node_weight(n)?;
+        let region = info.region?;
+        let whole = GroupKey { region, zone: None };
+        if view.collapsed.binary_search(&whole).is_ok() {
+            return Some(whole);
+        }
+        let zone = GroupKey {
+            region,
+            zone: Some(info.zone?),
+        };
+        view.collapsed.binary_search(&zone).is_ok().then_some(zone)
+    };
+    let mut groups: Vec<Collapsed> = Vec::new();
+    let mut group_of = vec![NO_GROUP; shown.len()];
+    if !view.collapsed.is_empty() {
+        let mut index: BTreeMap<GroupKey, u32> = BTreeMap::new();
+        for &n in &visible {
+            let (Some(key), Some(p)) = (collapsed_of(n), px_of(n)) else {
+                continue;
+            };
+            let i = *index.entry(key).or_insert_with(|| {
+                groups.push(Collapsed {
+                    key,
+                    first: n,
+                    sum: [0.0; 2],
+                    members: 0,
+                });
+                (groups.len() - 1) as u32
+            });
+            if let Some(c) = groups.get_mut(i as usize) {
+                c.sum[0] += p[0];
+                c.sum[1] += p[1];
+                c.members += 1;
+            }
+            if let Some(slot) = group_of.get_mut(n.index()) {
+                *slot = i;
+            }
+        }
+    }
+    let group_at = |n: NodeIndex| group_of.get(n.index()).copied().filter(|&i| i != NO_GROUP);
+
     // Hulls: only when nodes are instances or services (their places group them) and something
     // in the data names a region.
     let mut hulls = Vec::new();
@@ -343,7 +418,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         && regions.iter().any(|r| Some(*r) != unknown)
     {
         let mut by_region: BTreeMap<usize, Vec<Px>> = BTreeMap::new();
-        let mut by_zone: BTreeMap<(usize, String), Vec<Px>> = BTreeMap::new();
+        let mut by_zone: BTreeMap<(usize, String, Sym), Vec<Px>> = BTreeMap::new();
         for &n in &visible {
             let (Some(info), Some(p)) = (g.node_weight(n), px_of(n)) else {
                 continue;
@@ -354,19 +429,32 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             let Some(ri) = region_index(info.region) else {
                 continue;
             };
+            if let Some(gi) = group_at(n) {
+                // A collapsed zone still belongs to its region's hull (at its node).
+                if let Some(c) = groups.get(gi as usize)
+                    && c.key.zone.is_some()
+                    && c.first == n
+                {
+                    by_region.entry(ri).or_default().push(c.center());
+                }
+                continue;
+            }
             by_region.entry(ri).or_default().push(p);
             if graph.level != Level::Zone
                 && let Some(z) = info.zone
             {
                 by_zone
-                    .entry((ri, interner.resolve(z).to_owned()))
+                    .entry((ri, interner.resolve(z).to_owned(), z))
                     .or_default()
                     .push(p);
             }
         }
         let node_pad = if lod == Lod::Points { 6.0 } else { 14.0 };
         for (ri, pts) in &by_region {
-            let region_name = regions.get(*ri).map_or("", |r| interner.resolve(*r));
+            let Some(&region) = regions.get(*ri) else {
+                continue;
+            };
+            let region_name = interner.resolve(region);
             hulls.push(HullShape {
                 kind: HullKind::Region,
                 points: padded_hull(pts, node_pad + 14.0),
@@ -375,10 +463,14 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 stroke_width: 1.5,
                 region: *ri,
                 name: place_label(region_name, None),
+                group: GroupKey { region, zone: None },
             });
         }
         if by_zone.len() > 1 {
-            for ((ri, zone), pts) in &by_zone {
+            for ((ri, zone, zone_sym), pts) in &by_zone {
+                let Some(&region) = regions.get(*ri) else {
+                    continue;
+                };
                 hulls.push(HullShape {
                     kind: HullKind::Zone,
                     points: padded_hull(pts, node_pad),
@@ -387,6 +479,10 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                     stroke_width: 1.0,
                     region: *ri,
                     name: place_label("", Some(zone)),
+                    group: GroupKey {
+                        region,
+                        zone: Some(*zone_sym),
+                    },
                 });
             }
         }
@@ -404,11 +500,17 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         .max()
         .unwrap_or(1)
         .max(1);
-    let width_of = |calls: u64| -> f32 {
-        let t = ((1 + calls) as f32).ln() / ((1 + max_edge_calls) as f32).ln().max(1.0);
-        let thin = if visible.len() > 2_000 { 0.5 } else { 0.9 };
-        thin + 2.6 * t
+    // Level of detail: thousands of edges are drawn as hairlines (a few px wide each, they only
+    // make a solid mass), with width still growing with traffic.
+    let (thin, span) = if visible_edges.len() > DENSE_EDGES {
+        (0.35, 0.9)
+    } else if visible.len() > 2_000 {
+        (0.5, 2.6)
+    } else {
+        (0.9, 2.6)
     };
+    let log_max_edge = ((1 + max_edge_calls) as f32).ln().max(1.0);
+    let width_of = |calls: u64| -> f32 { thin + span * ((1 + calls) as f32).ln() / log_max_edge };
     let inside = |p: Px| {
         p[0] > -50.0 && p[1] > -50.0 && p[0] < view.size[0] + 50.0 && p[1] < view.size[1] + 50.0
     };
@@ -459,11 +561,34 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 arrow: if ia == ib { 0.0 } else { 9.0 },
                 self_loop: (ia == ib).then_some(10.0),
                 highlighted: false,
+                critical: false,
+                edge: None,
+                selected: false,
             });
         }
     } else {
         let mut lit_edges = Vec::new();
+        // Calls into and out of collapsed groups, summed per pair of drawn ends.
+        let mut through_groups: BTreeMap<(End, End), (u64, u64, bool)> = BTreeMap::new();
         for e in &visible_edges {
+            let (ga, gb) = (group_at(e.source()), group_at(e.target()));
+            if ga.is_some() || gb.is_some() {
+                if ga == gb {
+                    continue;
+                }
+                let end = |g: Option<u32>, n: NodeIndex| g.map_or(End::Node(n), End::Group);
+                let (Some(a), Some(b)) = (g.node_weight(e.source()), g.node_weight(e.target()))
+                else {
+                    continue;
+                };
+                let sum = through_groups
+                    .entry((end(ga, e.source()), end(gb, e.target())))
+                    .or_insert((0, 0, false));
+                sum.0 += e.weight().calls;
+                sum.1 += e.weight().errors;
+                sum.2 |= lit.edges.contains(&(a.name, b.name));
+                continue;
+            }
             let (Some(from), Some(to)) = (px_of(e.source()), px_of(e.target())) else {
                 continue;
             };
@@ -475,29 +600,96 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             };
             let w = e.weight();
             let highlighted = lit.edges.contains(&(a.name, b.name));
+            let critical = highlighted && lit.critical_edges.contains(&(a.name, b.name));
+            let id = e.id().index() as u32;
+            let selected = view.selected_edge == Some(id);
+            let r = radius_of(e.target());
+            // An edge shorter than its ends' radii lies under their discs: nothing shows.
+            let length = ((to[0] - from[0]).powi(2) + (to[1] - from[1]).powi(2)).sqrt();
+            if e.source() != e.target()
+                && !highlighted
+                && !selected
+                && length < radius_of(e.source()) + r
+            {
+                continue;
+            }
             let rate = w.errors as f32 / w.calls.max(1) as f32;
             let mut color = style.edge_for(rate);
             if any_lit && !highlighted {
                 color = style.dim(color);
             }
-            let r = radius_of(e.target());
+            let width = width_of(w.calls);
+            let shape = EdgeShape {
+                from,
+                to,
+                to_radius: r,
+                width: if critical {
+                    width.max(2.5) + 2.0
+                } else if highlighted || selected {
+                    width.max(2.0) + 1.0
+                } else {
+                    width
+                },
+                color: if selected {
+                    style.selection
+                } else if critical {
+                    style.critical
+                } else if highlighted {
+                    style.highlight
+                } else {
+                    color
+                },
+                arrow: if visible.len() > 2_000 && !(highlighted || selected) {
+                    0.0
+                } else {
+                    4.0 + 2.0 * width
+                },
+                self_loop: (e.source() == e.target()).then_some(r + 5.0),
+                highlighted,
+                critical,
+                edge: Some(id),
+                selected,
+            };
+            if highlighted || selected {
+                lit_edges.push(shape);
+            } else {
+                edges.push(shape);
+            }
+        }
+        let end_at = |end: End| -> Option<(Px, f32)> {
+            match end {
+                End::Node(n) => Some((px_of(n)?, radius_of(n))),
+                End::Group(i) => groups.get(i as usize).map(|c| (c.center(), c.radius())),
+            }
+        };
+        for ((a, b), (calls, errors, highlighted)) in through_groups {
+            let (Some((from, _)), Some((to, r))) = (end_at(a), end_at(b)) else {
+                continue;
+            };
+            if !inside(from) && !inside(to) {
+                continue;
+            }
+            let mut color = style.edge_for(errors as f32 / calls.max(1) as f32);
+            if any_lit && !highlighted {
+                color = style.dim(color);
+            }
+            let width = width_of(calls);
             let shape = EdgeShape {
                 from,
                 to,
                 to_radius: r,
                 width: if highlighted {
-                    width_of(w.calls).max(2.0) + 1.0
+                    width.max(2.0) + 1.0
                 } else {
-                    width_of(w.calls)
+                    width
                 },
                 color: if highlighted { style.highlight } else { color },
-                arrow: if visible.len() > 2_000 {
-                    0.0
-                } else {
-                    4.0 + 2.0 * width_of(w.calls)
-                },
-                self_loop: (e.source() == e.target()).then_some(r + 5.0),
+                arrow: 4.0 + 2.0 * width,
+                self_loop: None,
                 highlighted,
+                critical: false,
+                edge: None,
+                selected: false,
             };
             if highlighted {
                 lit_edges.push(shape);
@@ -505,6 +697,8 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 edges.push(shape);
             }
         }
+        // The critical path on top of the rest of the flow, the selection on top of all.
+        lit_edges.sort_by_key(|e| (e.selected, e.critical));
         edges.extend(lit_edges);
     }
 
@@ -515,7 +709,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         let (Some(info), Some(center)) = (g.node_weight(n), px_of(n)) else {
             continue;
         };
-        if !inside(center) {
+        if !inside(center) || group_at(n).is_some() {
             continue;
         }
         let highlighted = lit.nodes.contains(&info.name);
@@ -534,6 +728,9 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             cross: info.stopped_early.then_some(style.done_cross),
             highlighted,
             selected: view.selected == Some(n.index() as u32),
+            pinned: view.pinned.binary_search(&(n.index() as u32)).is_ok(),
+            group: None,
+            members: 1,
         };
         if highlighted {
             lit_nodes.push(shape);
@@ -541,26 +738,45 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             nodes.push(shape);
         }
     }
+    for c in &groups {
+        let center = c.center();
+        if !inside(center) {
+            continue;
+        }
+        let ri = region_index(Some(c.key.region)).unwrap_or(0);
+        let highlighted = g
+            .node_weight(c.first)
+            .is_some_and(|i| lit.nodes.contains(&i.name));
+        nodes.push(NodeShape {
+            node: c.first.index() as u32,
+            center,
+            radius: c.radius(),
+            fill: style.region(ri),
+            outline: style.node_outline,
+            ring: None,
+            cross: None,
+            highlighted,
+            selected: view.selected == Some(c.first.index() as u32),
+            pinned: false,
+            group: Some(c.key),
+            members: c.members,
+        });
+    }
     nodes.extend(lit_nodes);
 
     // Labels: hull labels first, then nodes by importance, none overlapping.
     let mut occupancy = Occupancy::new(view.size, 24.0);
-    for edge in &edges {
-        if let Some(r) = edge.self_loop {
-            let c = [edge.from[0] + r * 0.8, edge.from[1] - r * 0.8];
-            let rr = r * 0.7 + edge.width;
-            occupancy.take([c[0] - rr, c[1] - rr, c[0] + rr, c[1] + rr]);
-        }
-    }
-    for node in &nodes {
-        let r = node.radius;
-        occupancy.take([
-            node.center[0] - r,
-            node.center[1] - r,
-            node.center[0] + r,
-            node.center[1] + r,
-        ]);
-    }
+    let loops = edges.iter().filter_map(|edge| {
+        let r = edge.self_loop?;
+        let c = [edge.from[0] + r * 0.8, edge.from[1] - r * 0.8];
+        let rr = r * 0.7 + edge.width;
+        Some([c[0] - rr, c[1] - rr, c[0] + rr, c[1] + rr])
+    });
+    let discs = nodes.iter().map(|node| {
+        let (c, r) = (node.center, node.radius);
+        [c[0] - r, c[1] - r, c[0] + r, c[1] + r]
+    });
+    occupancy.take_all(&loops.chain(discs).collect::<Vec<_>>());
     let mut labels = Vec::new();
     for hull in &hulls {
         let (size, color) = match hull.kind {
@@ -587,27 +803,59 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             }
         }
     }
-    let mut order: Vec<&NodeShape> = nodes.iter().collect();
-    order.sort_by(|a, b| {
-        (b.highlighted || b.selected)
-            .cmp(&(a.highlighted || a.selected))
-            .then(b.radius.total_cmp(&a.radius))
-            .then(a.node.cmp(&b.node))
-    });
+    // Lit, selected and group nodes first, then by size (largest first), then by index; sorted
+    // by a packed key (radii are not negative, so their bits order as the numbers do).
+    let mut keyed: Vec<(u8, u32, u32, usize)> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let first = n.highlighted || n.selected || n.group.is_some();
+            (
+                u8::from(!first),
+                u32::MAX - n.radius.max(0.0).to_bits(),
+                n.node,
+                i,
+            )
+        })
+        .collect();
+    if keyed.len() > MAX_LABELS {
+        keyed.select_nth_unstable(MAX_LABELS);
+        keyed.truncate(MAX_LABELS);
+    }
+    keyed.sort_unstable();
+    let order: Vec<&NodeShape> = keyed.iter().filter_map(|k| nodes.get(k.3)).collect();
     let label_all = lod == Lod::Full;
+    // Crowded canvases fill up sooner; stop trying sooner too.
+    let max_misses = if visible.len() > 2_000 {
+        MAX_LABEL_MISSES / 4
+    } else {
+        MAX_LABEL_MISSES
+    };
     // Once the canvas is full, stop trying (lit and selected nodes come first, so they are tried).
     let mut misses = 0;
     for node in order.into_iter().take(MAX_LABELS) {
-        if misses > MAX_LABEL_MISSES {
+        if misses > max_misses {
             break;
         }
-        if !label_all && !node.highlighted && !node.selected {
+        if !label_all && !node.highlighted && !node.selected && node.group.is_none() {
             continue;
         }
         let Some(info) = g.node_weight(NodeIndex::new(node.node as usize)) else {
             continue;
         };
-        let text = short_name(interner.resolve(info.name), graph.level);
+        let group_text;
+        let text = match node.group {
+            Some(key) => {
+                let region = interner.resolve(key.region);
+                group_text = format!(
+                    "{} ({} nodes)",
+                    place_label(region, key.zone.map(|z| interner.resolve(z))),
+                    node.members
+                );
+                group_text.as_str()
+            }
+            None => short_name(interner.resolve(info.name), graph.level),
+        };
         let size = style.label_size;
         let w = measure(text, size);
         let Some(pos) = occupancy.place_beside(node.center, node.radius, w, size * 1.25) else {
@@ -651,7 +899,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 &style,
                 &packages,
                 &regions_named,
-                any_lit,
+                lit,
                 stopped,
                 measure,
                 view.size,
@@ -680,7 +928,7 @@ fn legend(
     style: &Style,
     packages: &FxHashSet<&str>,
     regions: &[(usize, String)],
-    lit: bool,
+    lit: &Highlight,
     stopped: bool,
     measure: &dyn Fn(&str, f32) -> f32,
     size: Px,
@@ -703,10 +951,16 @@ fn legend(
         Swatch::Line(style.edge_for(1.0), 2.0),
         "calls with errors".to_owned(),
     ));
-    if lit {
+    if !lit.is_empty() {
         rows.push((
             Swatch::Line(style.highlight, 3.0),
             "the selected flow".to_owned(),
+        ));
+    }
+    if !lit.critical_edges.is_empty() {
+        rows.push((
+            Swatch::Line(style.critical, 4.0),
+            "its critical path".to_owned(),
         ));
     }
     if stopped {
@@ -802,4 +1056,36 @@ fn stamp_text(
 /// The colour of region `i` in a scene (for checking pictures against the scene).
 pub fn region_color(style: &Style, i: usize) -> Rgba {
     style.region(i)
+}
+
+/// No collapsed group (in the per-node group table).
+const NO_GROUP: u32 = u32::MAX;
+
+/// A collapsed region or zone being gathered: its members' pixel positions summed.
+struct Collapsed {
+    key: GroupKey,
+    /// The first member seen (the group node stands for it in picking and selection).
+    first: NodeIndex,
+    sum: [f32; 2],
+    members: u32,
+}
+
+impl Collapsed {
+    /// The centre of its members, px.
+    fn center(&self) -> Px {
+        let m = self.members.max(1) as f32;
+        [self.sum[0] / m, self.sum[1] / m]
+    }
+
+    /// The radius of its node, px: grows with the log of its size.
+    fn radius(&self) -> f32 {
+        (7.0 + 3.0 * (self.members.max(1) as f32).ln()).min(28.0)
+    }
+}
+
+/// One end of an edge into or out of a collapsed group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum End {
+    Node(NodeIndex),
+    Group(u32),
 }

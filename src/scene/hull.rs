@@ -43,48 +43,115 @@ pub fn convex_hull(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
     lower
 }
 
-/// The points extreme in each of `directions` evenly spread directions: a subset of the hull's
-/// corners that traces it closely, found in one pass (no sort of every point).
-fn extremes(points: &[[f32; 2]], directions: usize) -> Vec<[f32; 2]> {
-    let dirs: Vec<[f32; 2]> = (0..directions)
-        .map(|k| {
-            let a = k as f32 / directions as f32 * std::f32::consts::TAU;
-            [a.cos(), a.sin()]
-        })
-        .collect();
-    let mut best: Vec<Option<([f32; 2], f32)>> = vec![None; directions];
-    for p in points
-        .iter()
-        .filter(|p| p[0].is_finite() && p[1].is_finite())
-    {
-        for (d, b) in dirs.iter().zip(best.iter_mut()) {
-            let dot = p[0] * d[0] + p[1] * d[1];
-            if b.is_none_or(|(_, v)| dot > v) {
-                *b = Some((*p, dot));
+/// The hull's candidate corners among many points, in one pass: in each of `bands` horizontal
+/// bands the left-most and right-most point, in each vertical band the top-most and bottom-most.
+/// Every corner of the hull is among them or within one band's width of one that is.
+fn band_extremes(points: &[[f32; 2]], bands: usize) -> Vec<[f32; 2]> {
+    let finite = || {
+        points
+            .iter()
+            .filter(|p| p[0].is_finite() && p[1].is_finite())
+    };
+    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+    for p in finite() {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    if lo[0] > hi[0] {
+        return Vec::new();
+    }
+    let bands = bands.max(1);
+    let scale = [
+        bands as f32 / (hi[0] - lo[0]).max(1e-6),
+        bands as f32 / (hi[1] - lo[1]).max(1e-6),
+    ];
+    // Per band: the point with the least and the greatest coordinate across it.
+    let mut rows: Vec<Option<([f32; 2], [f32; 2])>> = vec![None; bands];
+    let mut columns: Vec<Option<([f32; 2], [f32; 2])>> = vec![None; bands];
+    for &p in finite() {
+        let row = (((p[1] - lo[1]) * scale[1]) as usize).min(bands - 1);
+        let column = (((p[0] - lo[0]) * scale[0]) as usize).min(bands - 1);
+        if let Some(slot) = rows.get_mut(row) {
+            let (a, b) = slot.get_or_insert((p, p));
+            if p[0] < a[0] {
+                *a = p;
+            }
+            if p[0] > b[0] {
+                *b = p;
+            }
+        }
+        if let Some(slot) = columns.get_mut(column) {
+            let (a, b) = slot.get_or_insert((p, p));
+            if p[1] < a[1] {
+                *a = p;
+            }
+            if p[1] > b[1] {
+                *b = p;
             }
         }
     }
-    best.into_iter().flatten().map(|(p, _)| p).collect()
+    rows.into_iter()
+        .chain(columns)
+        .flatten()
+        .flat_map(|(a, b)| [a, b])
+        .collect()
 }
 
 /// A hull around `points` that keeps `pad` pixels away from every point, with rounded corners
-/// (each corner becomes an arc of `steps` segments). Large sets are traced by their extreme
-/// points in 96 directions (off by well under the padding).
+/// (the hull grown by a disc: each corner an arc, a full turn in about 12 segments). Large sets
+/// keep only the extreme points of 128 bands each way before the hull is taken (off by well
+/// under the padding).
 pub fn padded_hull(points: &[[f32; 2]], pad: f32) -> Vec<[f32; 2]> {
     let core = if points.len() > 512 {
-        convex_hull(&extremes(points, 96))
+        convex_hull(&band_extremes(points, 128))
     } else {
         convex_hull(points)
     };
-    let steps = 12;
-    let mut ring = Vec::with_capacity(core.len() * steps);
-    for p in &core {
-        for k in 0..steps {
-            let a = k as f32 / steps as f32 * std::f32::consts::TAU;
-            ring.push([p[0] + pad * a.cos(), p[1] + pad * a.sin()]);
+    grown(&core, pad, 12)
+}
+
+/// A convex polygon (counter-clockwise, as [`convex_hull`] gives it) grown by `pad`: its edges
+/// pushed out, its corners joined by arcs of about `steps` segments per full turn.
+fn grown(core: &[[f32; 2]], pad: f32, steps: usize) -> Vec<[f32; 2]> {
+    use std::f32::consts::TAU;
+    let n = core.len();
+    let step = TAU / steps.max(3) as f32;
+    let arc = |out: &mut Vec<[f32; 2]>, p: [f32; 2], from: f32, sweep: f32| {
+        let k = ((sweep / step).ceil() as usize).max(1);
+        for j in 0..=k {
+            let a = from + sweep * j as f32 / k as f32;
+            out.push([p[0] + pad * a.cos(), p[1] + pad * a.sin()]);
+        }
+    };
+    let mut out = Vec::with_capacity(n * 2 + steps + 2);
+    match core {
+        [] => {}
+        [p] => {
+            // A full circle (the last point would repeat the first).
+            arc(&mut out, *p, 0.0, TAU);
+            out.pop();
+        }
+        _ => {
+            // The outward normal of edge a → b of a counter-clockwise polygon, as an angle.
+            let normal = |a: [f32; 2], b: [f32; 2]| (-(b[0] - a[0])).atan2(b[1] - a[1]);
+            for i in 0..n {
+                let (Some(&prev), Some(&p), Some(&next)) = (
+                    core.get((i + n - 1) % n),
+                    core.get(i),
+                    core.get((i + 1) % n),
+                ) else {
+                    continue;
+                };
+                let from = normal(prev, p);
+                let to = normal(p, next);
+                let sweep = (to - from).rem_euclid(TAU);
+                arc(&mut out, p, from, sweep);
+            }
         }
     }
-    convex_hull(&ring)
+    out
 }
 
 /// The area of a polygon (positive when counter-clockwise in a y-up frame).

@@ -16,6 +16,11 @@ pub struct Occupancy {
     cells: Vec<Vec<u32>>,
     rects: Vec<Rect>,
     bounds: Rect,
+    /// Rectangles taken in bulk ([`Occupancy::take_all`]), by cell: `bulk_ids[bulk_start[k]..
+    /// bulk_start[k + 1]]` index `bulk` for cell `k`.
+    bulk: Vec<Rect>,
+    bulk_start: Vec<u32>,
+    bulk_ids: Vec<u32>,
 }
 
 impl Occupancy {
@@ -31,7 +36,45 @@ impl Occupancy {
             cells: vec![Vec::new(); columns * rows],
             rects: Vec::new(),
             bounds: [0.0, 0.0, size[0], size[1]],
+            bulk: Vec::new(),
+            bulk_start: Vec::new(),
+            bulk_ids: Vec::new(),
         }
+    }
+
+    /// Marks many rectangles as taken at once (thousands of nodes): bucketed by counting, no
+    /// per-cell arrays. Replaces what an earlier `take_all` took.
+    pub fn take_all(&mut self, rects: &[Rect]) {
+        let cells = self.columns * self.rows;
+        let mut start = vec![0u32; cells + 1];
+        for r in rects {
+            for k in self.cells_of(r) {
+                if let Some(c) = start.get_mut(k + 1) {
+                    *c += 1;
+                }
+            }
+        }
+        for k in 0..cells {
+            let before = start.get(k).copied().unwrap_or(0);
+            if let Some(c) = start.get_mut(k + 1) {
+                *c += before;
+            }
+        }
+        let mut fill = start.clone();
+        let mut ids = vec![0u32; start.last().copied().unwrap_or(0) as usize];
+        for (i, r) in rects.iter().enumerate() {
+            for k in self.cells_of(r) {
+                if let Some(at) = fill.get_mut(k)
+                    && let Some(slot) = ids.get_mut(*at as usize)
+                {
+                    *slot = i as u32;
+                    *at += 1;
+                }
+            }
+        }
+        self.bulk = rects.to_vec();
+        self.bulk_start = start;
+        self.bulk_ids = ids;
     }
 
     /// The grid cells a rectangle touches (clamped to the grid).
@@ -54,10 +97,16 @@ impl Occupancy {
             return false;
         }
         self.cells_of(r).all(|k| {
-            self.cells.get(k).is_none_or(|ids| {
-                ids.iter()
-                    .all(|&i| self.rects.get(i as usize).is_none_or(|o| !overlaps(o, r)))
-            })
+            let bulk = match (self.bulk_start.get(k), self.bulk_start.get(k + 1)) {
+                (Some(&a), Some(&b)) => self.bulk_ids.get(a as usize..b as usize).unwrap_or(&[]),
+                _ => &[],
+            };
+            bulk.iter()
+                .all(|&i| self.bulk.get(i as usize).is_none_or(|o| !overlaps(o, r)))
+                && self.cells.get(k).is_none_or(|ids| {
+                    ids.iter()
+                        .all(|&i| self.rects.get(i as usize).is_none_or(|o| !overlaps(o, r)))
+                })
         })
     }
 
@@ -107,5 +156,29 @@ mod tests {
         assert!(!overlaps(&ra, &rb));
         // Outside the canvas is never free.
         assert!(occ.place_beside([199.0, 50.0], 1.0, 300.0, 12.0).is_none());
+    }
+
+    #[test]
+    fn rectangles_taken_in_bulk_block_labels_as_single_ones_do() {
+        let discs = [[10.0, 10.0, 20.0, 20.0], [30.0, 5.0, 70.0, 45.0]];
+        let mut bulk = Occupancy::new([200.0, 100.0], 16.0);
+        bulk.take_all(&discs);
+        let mut single = Occupancy::new([200.0, 100.0], 16.0);
+        for d in discs {
+            single.take(d);
+        }
+        for x in 0..20 {
+            for y in 0..10 {
+                let r = [
+                    x as f32 * 10.0,
+                    y as f32 * 10.0,
+                    x as f32 * 10.0 + 25.0,
+                    y as f32 * 10.0 + 8.0,
+                ];
+                assert_eq!(bulk.free(&r), single.free(&r), "{r:?}");
+            }
+        }
+        assert!(!bulk.free(&[35.0, 10.0, 40.0, 15.0]));
+        assert!(bulk.free(&[100.0, 60.0, 120.0, 70.0]));
     }
 }

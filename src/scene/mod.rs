@@ -7,6 +7,8 @@ pub mod labels;
 pub mod style;
 
 pub use build::{Camera, Highlight, SceneRequest, Stamp, View, build};
+
+use crate::model::Sym;
 pub use style::{Rgba, Style, Theme};
 
 /// A point in pixels, y down.
@@ -19,6 +21,15 @@ pub enum HullKind {
     Region,
     /// A zone inside a region.
     Zone,
+}
+
+/// A region, or a zone of a region: what a hull outlines and what collapses into one node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupKey {
+    /// The region.
+    pub region: Sym,
+    /// The zone; `None` for the whole region.
+    pub zone: Option<Sym>,
 }
 
 /// A region or zone outline.
@@ -38,6 +49,8 @@ pub struct HullShape {
     pub region: usize,
     /// Its name as labelled.
     pub name: String,
+    /// The region or zone it outlines.
+    pub group: GroupKey,
 }
 
 /// A call edge (or several, aggregated).
@@ -59,6 +72,12 @@ pub struct EdgeShape {
     pub self_loop: Option<f32>,
     /// Part of the lit flow.
     pub highlighted: bool,
+    /// On the lit flow's critical path.
+    pub critical: bool,
+    /// The graph edge it draws; `None` when it sums several (zone pairs, collapsed groups).
+    pub edge: Option<u32>,
+    /// Selected.
+    pub selected: bool,
 }
 
 /// A node.
@@ -82,6 +101,12 @@ pub struct NodeShape {
     pub highlighted: bool,
     /// Selected.
     pub selected: bool,
+    /// Held in place by the user.
+    pub pinned: bool,
+    /// A collapsed region or zone drawn as this one node (`node` is then one of its members).
+    pub group: Option<GroupKey>,
+    /// Graph nodes it stands for (1, or the members of a collapsed group).
+    pub members: u32,
 }
 
 /// A piece of text; `pos` is its top-left corner.

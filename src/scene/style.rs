@@ -81,6 +81,8 @@ pub struct Style {
     pub edge_error: Rgba,
     /// The lit flow (nodes and edges of a highlighted trace).
     pub highlight: Rgba,
+    /// The lit flow's critical path (the spans that set its latency).
+    pub critical: Rgba,
     /// Ring around nodes with errors.
     pub error_ring: Rgba,
     /// Cross over stopped (`done`) nodes.
@@ -111,6 +113,7 @@ impl Style {
                 edge: Rgba::rgb(0x8A, 0x9B, 0xB0).alpha(150),
                 edge_error: Rgba::rgb(0xE6, 0x9F, 0x00),
                 highlight: Rgba::rgb(0xFF, 0xFF, 0xFF),
+                critical: Rgba::rgb(0xFF, 0x4F, 0x9A),
                 error_ring: Rgba::rgb(0xE6, 0x9F, 0x00),
                 done_cross: Rgba::rgb(0xF0, 0xE4, 0x42),
                 node_outline: Rgba::rgb(0x10, 0x12, 0x16),
@@ -128,6 +131,7 @@ impl Style {
                 edge: Rgba::rgb(0x5A, 0x6B, 0x80).alpha(140),
                 edge_error: Rgba::rgb(0xD5, 0x5E, 0x00),
                 highlight: Rgba::rgb(0x00, 0x00, 0x00),
+                critical: Rgba::rgb(0xC2, 0x18, 0x5B),
                 error_ring: Rgba::rgb(0xD5, 0x5E, 0x00),
                 done_cross: Rgba::rgb(0x7A, 0x00, 0x5A),
                 node_outline: Rgba::rgb(0xFF, 0xFF, 0xFF),

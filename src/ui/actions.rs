@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::model::Level;
+use crate::scene::GroupKey;
 
 /// One thing a panel asks the app to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,14 +27,30 @@ pub enum Action {
     Search(String),
     /// Select a node (by graph index) or nothing.
     SelectNode(Option<u32>),
+    /// Select an edge (by graph edge index) or nothing.
+    SelectEdge(Option<u32>),
+    /// Hold a node (by graph index) at a layout position.
+    PinNode(u32, [f32; 2]),
+    /// Let a pinned node move again.
+    UnpinNode(u32),
+    /// Let every pinned node move again.
+    UnpinAll,
+    /// Draw a region or zone as one node, or expand it again.
+    ToggleCollapse(GroupKey),
     /// Select a trace (by index in the store) or nothing.
     SelectTrace(Option<usize>),
     /// Fit the graph into the canvas.
     Fit,
-    /// Show a native dialog for where to save a PNG.
-    ExportDialog,
+    /// Show a native dialog for where to save a PNG of the view (`whole: false`) or of the
+    /// whole graph.
+    ExportDialog {
+        /// The whole graph rather than the view.
+        whole: bool,
+    },
     /// Write the current view as a PNG here.
     ExportPng(PathBuf),
+    /// Write the whole graph (fitted, at the view's size) as a PNG here.
+    ExportWholePng(PathBuf),
     /// Hide the failure banner.
     DismissBanner,
     /// Pause or resume showing what a watched directory gains.

@@ -8,7 +8,7 @@ use egui::{Align2, Key, KeyboardShortcut, Modifiers};
 use super::actions::Action;
 use super::canvas::{Canvas, CanvasInput};
 use super::filter_bar::FilterBar;
-use super::inspector::Inspector;
+use super::inspector::{Inspector, Selection};
 use super::layout_state::LayoutState;
 use super::live::LiveSource;
 use super::loader::{LoadFailure, LoadOutcome, Loader};
@@ -21,7 +21,7 @@ use crate::derive::filter::Filter;
 use crate::derive::flow::flow_path;
 use crate::model::Level;
 use crate::render::png;
-use crate::scene::{Highlight, Stamp, Style, Theme, View};
+use crate::scene::{self, GroupKey, Highlight, Stamp, Style, Theme, View};
 
 /// Where the recent files are kept in eframe's storage.
 const RECENT_KEY: &str = "flowscope.recent";
@@ -35,8 +35,8 @@ const MAX_RECENT: usize = 10;
 enum DialogResult {
     /// Files or a folder to open, or `None` when the dialog was cancelled or could not open.
     Open(Option<Vec<PathBuf>>),
-    /// Where to save a PNG, or `None`.
-    Save(Option<PathBuf>),
+    /// Where to save a PNG (of the whole graph when the flag is set), or `None`.
+    Save(Option<PathBuf>, bool),
 }
 
 /// The flowscope window.
@@ -51,6 +51,8 @@ pub struct FlowscopeApp {
     filter_text: String,
     filter: Filter,
     selected_node: Option<u32>,
+    selected_edge: Option<u32>,
+    collapsed: Vec<GroupKey>,
     selected_trace: Option<usize>,
     highlight: Highlight,
     canvas: Canvas,
@@ -116,6 +118,31 @@ impl FlowscopeApp {
     /// The loaded model.
     pub fn model(&self) -> Option<&Model> {
         self.model.as_ref()
+    }
+
+    /// The selected node (graph index at the current level).
+    pub fn selected_node(&self) -> Option<u32> {
+        self.selected_node
+    }
+
+    /// The selected edge (graph edge index at the current level).
+    pub fn selected_edge(&self) -> Option<u32> {
+        self.selected_edge
+    }
+
+    /// The nodes the user pinned, sorted.
+    pub fn pinned(&self) -> Vec<u32> {
+        self.layout.pinned()
+    }
+
+    /// Layout positions at the current level, by node index.
+    pub fn positions(&self) -> &[[f32; 2]] {
+        self.layout.positions()
+    }
+
+    /// The collapsed regions and zones, sorted.
+    pub fn collapsed(&self) -> &[GroupKey] {
+        &self.collapsed
     }
 
     /// The waterfall panel.
@@ -211,12 +238,16 @@ impl FlowscopeApp {
                 .resizable(true)
                 .default_size(260.0)
                 .show(ui, |ui| {
-                    actions.extend(self.inspector.ui(
-                        ui,
-                        model.graph(self.level),
-                        &model.store.data.interner,
-                        self.selected_node,
-                    ));
+                    actions.extend(
+                        self.inspector.ui(
+                            ui,
+                            model.graph(self.level),
+                            &model.store.data.interner,
+                            self.selected_edge
+                                .map(Selection::Edge)
+                                .or(self.selected_node.map(Selection::Node)),
+                        ),
+                    );
                     ui.separator();
                     warnings_ui(ui, model, &self.failures);
                 });
@@ -253,7 +284,10 @@ impl FlowscopeApp {
                     }
                 });
                 if ui.button("Export PNG…").clicked() {
-                    actions.push(Action::ExportDialog);
+                    actions.push(Action::ExportDialog { whole: false });
+                }
+                if ui.button("Export whole graph as PNG…").clicked() {
+                    actions.push(Action::ExportDialog { whole: true });
                 }
                 if ui.button("Close all").clicked() {
                     actions.push(Action::CloseAll);
@@ -280,9 +314,22 @@ impl FlowscopeApp {
             if ui.button("Fit").on_hover_text("Key F").clicked() {
                 actions.push(Action::Fit);
             }
-            if ui.button("Export PNG…").on_hover_text("Ctrl+E").clicked() {
-                actions.push(Action::ExportDialog);
-            }
+            ui.menu_button("Export PNG…", |ui| {
+                if ui
+                    .button("The view…")
+                    .on_hover_text("What the canvas shows now (Ctrl+E)")
+                    .clicked()
+                {
+                    actions.push(Action::ExportDialog { whole: false });
+                }
+                if ui
+                    .button("The whole graph…")
+                    .on_hover_text("Everything visible, fitted, at the canvas's size")
+                    .clicked()
+                {
+                    actions.push(Action::ExportDialog { whole: true });
+                }
+            });
         });
     }
 
@@ -315,6 +362,9 @@ impl FlowscopeApp {
                             filter: self.filter.clone(),
                             highlight: self.highlight.clone(),
                             selected: self.selected_node,
+                            selected_edge: self.selected_edge,
+                            pinned: self.layout.pinned(),
+                            collapsed: self.collapsed.clone(),
                             legend: true,
                             ..View::default()
                         },
@@ -360,8 +410,12 @@ impl FlowscopeApp {
                         DialogResult::Open(Some(paths)) if !paths.is_empty() => {
                             actions.push(Action::Open(paths));
                         }
-                        DialogResult::Save(Some(path)) => actions.push(Action::ExportPng(path)),
-                        DialogResult::Open(_) | DialogResult::Save(None) => {
+                        DialogResult::Save(Some(path), whole) => actions.push(if whole {
+                            Action::ExportWholePng(path)
+                        } else {
+                            Action::ExportPng(path)
+                        }),
+                        DialogResult::Open(_) | DialogResult::Save(None, _) => {
                             self.notice = Some(
                                 "No file chosen. If no dialog appeared, this system has no file dialog: drop files on the window or pass them on the command line"
                                     .to_owned(),
@@ -581,6 +635,16 @@ impl FlowscopeApp {
             }
             Action::Search(text) => self.search(&text),
             Action::SelectNode(node) => self.select_node(node),
+            Action::SelectEdge(edge) => self.select_edge(edge),
+            Action::PinNode(node, pos) => self.layout.pin(node, pos),
+            Action::UnpinNode(node) => self.layout.unpin(node),
+            Action::UnpinAll => self.layout.unpin_all(),
+            Action::ToggleCollapse(key) => match self.collapsed.binary_search(&key) {
+                Ok(i) => {
+                    self.collapsed.remove(i);
+                }
+                Err(i) => self.collapsed.insert(i, key),
+            },
             Action::SelectTrace(trace) => {
                 self.selected_trace = trace;
                 match (trace, &self.model) {
@@ -590,20 +654,32 @@ impl FlowscopeApp {
                 self.relight();
             }
             Action::Fit => self.canvas.fit(),
-            Action::ExportDialog => {
+            Action::ExportDialog { whole } => {
                 if self.dialog.is_none() {
-                    self.spawn_dialog(ctx, || {
+                    self.spawn_dialog(ctx, move || {
                         DialogResult::Save(
                             rfd::FileDialog::new()
-                                .set_title("Export PNG")
+                                .set_title(if whole {
+                                    "Export the whole graph as PNG"
+                                } else {
+                                    "Export the view as PNG"
+                                })
                                 .set_file_name("flowscope.png")
                                 .add_filter("PNG image", &["png"])
                                 .save_file(),
+                            whole,
                         )
                     });
                 }
             }
-            Action::ExportPng(path) => self.export_png(path, ctx),
+            Action::ExportPng(path) => {
+                let scene = self.canvas.scene().cloned();
+                self.export_png(scene, path, ctx);
+            }
+            Action::ExportWholePng(path) => {
+                let scene = self.whole_scene();
+                self.export_png(scene, path, ctx);
+            }
             Action::DismissBanner => self.banner = None,
             Action::ToggleLivePause => {
                 if let Some(live) = &self.live {
@@ -664,36 +740,109 @@ impl FlowscopeApp {
         }
     }
 
-    /// Selects a node and narrows the trace list to the traces through its service.
+    /// Selects a node and narrows the trace list to the traces whose spans run on it or call
+    /// through it (at the current level: by instance, service, zone or region).
     fn select_node(&mut self, node: Option<u32>) {
         self.selected_node = node;
+        self.selected_edge = None;
+        self.narrow(node.map(Selection::Node));
+    }
+
+    /// Selects an edge and narrows the trace list to the traces that cross it.
+    fn select_edge(&mut self, edge: Option<u32>) {
+        self.selected_edge = edge;
+        self.selected_node = None;
+        self.narrow(edge.map(Selection::Edge));
+    }
+
+    /// Narrows the trace list to the traces through a node or across an edge.
+    fn narrow(&mut self, selection: Option<Selection>) {
         let generation = self.trace_subset.as_ref().map_or(0, |s| s.generation) + 1;
         self.trace_subset = None;
-        let (Some(node), Some(model)) = (node, &self.model) else {
+        let (Some(selection), Some(model)) = (selection, &self.model) else {
             return;
         };
         let Some(graph) = model.graph(self.level) else {
             return;
         };
         let interner = &model.store.data.interner;
-        let Some(info) = graph
-            .graph
-            .node_weight(petgraph::stable_graph::NodeIndex::new(node as usize))
-        else {
-            return;
+        let g = &graph.graph;
+        let name = |n: petgraph::stable_graph::NodeIndex| {
+            g.node_weight(n).map_or("?", |i| interner.resolve(i.name))
         };
-        let service = match self.level {
-            Level::Service => Some(interner.resolve(info.name)),
-            _ => info.service.map(|s| interner.resolve(s)),
+        let level = self.level.as_str();
+        let label = match selection {
+            Selection::Node(node) => {
+                let n = petgraph::stable_graph::NodeIndex::new(node as usize);
+                if g.node_weight(n).is_none() {
+                    return;
+                }
+                format!("through {level} {}", name(n))
+            }
+            Selection::Edge(edge) => {
+                let e = petgraph::stable_graph::EdgeIndex::new(edge as usize);
+                let Some((a, b)) = g.edge_endpoints(e) else {
+                    return;
+                };
+                format!("across {} → {}", name(a), name(b))
+            }
         };
-        let Some(service) = service else {
-            return;
+        let hit = |m: &crate::derive::graph::TraceMembers| match selection {
+            Selection::Node(node) => m.nodes.binary_search(&node).is_ok(),
+            Selection::Edge(edge) => m.edges.binary_search(&edge).is_ok(),
         };
+        let rows = model
+            .traces
+            .iter()
+            .map(|r| graph.trace_members.get(r.index).is_some_and(hit))
+            .collect();
         self.trace_subset = Some(TraceSubset {
-            label: format!("through service {service}"),
-            rows: super::model::traces_through_service(&model.traces, interner, service),
+            label,
+            rows,
             generation,
         });
+    }
+
+    /// The whole graph as the canvas would draw it fitted, at the canvas's size: what
+    /// "Export PNG… → The whole graph" writes.
+    pub fn whole_scene(&self) -> Option<scene::Scene> {
+        let model = self.model.as_ref()?;
+        let graph = model.graph(self.level)?;
+        let shown = self.canvas.scene()?;
+        let view = View {
+            size: shown.size,
+            theme: shown.style.theme,
+            filter: self.filter.clone(),
+            highlight: self.highlight.clone(),
+            selected: self.selected_node,
+            selected_edge: self.selected_edge,
+            pinned: self.layout.pinned(),
+            collapsed: self.collapsed.clone(),
+            camera: None,
+            legend: true,
+        };
+        let stamp = Stamp {
+            files: model
+                .files
+                .iter()
+                .map(|f| Stamp::file_label(&f.path))
+                .collect(),
+            level: self.level,
+            filter: self.filter_text.clone(),
+            time_range: model.time_range,
+            trace: self
+                .selected_trace
+                .and_then(|t| model.traces.get(t))
+                .map(|r| r.id.clone()),
+        };
+        Some(scene::build(&scene::SceneRequest {
+            graph,
+            interner: &model.store.data.interner,
+            positions: self.layout.positions(),
+            view: &view,
+            stamp: &stamp,
+            measure: &png::measure,
+        }))
     }
 
     /// Lights the selected trace's path at the current level.
@@ -738,8 +887,8 @@ impl FlowscopeApp {
         self.notice = None;
     }
 
-    fn export_png(&mut self, path: PathBuf, ctx: &egui::Context) {
-        let Some(scene) = self.canvas.scene().cloned() else {
+    fn export_png(&mut self, scene: Option<scene::Scene>, path: PathBuf, ctx: &egui::Context) {
+        let Some(scene) = scene else {
             self.banner = Some("Nothing to export: open a trace file first".to_owned());
             return;
         };
@@ -774,7 +923,7 @@ fn keys(ui: &egui::Ui, actions: &mut Vec<Action>, filter_bar: &mut FilterBar) {
             actions.push(Action::OpenDialog { folder: false });
         }
         if i.consume_shortcut(&command(Key::E)) {
-            actions.push(Action::ExportDialog);
+            actions.push(Action::ExportDialog { whole: false });
         }
         if i.consume_shortcut(&command(Key::F)) {
             filter_bar.focus_search();

@@ -1,5 +1,6 @@
-//! [`Canvas`]: the graph view. Builds the scene when the view changes, paints it, and turns pan, zoom, keys, clicks and hovers into camera moves and actions.
+//! [`Canvas`]: the graph view. Builds the scene when what it shows changes, moves the cached meshes while a pan or zoom is under way, paints, and turns pan, zoom, keys, clicks, drags and hovers into camera moves and actions.
 
+use egui::emath::TSTransform;
 use egui::{Key, Pos2, Rect, Sense, Vec2};
 
 use super::actions::Action;
@@ -7,15 +8,42 @@ use super::inspector;
 use super::paint;
 use crate::derive::ServiceGraph;
 use crate::model::Interner;
-use crate::scene::{self, Camera, Scene, Stamp, View};
+use crate::scene::{self, Camera, GroupKey, HullKind, Scene, Stamp, View};
 
-/// What the scene was built from; the scene is rebuilt only when this changes.
+/// Seconds after the last pan or zoom step before the scene is built again at the new camera;
+/// until then the last scene's meshes are moved (a pan or zoom costs no scene or mesh build).
+const SETTLE_SECS: f64 = 0.15;
+
+/// Pointer distance (points) within which an edge is hit.
+const EDGE_HIT: f32 = 4.0;
+
+/// What the scene was built from; the scene is rebuilt only when this changes (a change of
+/// camera alone moves the last scene until the camera settles).
 #[derive(Clone, Debug, PartialEq)]
 struct SceneKey {
     view: View,
     stamp: Stamp,
     layout_generation: u64,
     model_generation: u64,
+}
+
+impl SceneKey {
+    /// Equal in everything but the camera.
+    fn same_content(&self, other: &Self) -> bool {
+        let Self {
+            view,
+            stamp,
+            layout_generation,
+            model_generation,
+        } = self;
+        *stamp == other.stamp
+            && *layout_generation == other.layout_generation
+            && *model_generation == other.model_generation
+            && View {
+                camera: other.view.camera,
+                ..view.clone()
+            } == other.view
+    }
 }
 
 /// Everything the canvas draws from, borrowed for one frame.
@@ -36,25 +64,47 @@ pub struct CanvasInput<'a> {
     pub stamp: Stamp,
 }
 
-/// The graph canvas: camera and the last scene.
+/// What is under the pointer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Hit {
+    /// A node (graph index), drawn alone.
+    Node(u32),
+    /// A collapsed region or zone drawn as one node.
+    Group(GroupKey, u32),
+    /// An edge (graph edge index).
+    Edge(u32),
+}
+
+/// The graph canvas: camera, the last scene and its meshes.
 #[derive(Default)]
 pub struct Canvas {
     /// The camera; `None` fits everything visible (and follows window resizes).
     camera: Option<Camera>,
     /// The last scene and what it was built from.
     scene: Option<(SceneKey, Scene)>,
-    /// The last scene's edge and node meshes (rebuilt with the scene, or when the canvas moves).
-    meshes: Option<paint::SceneMeshes>,
+    /// The camera the last scene was drawn with (its own or the fitted one).
+    built_camera: Option<Camera>,
+    /// The last scene's meshes and laid-out labels (their arrays are reused by the next build).
+    meshes: paint::SceneMeshes,
     /// The camera of the last fitted scene.
     fitted: Option<Camera>,
     /// Scene builds so far (for tests and the frame-cost readout).
     builds: u64,
+    /// When the camera last moved by pan or zoom (egui time, seconds).
+    camera_moved_secs: f64,
+    /// The node being dragged (pinned where it is dropped).
+    dragging: Option<u32>,
 }
 
 impl Canvas {
     /// The last scene painted.
     pub fn scene(&self) -> Option<&Scene> {
         self.scene.as_ref().map(|(_, s)| s)
+    }
+
+    /// Where a point of the last scene (scene pixels) is drawn now, in ui points.
+    pub fn ui_pos(&self, scene_px: [f32; 2]) -> Pos2 {
+        self.meshes.transform() * (self.meshes.origin + Vec2::new(scene_px[0], scene_px[1]))
     }
 
     /// How many times the scene was built.
@@ -75,11 +125,40 @@ impl Canvas {
             .or_else(|| self.scene().map(|s| s.zoom))
             .unwrap_or(1.0);
         self.camera = Some(Camera { center: pos, zoom });
+        // A jump, not a gesture: build at once.
+        self.camera_moved_secs = f64::NEG_INFINITY;
     }
 
-    /// The camera the last scene was drawn with.
+    /// The camera the canvas shows now.
     fn current_camera(&self) -> Option<Camera> {
         self.camera.or(self.fitted)
+    }
+
+    /// Where the scene's pixels are drawn now, relative to where they were built.
+    fn ui_from_built(&self, rect: Rect) -> TSTransform {
+        let (Some(built), Some(now)) = (self.built_camera, self.camera) else {
+            return TSTransform::IDENTITY;
+        };
+        if !(built.zoom > 0.0 && now.zoom.is_finite()) {
+            return TSTransform::IDENTITY;
+        }
+        let s = now.zoom / built.zoom;
+        let centre = rect.center().to_vec2();
+        let moved = Vec2::new(
+            built.center[0] - now.center[0],
+            built.center[1] - now.center[1],
+        ) * now.zoom;
+        TSTransform::new(centre * (1.0 - s) + moved, s)
+    }
+
+    /// The layout point under a ui point, with the current camera.
+    fn layout_at(&self, rect: Rect, p: Pos2) -> Option<[f32; 2]> {
+        let camera = self.current_camera()?;
+        let d = p - rect.center();
+        Some([
+            camera.center[0] + d.x / camera.zoom,
+            camera.center[1] + d.y / camera.zoom,
+        ])
     }
 
     /// Draws the canvas into the rest of `ui` and returns what the user asked for.
@@ -89,6 +168,32 @@ impl Canvas {
         let response = ui.allocate_rect(rect, Sense::click_and_drag());
         if rect.width() < 1.0 || rect.height() < 1.0 {
             return actions;
+        }
+        // A drag that starts on a node moves (and pins) the node; elsewhere it pans.
+        if response.drag_started() {
+            self.dragging = response
+                .interact_pointer_pos()
+                .and_then(|p| self.hit(rect, p))
+                .and_then(|h| match h {
+                    Hit::Node(n) => Some(n),
+                    Hit::Group(..) | Hit::Edge(_) => None,
+                });
+            if self.dragging.is_some() {
+                // Hold the view still while the node moves (a fitted view would refit to it).
+                self.camera = self.current_camera();
+                self.camera_moved_secs = f64::NEG_INFINITY;
+            }
+        }
+        if let Some(node) = self.dragging {
+            if response.dragged()
+                && let Some(p) = response.interact_pointer_pos()
+                && let Some(pos) = self.layout_at(rect, p)
+            {
+                actions.push(Action::PinNode(node, pos));
+            }
+            if !response.dragged() {
+                self.dragging = None;
+            }
         }
         self.handle_input(ui, &response, rect, &mut actions);
 
@@ -109,85 +214,70 @@ impl Canvas {
             layout_generation: input.layout_generation,
             model_generation: input.model_generation,
         };
-        if self.scene.as_ref().is_none_or(|(k, _)| *k != key) {
-            // Text is measured with the fonts egui paints it with, so labels and the stamp fit.
-            let ctx = ui.ctx().clone();
-            let measure = move |text: &str, size: f32| {
-                ctx.fonts_mut(|f| {
-                    f.layout_no_wrap(
-                        text.to_owned(),
-                        egui::FontId::proportional(size),
-                        egui::Color32::WHITE,
-                    )
-                    .size()
-                    .x
-                })
-            };
-            let build = |view: &View| {
-                scene::build(&scene::SceneRequest {
-                    graph: input.graph,
-                    interner: input.interner,
-                    positions: input.positions,
-                    view,
-                    stamp: &key.stamp,
-                    measure: &measure,
-                })
-            };
-            let mut built = build(&key.view);
-            self.builds += 1;
-            if key.view.camera.is_none() {
-                self.fitted =
-                    fitted_camera(&built, input.positions).map(|c| beside_legend(c, &built));
-                // Fit again beside the legend, so it hides no node.
-                if let Some(camera) = self.fitted
-                    && built.legend.is_some()
-                {
-                    built = build(&View {
-                        camera: Some(camera),
-                        ..key.view.clone()
-                    });
-                    self.builds += 1;
-                }
+        let now = ui.input(|i| i.time);
+        let (content_same, camera_same) = self.scene.as_ref().map_or((false, false), |(k, _)| {
+            (k.same_content(&key), k.view.camera == key.view.camera)
+        });
+        let gesture = self.camera.is_some()
+            && self.built_camera.is_some()
+            && now - self.camera_moved_secs < SETTLE_SECS;
+        let origin_same = self.meshes.origin == rect.min;
+        if content_same && origin_same && (camera_same || gesture) {
+            if !camera_same {
+                // Mid pan or zoom: move what was built; build again once the camera rests.
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_secs_f64(SETTLE_SECS));
             }
-            self.scene = Some((key, built));
-            self.meshes = None;
+        } else {
+            self.build(ui, input, key, rect);
         }
+        let t = self.ui_from_built(rect);
+        self.meshes.set_transform(t);
         let Some((_, scene)) = &self.scene else {
             return actions;
         };
         let painter = ui.painter_at(rect);
-        let meshes = match self.meshes.take() {
-            Some(m) if m.origin == rect.min => m,
-            _ => paint::SceneMeshes::build(scene, rect.min),
-        };
-        paint::scene_with_meshes_ui(&painter, scene, &meshes);
-        self.meshes = Some(meshes);
+        paint::scene_with_meshes_ui(&painter, scene, &self.meshes);
 
-        // Picking works on the scene's own pixel positions: what is drawn is what is hit.
-        let hit = |p: Pos2| -> Option<u32> {
-            let local = p - rect.min;
-            scene
-                .nodes
-                .iter()
-                .rev()
-                .find(|n| {
-                    let d = Vec2::new(local.x - n.center[0], local.y - n.center[1]);
-                    d.length() <= n.radius.max(3.0) + 3.0
-                })
-                .map(|n| n.node)
-        };
+        let hover = response.hover_pos().and_then(|p| self.hit(rect, p));
         if response.clicked()
             && let Some(p) = response.interact_pointer_pos()
         {
-            actions.push(Action::SelectNode(hit(p)));
+            actions.push(match self.hit(rect, p) {
+                Some(Hit::Node(n) | Hit::Group(_, n)) => Action::SelectNode(Some(n)),
+                Some(Hit::Edge(e)) => Action::SelectEdge(Some(e)),
+                None => Action::SelectNode(None),
+            });
         }
-        if response.double_clicked() {
-            actions.push(Action::Fit);
-        }
-        if let Some(p) = response.hover_pos()
-            && let Some(node) = hit(p)
+        if response.double_clicked()
+            && let Some(p) = response.interact_pointer_pos()
         {
-            let lines = inspector::node_lines(input.graph, input.interner, node);
+            let pinned = |n: u32| input.view.pinned.binary_search(&n).is_ok();
+            actions.push(match self.hit(rect, p) {
+                Some(Hit::Group(key, _)) => Action::ToggleCollapse(key),
+                Some(Hit::Node(n)) if pinned(n) => Action::UnpinNode(n),
+                Some(_) => Action::Fit,
+                None => self
+                    .hull_at(rect, p)
+                    .map_or(Action::Fit, Action::ToggleCollapse),
+            });
+        }
+        let menu_hit = response
+            .interact_pointer_pos()
+            .or(response.hover_pos())
+            .and_then(|p| self.hit(rect, p));
+        let hull = response.hover_pos().and_then(|p| self.hull_at(rect, p));
+        response.context_menu(|ui| {
+            context_menu_ui(ui, input, menu_hit, hull, &mut actions);
+        });
+        if let Some(hit) = hover
+            && self.dragging.is_none()
+        {
+            let lines = match hit {
+                Hit::Node(n) => inspector::node_lines(input.graph, input.interner, n),
+                Hit::Group(key, _) => self.group_lines(input, key),
+                Hit::Edge(e) => inspector::edge_lines(input.graph, input.interner, e),
+            };
             response.on_hover_ui_at_pointer(|ui| {
                 for (i, line) in lines.iter().enumerate() {
                     if i == 0 {
@@ -201,6 +291,121 @@ impl Canvas {
         actions
     }
 
+    /// Builds the scene (and its meshes) for `key`.
+    fn build(&mut self, ui: &egui::Ui, input: &CanvasInput<'_>, key: SceneKey, rect: Rect) {
+        // Text is measured with the fonts egui paints it with, so labels and the stamp fit.
+        let ctx = ui.ctx().clone();
+        let measure = move |text: &str, size: f32| {
+            ctx.fonts_mut(|f| {
+                f.layout_no_wrap(
+                    text.to_owned(),
+                    egui::FontId::proportional(size),
+                    egui::Color32::WHITE,
+                )
+                .size()
+                .x
+            })
+        };
+        let build = |view: &View| {
+            scene::build(&scene::SceneRequest {
+                graph: input.graph,
+                interner: input.interner,
+                positions: input.positions,
+                view,
+                stamp: &key.stamp,
+                measure: &measure,
+            })
+        };
+        let mut built = build(&key.view);
+        self.builds += 1;
+        if key.view.camera.is_none() {
+            self.fitted = fitted_camera(&built, input.positions).map(|c| beside_legend(c, &built));
+            // Fit again beside the legend, so it hides no node.
+            if let Some(camera) = self.fitted
+                && built.legend.is_some()
+            {
+                built = build(&View {
+                    camera: Some(camera),
+                    ..key.view.clone()
+                });
+                self.builds += 1;
+            }
+        }
+        self.built_camera = key.view.camera.or(self.fitted);
+        self.meshes
+            .rebuild(&built, rect.min, Some(&ui.painter_at(rect)));
+        self.scene = Some((key, built));
+    }
+
+    /// The scene point (scene pixels) under a ui point.
+    fn scene_point(&self, rect: Rect, p: Pos2) -> [f32; 2] {
+        let q = self.meshes.transform().inverse() * p - rect.min;
+        [q.x, q.y]
+    }
+
+    /// The node, collapsed group or edge under a ui point.
+    fn hit(&self, rect: Rect, p: Pos2) -> Option<Hit> {
+        let scene = self.scene()?;
+        let scale = self.meshes.transform().scaling.max(1e-6);
+        let [x, y] = self.scene_point(rect, p);
+        let node = scene.nodes.iter().rev().find(|n| {
+            let d = Vec2::new(x - n.center[0], y - n.center[1]);
+            d.length() <= n.radius.max(3.0) + 3.0 / scale
+        });
+        if let Some(n) = node {
+            return Some(match n.group {
+                Some(key) => Hit::Group(key, n.node),
+                None => Hit::Node(n.node),
+            });
+        }
+        let reach = EDGE_HIT / scale;
+        scene
+            .edges
+            .iter()
+            .rev()
+            .filter_map(|e| {
+                let id = e.edge?;
+                if e.self_loop.is_some() {
+                    return None;
+                }
+                let d = distance_to_segment([x, y], e.from, e.to);
+                (d <= reach + e.width / 2.0).then_some((d, id))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, id)| Hit::Edge(id))
+    }
+
+    /// The innermost region or zone hull under a ui point.
+    fn hull_at(&self, rect: Rect, p: Pos2) -> Option<GroupKey> {
+        let scene = self.scene()?;
+        let q = self.scene_point(rect, p);
+        let inside = |kind: HullKind| {
+            scene
+                .hulls
+                .iter()
+                .rev()
+                .find(|h| h.kind == kind && scene::hull::contains(&h.points, q))
+                .map(|h| h.group)
+        };
+        inside(HullKind::Zone).or_else(|| inside(HullKind::Region))
+    }
+
+    /// What the tooltip says about a collapsed group.
+    fn group_lines(&self, input: &CanvasInput<'_>, key: GroupKey) -> Vec<String> {
+        let members = self
+            .scene()
+            .and_then(|s| s.nodes.iter().find(|n| n.group == Some(key)))
+            .map_or(0, |n| n.members);
+        let region = input.interner.resolve(key.region);
+        let mut lines = vec![match key.zone {
+            Some(z) => format!("Zone {} of {region}", input.interner.resolve(z)),
+            None => format!("Region {region}"),
+        }];
+        lines.push(format!("{members} nodes, collapsed"));
+        lines.push("Double-click to expand".to_owned());
+        lines
+    }
+
     fn handle_input(
         &mut self,
         ui: &egui::Ui,
@@ -212,7 +417,7 @@ impl Canvas {
             return;
         };
         let mut moved = false;
-        if response.dragged() {
+        if response.dragged() && self.dragging.is_none() {
             let d = response.drag_delta();
             if d != Vec2::ZERO {
                 camera.center[0] -= d.x / camera.zoom;
@@ -269,8 +474,69 @@ impl Canvas {
         }
         if moved {
             self.camera = Some(camera);
+            self.camera_moved_secs = ui.input(|i| i.time);
         }
     }
+}
+
+/// The canvas's right-click menu: pins, collapsing the group under the pointer, fit.
+fn context_menu_ui(
+    ui: &mut egui::Ui,
+    input: &CanvasInput<'_>,
+    hit: Option<Hit>,
+    hull: Option<GroupKey>,
+    actions: &mut Vec<Action>,
+) {
+    let mut close = false;
+    if let Some(Hit::Node(n)) = hit
+        && input.view.pinned.binary_search(&n).is_ok()
+        && ui.button("Unpin node").clicked()
+    {
+        actions.push(Action::UnpinNode(n));
+        close = true;
+    }
+    if let Some(Hit::Group(key, _)) = hit
+        && ui.button("Expand").clicked()
+    {
+        actions.push(Action::ToggleCollapse(key));
+        close = true;
+    }
+    if let Some(key) = hull {
+        let what = if key.zone.is_some() { "zone" } else { "region" };
+        if ui.button(format!("Collapse this {what}")).clicked() {
+            actions.push(Action::ToggleCollapse(key));
+            close = true;
+        }
+    }
+    if !input.view.pinned.is_empty()
+        && ui
+            .button(format!("Unpin all ({})", input.view.pinned.len()))
+            .clicked()
+    {
+        actions.push(Action::UnpinAll);
+        close = true;
+    }
+    if ui.button("Fit").clicked() {
+        actions.push(Action::Fit);
+        close = true;
+    }
+    if close {
+        ui.close();
+    }
+}
+
+/// Distance from `p` to the segment `a`–`b`.
+fn distance_to_segment(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
+    let ab = [b[0] - a[0], b[1] - a[1]];
+    let ap = [p[0] - a[0], p[1] - a[1]];
+    let len2 = ab[0] * ab[0] + ab[1] * ab[1];
+    let t = if len2 > 0.0 {
+        ((ap[0] * ab[0] + ap[1] * ab[1]) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let d = [ap[0] - ab[0] * t, ap[1] - ab[1] * t];
+    (d[0] * d[0] + d[1] * d[1]).sqrt()
 }
 
 /// A fitted camera shrunk and shifted so the content sits right of the legend (bottom-left).
@@ -294,7 +560,7 @@ fn beside_legend(camera: Camera, scene: &Scene) -> Camera {
 
 /// The camera a fitted scene was drawn with, recovered from its first node's layout position.
 fn fitted_camera(scene: &Scene, positions: &[[f32; 2]]) -> Option<Camera> {
-    let node = scene.nodes.first()?;
+    let node = scene.nodes.iter().find(|n| n.group.is_none())?;
     let p = positions.get(node.node as usize)?;
     let zoom = scene.zoom;
     if !(zoom.is_finite() && zoom > 0.0) {

@@ -1,4 +1,4 @@
-//! [`Inspector`]: what is known about the selected node (the same lines the canvas's hover tooltip shows).
+//! [`Inspector`]: what is known about the selected node or edge (the same lines the canvas's hover tooltip shows).
 
 use petgraph::Direction;
 use petgraph::stable_graph::NodeIndex;
@@ -72,25 +72,71 @@ pub fn node_lines(graph: &ServiceGraph, interner: &Interner, node: u32) -> Vec<S
     lines
 }
 
+/// Lines describing an edge: caller → callee, then calls, errors and latency.
+pub fn edge_lines(graph: &ServiceGraph, interner: &Interner, edge: u32) -> Vec<String> {
+    let e = petgraph::stable_graph::EdgeIndex::new(edge as usize);
+    let (Some((a, b)), Some(w)) = (graph.graph.edge_endpoints(e), graph.graph.edge_weight(e))
+    else {
+        return Vec::new();
+    };
+    let name = |n| {
+        graph
+            .graph
+            .node_weight(n)
+            .map_or("?", |i: &crate::derive::NodeInfo| interner.resolve(i.name))
+    };
+    let mut lines = vec![
+        format!("{} → {}", name(a), name(b)),
+        format!("Calls {}", w.calls),
+        format!(
+            "Errors {} ({:.1} %)",
+            w.errors,
+            w.errors as f64 * 100.0 / w.calls.max(1) as f64
+        ),
+    ];
+    if let Some(l) = w.latency {
+        lines.push(format!(
+            "Latency p50 {} · p99 {} · mean {}",
+            format_micros(l.p50_micros),
+            format_micros(l.p99_micros),
+            format_micros(l.mean_micros)
+        ));
+        lines.push(format!("{} calls timed", l.count));
+    }
+    lines
+}
+
+/// What the inspector shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// A node, by graph index.
+    Node(u32),
+    /// An edge, by graph edge index.
+    Edge(u32),
+}
+
 /// The inspector panel.
 #[derive(Default)]
 pub struct Inspector;
 
 impl Inspector {
-    /// Shows the selected node, if any.
+    /// Shows the selected node or edge, if any.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         graph: Option<&ServiceGraph>,
         interner: &Interner,
-        selected: Option<u32>,
+        selected: Option<Selection>,
     ) -> Option<Action> {
         ui.heading("Inspector");
-        let (Some(graph), Some(node)) = (graph, selected) else {
-            ui.weak("Click a node to inspect it");
+        let (Some(graph), Some(selected)) = (graph, selected) else {
+            ui.weak("Click a node or an edge to inspect it");
             return None;
         };
-        let lines = node_lines(graph, interner, node);
+        let lines = match selected {
+            Selection::Node(node) => node_lines(graph, interner, node),
+            Selection::Edge(edge) => edge_lines(graph, interner, edge),
+        };
         for (i, line) in lines.iter().enumerate() {
             if i == 0 {
                 ui.strong(line);

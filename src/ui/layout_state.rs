@@ -44,6 +44,8 @@ pub struct LayoutState {
     seen: u64,
     stats: Option<LayoutStats>,
     fallback: bool,
+    /// Nodes the user dragged, by `NodeIndex::index()`, and where they are held.
+    pinned: BTreeMap<u32, [f32; 2]>,
 }
 
 impl Default for LayoutState {
@@ -57,6 +59,7 @@ impl Default for LayoutState {
             seen: 0,
             stats: None,
             fallback: false,
+            pinned: BTreeMap::new(),
         }
     }
 }
@@ -144,6 +147,7 @@ impl LayoutState {
             self.seen = snap.generation;
             self.stats = Some(snap.stats);
             self.spread(&snap.positions);
+            self.hold_pinned();
             self.generation += 1;
         }
         if !running {
@@ -165,6 +169,57 @@ impl LayoutState {
                 (p[0].is_finite() && p[1].is_finite()).then(|| (name.to_owned(), p))
             })
             .collect()
+    }
+
+    /// Puts pinned nodes where they are held (a snapshot may predate the pin).
+    fn hold_pinned(&mut self) {
+        for (&node, &pos) in &self.pinned {
+            if let Some(slot) = self.positions.get_mut(node as usize) {
+                *slot = pos;
+            }
+        }
+    }
+
+    /// The layout's index of a graph node.
+    fn layout_index(&self, node: u32) -> Option<usize> {
+        self.nodes.iter().position(|n| n.index() == node as usize)
+    }
+
+    /// Holds `node` (by `NodeIndex::index()`) at `pos` (layout units); the running layout
+    /// arranges the rest around it.
+    pub fn pin(&mut self, node: u32, pos: [f32; 2]) {
+        if !(pos[0].is_finite() && pos[1].is_finite()) || node as usize >= self.positions.len() {
+            return;
+        }
+        self.pinned.insert(node, pos);
+        if let (Some(worker), Some(i)) = (&self.worker, self.layout_index(node)) {
+            worker.pin(i, pos);
+        }
+        self.hold_pinned();
+        self.generation += 1;
+    }
+
+    /// Lets `node` move again (it stays where it is until the layout moves it).
+    pub fn unpin(&mut self, node: u32) {
+        if self.pinned.remove(&node).is_some()
+            && let (Some(worker), Some(i)) = (&self.worker, self.layout_index(node))
+        {
+            worker.unpin(i);
+        }
+        self.generation += 1;
+    }
+
+    /// Lets every pinned node move again.
+    pub fn unpin_all(&mut self) {
+        let nodes: Vec<u32> = self.pinned.keys().copied().collect();
+        for n in nodes {
+            self.unpin(n);
+        }
+    }
+
+    /// The pinned nodes, sorted.
+    pub fn pinned(&self) -> Vec<u32> {
+        self.pinned.keys().copied().collect()
     }
 
     /// Positions by `NodeIndex::index()`.

@@ -67,7 +67,7 @@ impl Model {
     pub fn derive(paths: Vec<PathBuf>, files: Vec<FileInfo>, mut store: TraceStore) -> Self {
         let graphs = Level::ALL
             .iter()
-            .map(|&level| ServiceGraph::build(&mut store, level))
+            .map(|&level| ServiceGraph::build_with_members(&mut store, level))
             .collect();
         let traces = trace_rows(&store);
         let time_range = store

@@ -5,7 +5,9 @@ use egui::{Align2, FontId, Rect, ScrollArea, Sense, Stroke, pos2, vec2};
 use super::actions::Action;
 use super::inspector::format_micros;
 use super::paint::color32;
+use crate::derive::critical_path::critical_path;
 use crate::derive::links::trace_tree;
+use crate::derive::skew::corrected_starts;
 use crate::model::TraceStore;
 use crate::scene::{Style, Theme};
 
@@ -26,6 +28,8 @@ pub struct SpanRow {
     pub duration_micros: u64,
     /// Has an `error` tag.
     pub error: bool,
+    /// On the trace's critical path.
+    pub critical: bool,
     /// Tags, `key=value`.
     pub tags: Vec<String>,
 }
@@ -52,6 +56,8 @@ pub struct Waterfall {
     trace: Option<usize>,
     id: String,
     rows: Vec<SpanRow>,
+    /// Spans whose start the clock-skew correction moved.
+    skew_corrected: usize,
     total_micros: u64,
     /// The visible part of the time axis, as fractions of the trace's duration.
     window: [f64; 2],
@@ -63,6 +69,7 @@ impl Default for Waterfall {
             trace: None,
             id: String::new(),
             rows: Vec::new(),
+            skew_corrected: 0,
             total_micros: 1,
             window: [0.0, 1.0],
         }
@@ -78,12 +85,20 @@ impl Waterfall {
         };
         let interner = &store.data.interner;
         let tree = trace_tree(store, entry);
-        let start = tree
-            .spans
+        // Starts after Zipkin's clock-skew correction (FORMATS.md §1.7), by position in the tree.
+        let starts = corrected_starts(&tree);
+        let skew_corrected = starts
             .iter()
-            .filter_map(|s| s.timestamp_micros)
-            .min()
-            .unwrap_or(0);
+            .zip(&tree.spans)
+            .filter(|(c, s)| **c != s.timestamp_micros)
+            .count();
+        let mut critical = vec![false; tree.spans.len()];
+        for n in critical_path(&tree, &starts) {
+            if let Some(slot) = tree.span_position(n).and_then(|i| critical.get_mut(i)) {
+                *slot = true;
+            }
+        }
+        let start = starts.iter().flatten().copied().min().unwrap_or(0);
         let mut services: Vec<String> = Vec::new();
         let mut rows = Vec::new();
         let mut total = 0u64;
@@ -102,7 +117,7 @@ impl Waterfall {
                 Some(seen) if !*seen => *seen = true,
                 _ => continue,
             }
-            if let Some(span) = tree.span(node) {
+            if let (Some(span), Some(position)) = (tree.span(node), tree.span_position(node)) {
                 let service = span
                     .local
                     .service
@@ -115,8 +130,10 @@ impl Waterfall {
                             services.push(service.clone());
                             services.len() - 1
                         });
-                let offset = span
-                    .timestamp_micros
+                let offset = starts
+                    .get(position)
+                    .copied()
+                    .flatten()
                     .map(|t| t.saturating_sub(start).max(0) as u64);
                 let duration = span.duration_micros.unwrap_or(0);
                 total = total.max(offset.unwrap_or(0) + duration);
@@ -144,6 +161,7 @@ impl Waterfall {
                     offset_micros: offset,
                     duration_micros: duration,
                     error: span.error,
+                    critical: critical.get(position).copied().unwrap_or(false),
                     tags,
                 });
             }
@@ -155,6 +173,7 @@ impl Waterfall {
             trace: Some(trace),
             id: entry.id.display(interner),
             rows,
+            skew_corrected,
             total_micros: total.max(1),
             window: [0.0, 1.0],
         };
@@ -187,6 +206,19 @@ impl Waterfall {
             ui.strong(format!("Trace {}", self.id));
             ui.label(format!("{} spans", self.rows.len()));
             ui.label(format_micros(self.total_micros));
+            let critical = self.rows.iter().filter(|r| r.critical).count();
+            if critical > 0 {
+                ui.colored_label(
+                    color32(style.critical),
+                    format!("{critical} spans on the critical path"),
+                );
+            }
+            if self.skew_corrected > 0 {
+                ui.weak(format!(
+                    "clock skew corrected on {} spans",
+                    self.skew_corrected
+                ));
+            }
             if ui.button("Close").clicked() {
                 action = Some(Action::SelectTrace(None));
             }
@@ -291,6 +323,14 @@ impl Waterfall {
                         pos2(x0 + axis + 1.0, rect.max.y),
                     ));
                     bars.rect_filled(bar, 2.0, colour);
+                    if row.critical {
+                        // A band under the bar: the spans that set the trace's latency.
+                        let band = Rect::from_min_max(
+                            pos2(left, rect.max.y - 3.0),
+                            pos2(right, rect.max.y - 0.5),
+                        );
+                        bars.rect_filled(band, 0.0, color32(style.critical));
+                    }
                     if row.error {
                         bars.rect_stroke(
                             bar,
@@ -311,6 +351,9 @@ impl Waterfall {
                         ));
                         if row.error {
                             ui.label("Error");
+                        }
+                        if row.critical {
+                            ui.label("On the critical path");
                         }
                         for tag in row.tags.iter().take(20) {
                             ui.label(tag);

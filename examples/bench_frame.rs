@@ -1,0 +1,123 @@
+//! Frame-time table for `scripts/bench-frame`: scene build, mesh build and egui tessellation of the window's canvas at 1k, 10k and 100k nodes.
+//!
+//! Prints one row per size with the median milliseconds of: building the scene; building the
+//! canvas meshes (and laying out its labels); an egui frame that paints the cached meshes and tessellates (nothing changed);
+//! a pan or zoom step (cached meshes moved, painted, tessellated); and a whole frame after the
+//! positions changed (scene + meshes + labels + paint + tessellate), with the mesh vertex count.
+//! Sizes come from the arguments (default `1000 10000 100000`).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark that fails should stop loudly"
+)]
+
+#[path = "../benches/support/synthetic.rs"]
+mod synthetic;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use egui::emath::TSTransform;
+use flowscope::render::png;
+use flowscope::scene::{self, Stamp, View};
+use flowscope::ui::paint::{SceneMeshes, scene_with_meshes_ui};
+
+/// Median milliseconds of `runs` calls of `f` (after one warm-up call).
+fn median_millis(runs: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t.get(t.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().unwrap())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 10_000, 100_000]
+    } else {
+        sizes
+    };
+    println!(
+        "{:>8} {:>8} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10}",
+        "nodes", "edges", "scene ms", "mesh ms", "cached ms", "pan ms", "frame ms", "vertices"
+    );
+    for n in sizes {
+        let (store, graph, positions) = synthetic::synthetic(n);
+        let view = View::default();
+        let stamp = Stamp::default();
+        let request = scene::SceneRequest {
+            graph: &graph,
+            interner: &store.data.interner,
+            positions: &positions,
+            view: &view,
+            stamp: &stamp,
+            measure: &png::measure,
+        };
+        let runs = if n >= 100_000 { 7 } else { 21 };
+        let scene_ms = median_millis(runs, || {
+            black_box(scene::build(&request));
+        });
+        let built = scene::build(&request);
+        let mut meshes = SceneMeshes::build(&built, egui::Pos2::ZERO);
+        let ctx = egui::Context::default();
+        let input = || egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(view.size[0], view.size[1]),
+            )),
+            ..egui::RawInput::default()
+        };
+        let tessellate = |paint: &mut dyn FnMut(&egui::Painter)| {
+            let mut out = ctx.run_ui(input(), |ui| paint(ui.painter()));
+            // No GPU takes the font atlas here.
+            out.textures_delta.clear();
+            black_box(ctx.tessellate(out.shapes, out.pixels_per_point).len());
+        };
+        // Meshes built as the window builds them (with its painter: the disc texture for small
+        // nodes, labels laid out once).
+        let mesh_ms = median_millis(runs, || {
+            let out = ctx.run_ui(input(), |ui| {
+                meshes.rebuild(&built, egui::Pos2::ZERO, Some(ui.painter()));
+            });
+            black_box(out.shapes.len());
+        });
+        let vertices =
+            meshes.hulls.vertices.len() + meshes.edges.vertices.len() + meshes.nodes.vertices.len();
+        // Nothing changed (a hover, a repaint): the cached meshes are painted again.
+        let cached_ms = median_millis(runs, || {
+            tessellate(&mut |p| scene_with_meshes_ui(p, &built, &meshes));
+        });
+        // A pan or zoom step: the cached meshes are moved, then painted.
+        let mut step = 0.0f32;
+        let pan_ms = median_millis(runs, || {
+            step += 1.0;
+            let t = TSTransform::new(egui::vec2(step, -step), 1.0 + 0.001 * step);
+            tessellate(&mut |p| {
+                meshes.set_transform(t);
+                scene_with_meshes_ui(p, &built, &meshes);
+            });
+        });
+        // Positions changed (the layout is running): everything is built again.
+        let frame_ms = median_millis(runs, || {
+            tessellate(&mut |p| {
+                let s = scene::build(&request);
+                meshes.rebuild(&s, egui::Pos2::ZERO, Some(p));
+                scene_with_meshes_ui(p, &s, &meshes);
+            });
+        });
+        println!(
+            "{:>8} {:>8} {scene_ms:>9.2} {mesh_ms:>9.2} {cached_ms:>10.2} {pan_ms:>9.2} {frame_ms:>10.2} {vertices:>10}",
+            graph.graph.node_count(),
+            graph.graph.edge_count(),
+        );
+    }
+}
