@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _, point};
+use rustc_hash::FxHashMap;
 use tiny_skia::{
     FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Stroke,
     Transform,
@@ -50,7 +51,33 @@ fn font() -> Option<&'static FontRef<'static>> {
 }
 
 /// Width in px of `text` at `size` px, as this painter draws it (for label placement).
+/// Labels are measured again every frame while a layout runs; their widths are kept per thread
+/// (by size, then text) so each is measured once. The cache is dropped when it grows past
+/// [`MEASURED_MAX`] texts.
 pub fn measure(text: &str, size: f32) -> f32 {
+    thread_local! {
+        static WIDTHS: std::cell::RefCell<FxHashMap<u32, FxHashMap<Box<str>, f32>>> =
+            std::cell::RefCell::new(FxHashMap::default());
+    }
+    WIDTHS.with_borrow_mut(|widths| {
+        let by_text = widths.entry(size.to_bits()).or_default();
+        if let Some(&w) = by_text.get(text) {
+            return w;
+        }
+        if by_text.len() >= MEASURED_MAX {
+            by_text.clear();
+        }
+        let w = measure_glyphs(text, size);
+        by_text.insert(text.into(), w);
+        w
+    })
+}
+
+/// Most label widths kept per size by [`measure`].
+const MEASURED_MAX: usize = 200_000;
+
+/// Width in px of `text` at `size` px from the font's advances and kerning.
+fn measure_glyphs(text: &str, size: f32) -> f32 {
     let Some(font) = font() else {
         return text.chars().count() as f32 * size * 0.55;
     };

@@ -418,7 +418,9 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         && regions.iter().any(|r| Some(*r) != unknown)
     {
         let mut by_region: BTreeMap<usize, Vec<Px>> = BTreeMap::new();
-        let mut by_zone: BTreeMap<(usize, String, Sym), Vec<Px>> = BTreeMap::new();
+        // Keyed by symbol while filling (no string per node); ordered by name below.
+        let mut by_zone: rustc_hash::FxHashMap<(usize, Sym), Vec<Px>> =
+            rustc_hash::FxHashMap::default();
         for &n in &visible {
             let (Some(info), Some(p)) = (g.node_weight(n), px_of(n)) else {
                 continue;
@@ -443,10 +445,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             if graph.level != Level::Zone
                 && let Some(z) = info.zone
             {
-                by_zone
-                    .entry((ri, interner.resolve(z).to_owned(), z))
-                    .or_default()
-                    .push(p);
+                by_zone.entry((ri, z)).or_default().push(p);
             }
         }
         let node_pad = if lod == Lod::Points { 6.0 } else { 14.0 };
@@ -467,7 +466,12 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             });
         }
         if by_zone.len() > 1 {
-            for ((ri, zone, zone_sym), pts) in &by_zone {
+            let mut by_zone: Vec<((usize, Sym), Vec<Px>)> = by_zone.into_iter().collect();
+            by_zone.sort_by(|((ra, za), _), ((rb, zb), _)| {
+                (ra, interner.resolve(*za), za).cmp(&(rb, interner.resolve(*zb), zb))
+            });
+            for ((ri, zone_sym), pts) in &by_zone {
+                let zone = interner.resolve(*zone_sym);
                 let Some(&region) = regions.get(*ri) else {
                     continue;
                 };
