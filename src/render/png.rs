@@ -74,7 +74,7 @@ pub fn measure(text: &str, size: f32) -> f32 {
 }
 
 /// Most label widths kept per size by [`measure`].
-const MEASURED_MAX: usize = 200_000;
+pub const MEASURED_MAX: usize = 200_000;
 
 /// Width in px of `text` at `size` px from the font's advances and kerning.
 fn measure_glyphs(text: &str, size: f32) -> f32 {
