@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::coarsen::coarsen;
-use super::forces::{ForceParams, ForceScratch, Groups, forces};
+use super::forces::{ForceParams, ForceScratch, Groups, edge_weights, forces};
 use super::graph::LayoutGraph;
 use super::quadtree::QuadTree;
 use super::rng::Rng;
@@ -120,6 +120,10 @@ pub struct LayoutEngine {
     force: Vec<[f32; 2]>,
     /// Scratch of the force computation.
     scratch: ForceScratch,
+    /// [`edge_weights`] of the graph of level `weights_level`.
+    weights: Vec<f32>,
+    /// The level `weights` belong to.
+    weights_level: Option<usize>,
     tree: QuadTree,
     groups: Groups,
     /// Full-graph nodes held in place.
@@ -151,6 +155,8 @@ impl LayoutEngine {
             pos: Vec::new(),
             force: Vec::new(),
             scratch: ForceScratch::default(),
+            weights: Vec::new(),
+            weights_level: None,
             tree: QuadTree::default(),
             groups: Groups::default(),
             pinned: vec![None; n],
@@ -393,12 +399,17 @@ impl LayoutEngine {
         };
         let params = &self.params;
         let fp = &params.forces;
+        if self.weights_level != Some(self.level) {
+            self.weights = edge_weights(graph, fp);
+            self.weights_level = Some(self.level);
+        }
         self.tree.build(&self.pos);
         self.groups.compute(&self.pos, graph, fp);
         self.force.resize(self.pos.len(), [0.0; 2]);
         forces(
             &self.pos,
             graph,
+            &self.weights,
             &self.tree,
             &self.groups,
             fp,
@@ -579,7 +590,7 @@ impl LayoutEngine {
         (self.pos.capacity() + self.force.capacity()) * 8
             + self.tree.heap_bytes()
             + self.scratch.heap_bytes()
-            + self.to_current.capacity() * 4
+            + (self.to_current.capacity() + self.weights.capacity()) * 4
     }
 }
 

@@ -31,8 +31,13 @@ pub struct Cell {
 pub struct QuadTree {
     /// `(morton code << 32) | point`, sorted.
     keys: Vec<u64>,
+    /// Scratch of the radix sort of `keys`.
+    keys_tmp: Vec<u64>,
     /// Points in Morton order.
     order: Vec<u32>,
+    /// Positions of the points in Morton order (`points[k] = pos[order[k]]`), read sequentially
+    /// by the force loops.
+    points: Vec<[f32; 2]>,
     /// Cells in depth-first order; cell 0 is the root.
     cells: Vec<Cell>,
     /// Leaf cells, in Morton order.
@@ -51,11 +56,51 @@ fn spread(v: u32) -> u64 {
     x
 }
 
+/// Sorts `keys` (`(morton code << 32) | point`, points ascending) by their Morton code, stably,
+/// with an LSD radix sort over the code's 32 bits: the same order as sorting the whole keys.
+fn radix_sort(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    tmp.clear();
+    tmp.resize(keys.len(), 0);
+    let mut shift = 32;
+    while shift < 64 {
+        let mut count = [0usize; BUCKETS];
+        for &k in keys.iter() {
+            if let Some(c) = count.get_mut(((k >> shift) as usize) & (BUCKETS - 1)) {
+                *c += 1;
+            }
+        }
+        // A digit all keys share leaves the order as it is.
+        if count.contains(&keys.len()) {
+            shift += BITS;
+            continue;
+        }
+        let mut sum = 0;
+        for c in &mut count {
+            let here = *c;
+            *c = sum;
+            sum += here;
+        }
+        for &k in keys.iter() {
+            if let Some(c) = count.get_mut(((k >> shift) as usize) & (BUCKETS - 1)) {
+                if let Some(t) = tmp.get_mut(*c) {
+                    *t = k;
+                }
+                *c += 1;
+            }
+        }
+        std::mem::swap(keys, tmp);
+        shift += BITS;
+    }
+}
+
 impl QuadTree {
     /// Rebuilds the tree over `pos` (non-finite points are left out).
     pub fn build(&mut self, pos: &[[f32; 2]]) {
         self.keys.clear();
         self.order.clear();
+        self.points.clear();
         self.cells.clear();
         self.leaves.clear();
         self.leaf_of.clear();
@@ -79,13 +124,18 @@ impl QuadTree {
                     ((spread(x) | (spread(y) << 1)) << 32) | i as u64
                 }),
         );
-        self.keys.par_sort_unstable();
+        radix_sort(&mut self.keys, &mut self.keys_tmp);
         self.order.extend(self.keys.iter().map(|k| *k as u32));
-        self.cell(pos, 0, self.keys.len(), 0, side);
+        self.points.extend(
+            self.order
+                .iter()
+                .map(|&i| pos.get(i as usize).copied().unwrap_or([0.0; 2])),
+        );
+        self.cell(0, self.keys.len(), 0, side);
     }
 
     /// Builds the cell of sorted points `lo..hi` at `depth`, then its children; returns its index.
-    fn cell(&mut self, pos: &[[f32; 2]], lo: usize, hi: usize, depth: u32, size: f32) -> usize {
+    fn cell(&mut self, lo: usize, hi: usize, depth: u32, size: f32) -> usize {
         let index = self.cells.len();
         self.cells.push(Cell {
             size,
@@ -95,8 +145,7 @@ impl QuadTree {
         });
         let (mut mass, mut sum) = (0.0f32, [0.0f32; 2]);
         if hi - lo <= LEAF_POINTS || depth >= MAX_DEPTH {
-            let points = self.order.get(lo..hi).unwrap_or(&[]);
-            for p in points.iter().filter_map(|&i| pos.get(i as usize)) {
+            for p in self.points.get(lo..hi).unwrap_or(&[]) {
                 mass += 1.0;
                 sum = [sum[0] + p[0], sum[1] + p[1]];
             }
@@ -113,7 +162,7 @@ impl QuadTree {
                 let range = self.keys.get(start..hi).unwrap_or(&[]);
                 let end = start + range.partition_point(|k| (k >> shift) & 3 <= quadrant);
                 if end > start {
-                    let child = self.cell(pos, start, end, depth + 1, size * 0.5);
+                    let child = self.cell(start, end, depth + 1, size * 0.5);
                     if let Some(c) = self.cells.get(child) {
                         mass += c.mass;
                         sum = [sum[0] + c.com[0] * c.mass, sum[1] + c.com[1] * c.mass];
@@ -145,6 +194,11 @@ impl QuadTree {
         &self.order
     }
 
+    /// Positions of the points in Morton order: `points()[k]` is `pos[order()[k]]`.
+    pub fn points(&self) -> &[[f32; 2]] {
+        &self.points
+    }
+
     /// The leaf cells (indices into [`Self::cells`]), in Morton order.
     pub fn leaves(&self) -> &[u32] {
         &self.leaves
@@ -157,7 +211,7 @@ impl QuadTree {
 
     /// Bytes held by the buffers.
     pub fn heap_bytes(&self) -> usize {
-        self.keys.capacity() * 8
+        (self.keys.capacity() + self.keys_tmp.capacity() + self.points.capacity()) * 8
             + (self.order.capacity() + self.leaves.capacity() + self.leaf_of.capacity()) * 4
             + self.cells.capacity() * 36
     }
@@ -192,6 +246,9 @@ mod tests {
             let c = t.cells()[t.leaves()[l as usize] as usize];
             assert!(c.leaf && (c.start as usize..c.end as usize).contains(&j));
         }
+        for (k, &i) in t.order().iter().enumerate() {
+            assert_eq!(t.points()[k], pos[i as usize]);
+        }
         let mut order = t.order().to_vec();
         order.sort_unstable();
         assert_eq!(order, (0..100).collect::<Vec<u32>>());
@@ -201,6 +258,26 @@ mod tests {
             if !c.leaf {
                 assert!(t.cells()[i + 1].next <= c.next);
             }
+        }
+    }
+
+    #[test]
+    fn radix_sort_matches_a_full_sort() {
+        // Codes over all 32 bits, and codes whose top digit is shared (that pass is skipped).
+        for code_bits in [32u32, 18] {
+            let mut state = 7u64;
+            let mut keys: Vec<u64> = (0..5000u64)
+                .map(|i| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    ((state >> (64 - code_bits)) << 32) | i
+                })
+                .collect();
+            let mut expected = keys.clone();
+            expected.sort_unstable();
+            super::radix_sort(&mut keys, &mut Vec::new());
+            assert_eq!(keys, expected);
         }
     }
 
