@@ -440,6 +440,11 @@ impl LayoutEngine {
         } else {
             params.coarse_decay
         };
+        // Below the smallest normal float the step is 0: subnormal arithmetic is many times slower
+        // (a layout stepped far past its iteration cap, as a live view or a benchmark does).
+        if self.temperature < f32::MIN_POSITIVE {
+            self.temperature = 0.0;
+        }
         self.step = self.step.min(self.temperature);
         let finest = self.level == 0;
         let step = self.step;

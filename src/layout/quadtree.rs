@@ -104,26 +104,53 @@ impl QuadTree {
         self.cells.clear();
         self.leaves.clear();
         self.leaf_of.clear();
-        let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
-        for p in pos.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
-            lo = [lo[0].min(p[0]), lo[1].min(p[1])];
-            hi = [hi[0].max(p[0]), hi[1].max(p[1])];
-        }
+        // Bounds and the number of finite points (min and max are exact in any order).
+        let (lo, hi, finite) = pos
+            .par_iter()
+            .with_min_len(4096)
+            .filter(|p| p[0].is_finite() && p[1].is_finite())
+            .fold(
+                || ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2], 0usize),
+                |(lo, hi, n), p| {
+                    (
+                        [lo[0].min(p[0]), lo[1].min(p[1])],
+                        [hi[0].max(p[0]), hi[1].max(p[1])],
+                        n + 1,
+                    )
+                },
+            )
+            .reduce(
+                || ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2], 0usize),
+                |a, b| {
+                    (
+                        [a.0[0].min(b.0[0]), a.0[1].min(b.0[1])],
+                        [a.1[0].max(b.1[0]), a.1[1].max(b.1[1])],
+                        a.2 + b.2,
+                    )
+                },
+            );
         if lo[0] > hi[0] {
             return;
         }
         let side = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1e-6) * 1.0001;
         let scale = 65535.0 / side;
-        self.keys.par_extend(
-            pos.par_iter()
-                .enumerate()
-                .filter(|(_, p)| p[0].is_finite() && p[1].is_finite())
-                .map(|(i, p)| {
-                    let x = ((p[0] - lo[0]) * scale) as u32;
-                    let y = ((p[1] - lo[1]) * scale) as u32;
-                    ((spread(x) | (spread(y) << 1)) << 32) | i as u64
-                }),
-        );
+        let key = |(i, p): (usize, &[f32; 2])| {
+            let x = ((p[0] - lo[0]) * scale) as u32;
+            let y = ((p[1] - lo[1]) * scale) as u32;
+            ((spread(x) | (spread(y) << 1)) << 32) | i as u64
+        };
+        if finite == pos.len() {
+            // The usual case: an indexed iterator writes the keys in place.
+            self.keys
+                .par_extend(pos.par_iter().enumerate().with_min_len(4096).map(key));
+        } else {
+            self.keys.extend(
+                pos.iter()
+                    .enumerate()
+                    .filter(|(_, p)| p[0].is_finite() && p[1].is_finite())
+                    .map(key),
+            );
+        }
         radix_sort(&mut self.keys, &mut self.keys_tmp);
         self.order.extend(self.keys.iter().map(|k| *k as u32));
         self.points.extend(
