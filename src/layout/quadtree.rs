@@ -33,6 +33,8 @@ pub struct QuadTree {
     keys: Vec<u64>,
     /// Scratch of the radix sort of `keys`.
     keys_tmp: Vec<u64>,
+    /// Scratch of the radix sort: a histogram per pass.
+    radix_counts: Vec<[u32; RADIX_BUCKETS]>,
     /// Points in Morton order.
     order: Vec<u32>,
     /// Positions of the points in Morton order (`points[k] = pos[order[k]]`), read sequentially
@@ -56,42 +58,49 @@ fn spread(v: u32) -> u64 {
     x
 }
 
+/// Buckets of each pass of the radix sort (11 bits: three passes over a 32-bit Morton code).
+const RADIX_BUCKETS: usize = 1 << 11;
+
 /// Sorts `keys` (`(morton code << 32) | point`, points ascending) by their Morton code, stably,
 /// with an LSD radix sort over the code's 32 bits: the same order as sorting the whole keys.
-fn radix_sort(keys: &mut Vec<u64>, tmp: &mut Vec<u64>) {
-    const BITS: u32 = 11;
-    const BUCKETS: usize = 1 << BITS;
-    tmp.clear();
-    tmp.resize(keys.len(), 0);
-    let mut shift = 32;
-    while shift < 64 {
-        let mut count = [0usize; BUCKETS];
-        for &k in keys.iter() {
-            if let Some(c) = count.get_mut(((k >> shift) as usize) & (BUCKETS - 1)) {
+/// `counts` and `tmp` are reused buffers.
+fn radix_sort(keys: &mut Vec<u64>, tmp: &mut Vec<u64>, counts: &mut Vec<[u32; RADIX_BUCKETS]>) {
+    const BITS: u32 = RADIX_BUCKETS.trailing_zeros();
+    const BUCKETS: usize = RADIX_BUCKETS;
+    const SHIFTS: [u32; 3] = [32, 32 + BITS, 32 + 2 * BITS];
+    let digit = |k: u64, shift: u32| ((k >> shift) as usize) & (BUCKETS - 1);
+    // The histograms of all digits in one pass (they do not depend on the order).
+    counts.clear();
+    counts.resize(SHIFTS.len(), [0; BUCKETS]);
+    for &k in keys.iter() {
+        for (count, &shift) in counts.iter_mut().zip(&SHIFTS) {
+            if let Some(c) = count.get_mut(digit(k, shift)) {
                 *c += 1;
             }
         }
+    }
+    tmp.clear();
+    tmp.resize(keys.len(), 0);
+    for (count, &shift) in counts.iter_mut().zip(&SHIFTS) {
         // A digit all keys share leaves the order as it is.
-        if count.contains(&keys.len()) {
-            shift += BITS;
+        if count.iter().any(|&c| c as usize == keys.len()) {
             continue;
         }
         let mut sum = 0;
-        for c in &mut count {
+        for c in count.iter_mut() {
             let here = *c;
             *c = sum;
             sum += here;
         }
         for &k in keys.iter() {
-            if let Some(c) = count.get_mut(((k >> shift) as usize) & (BUCKETS - 1)) {
-                if let Some(t) = tmp.get_mut(*c) {
+            if let Some(c) = count.get_mut(digit(k, shift)) {
+                if let Some(t) = tmp.get_mut(*c as usize) {
                     *t = k;
                 }
                 *c += 1;
             }
         }
         std::mem::swap(keys, tmp);
-        shift += BITS;
     }
 }
 
@@ -151,7 +160,7 @@ impl QuadTree {
                     .map(key),
             );
         }
-        radix_sort(&mut self.keys, &mut self.keys_tmp);
+        radix_sort(&mut self.keys, &mut self.keys_tmp, &mut self.radix_counts);
         self.order.extend(self.keys.iter().map(|k| *k as u32));
         self.points.extend(
             self.order
@@ -303,7 +312,7 @@ mod tests {
                 .collect();
             let mut expected = keys.clone();
             expected.sort_unstable();
-            super::radix_sort(&mut keys, &mut Vec::new());
+            super::radix_sort(&mut keys, &mut Vec::new(), &mut Vec::new());
             assert_eq!(keys, expected);
         }
     }
