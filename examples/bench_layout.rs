@@ -4,6 +4,11 @@
 //!   as `OUT.json` (node-link, like `gen_graph.py`) and `OUT.dot` (for sfdp).
 //! - `bench_layout flowscope GRAPH.json [ITERATIONS]` lays the graph out (to convergence unless
 //!   ITERATIONS is given).
+//! - `bench_layout steps GRAPH.json [STEPS] [REPEATS]` times only `LayoutEngine::step` on the
+//!   full graph: STEPS steps (default 21) from the converged layout, REPEATS times (default 3),
+//!   and prints the best and median ms per step, with no quality measured in the process. The
+//!   converged start is cached in `GRAPH.start` (raw little-endian f32 pairs), so later runs (and
+//!   runs under callgrind or perf) measure steps alone and always start from the same positions.
 //! - `bench_layout fdg GRAPH.json ITERATIONS` runs fdg-sim (built with `--features bench-fdg`).
 //! - `bench_layout quality GRAPH.json PLAIN` measures positions from `sfdp -Tplain`.
 //!
@@ -222,6 +227,84 @@ fn flowscope(path: &str, iterations: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The converged layout of `graph`, from the cache file `cache` or computed (and cached).
+fn converged_start(
+    graph: &LayoutGraph,
+    params: LayoutParams,
+    cache: &str,
+) -> anyhow::Result<Vec<[f32; 2]>> {
+    if let Ok(bytes) = std::fs::read(cache)
+        && bytes.len() == graph.len() * 8
+    {
+        let f = |b: &[u8]| b.try_into().map_or(f32::NAN, f32::from_le_bytes);
+        return Ok(bytes
+            .chunks_exact(8)
+            .map(|c| {
+                let (x, y) = c.split_at(4);
+                [f(x), f(y)]
+            })
+            .collect());
+    }
+    let mut engine = LayoutEngine::new(graph.clone(), params);
+    engine.run();
+    let pos = engine.positions();
+    let bytes: Vec<u8> = pos
+        .iter()
+        .flat_map(|p| p.iter().flat_map(|x| x.to_le_bytes()))
+        .collect();
+    std::fs::write(cache, bytes).with_context(|| format!("writing {cache}"))?;
+    Ok(pos)
+}
+
+/// Times `LayoutEngine::step` alone on the full graph (see the module doc).
+fn steps(path: &str, steps: usize, repeats: usize) -> anyhow::Result<()> {
+    let (_, graph) = load(path)?;
+    let params = tuned(LayoutParams::default());
+    let start = converged_start(&graph, params, &format!("{path}.start"))?;
+    let previous: Vec<Option<[f32; 2]>> = start.iter().copied().map(Some).collect();
+    let mut times: Vec<f64> = Vec::new();
+    let mut checksum = 0.0f64;
+    for _ in 0..repeats.max(1) {
+        let mut engine = LayoutEngine::with_previous(
+            graph.clone(),
+            LayoutParams {
+                max_iterations: steps.max(1),
+                stop_when_converged: false,
+                separate_margin: -1.0,
+                ..params
+            },
+            &previous,
+        );
+        loop {
+            let started = Instant::now();
+            let more = engine.step();
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            if !more {
+                break;
+            }
+        }
+        checksum = engine
+            .positions()
+            .iter()
+            .map(|p| f64::from(p[0]) * 1.5 + f64::from(p[1]))
+            .sum();
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        serde_json::json!({
+            "tool": "flowscope steps",
+            "nodes": graph.len(),
+            "edges": graph.edge_count(),
+            "steps": times.len(),
+            "best_ms": times.first().copied().unwrap_or(0.0),
+            "median_ms": times.get(times.len() / 2).copied().unwrap_or(0.0),
+            "checksum": checksum,
+        })
+    );
+    Ok(())
+}
+
 /// Overrides from `LAYOUT_PARAMS="zone_pull=0.1,theta=1.2,..."`, for tuning runs.
 fn tuned(mut p: LayoutParams) -> LayoutParams {
     let Ok(spec) = std::env::var("LAYOUT_PARAMS") else {
@@ -367,10 +450,15 @@ fn main() -> anyhow::Result<()> {
             arg(4).unwrap_or("netflix"),
         ),
         (Some("flowscope"), Some(path)) => flowscope(path, arg(2).and_then(|s| s.parse().ok())),
+        (Some("steps"), Some(path)) => steps(
+            path,
+            arg(2).and_then(|s| s.parse().ok()).unwrap_or(21),
+            arg(3).and_then(|s| s.parse().ok()).unwrap_or(3),
+        ),
         (Some("fdg"), Some(path)) => fdg(path, arg(2).and_then(|s| s.parse().ok()).unwrap_or(100)),
         (Some("quality"), Some(path)) => quality_of_plain(path, arg(2).unwrap_or("-")),
         _ => anyhow::bail!(
-            "usage: bench_layout netflix ARCH REGIONS PERCENT OUT | flowscope GRAPH [N] | fdg GRAPH N | quality GRAPH PLAIN"
+            "usage: bench_layout netflix ARCH REGIONS PERCENT OUT | flowscope GRAPH [N] | steps GRAPH [STEPS] [REPEATS] | fdg GRAPH N | quality GRAPH PLAIN"
         ),
     }
 }

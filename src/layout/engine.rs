@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::coarsen::coarsen;
-use super::forces::{ForceParams, ForceScratch, Groups, forces};
+use super::forces::{ForceParams, ForceScratch, Groups, edge_weights, forces};
 use super::graph::LayoutGraph;
 use super::quadtree::QuadTree;
 use super::rng::Rng;
@@ -118,8 +118,14 @@ pub struct LayoutEngine {
     pos: Vec<[f32; 2]>,
     /// Scratch: forces of the current step.
     force: Vec<[f32; 2]>,
+    /// Scratch: how far each node moved in the current step (`-inf` when pinned).
+    moved: Vec<f32>,
     /// Scratch of the force computation.
     scratch: ForceScratch,
+    /// [`edge_weights`] of the graph of level `weights_level`.
+    weights: Vec<f32>,
+    /// The level `weights` belong to.
+    weights_level: Option<usize>,
     tree: QuadTree,
     groups: Groups,
     /// Full-graph nodes held in place.
@@ -150,7 +156,10 @@ impl LayoutEngine {
             to_current: (0..n as u32).collect(),
             pos: Vec::new(),
             force: Vec::new(),
+            moved: Vec::new(),
             scratch: ForceScratch::default(),
+            weights: Vec::new(),
+            weights_level: None,
             tree: QuadTree::default(),
             groups: Groups::default(),
             pinned: vec![None; n],
@@ -393,12 +402,17 @@ impl LayoutEngine {
         };
         let params = &self.params;
         let fp = &params.forces;
+        if self.weights_level != Some(self.level) {
+            self.weights = edge_weights(graph, fp);
+            self.weights_level = Some(self.level);
+        }
         self.tree.build(&self.pos);
         self.groups.compute(&self.pos, graph, fp);
         self.force.resize(self.pos.len(), [0.0; 2]);
         forces(
             &self.pos,
             graph,
+            &self.weights,
             &self.tree,
             &self.groups,
             fp,
@@ -429,21 +443,32 @@ impl LayoutEngine {
         } else {
             params.coarse_decay
         };
+        // Below the smallest normal float the step is 0: subnormal arithmetic is many times slower
+        // (a layout stepped far past its iteration cap, as a live view or a benchmark does).
+        if self.temperature < f32::MIN_POSITIVE {
+            self.temperature = 0.0;
+        }
         self.step = self.step.min(self.temperature);
         let finest = self.level == 0;
         let step = self.step;
         let pinned = &self.pinned;
         let mobility = &self.mobility;
+        // Each node's displacement is written to `moved` (`-inf`: pinned, not counted) and summed
+        // below in node order, so the mean does not depend on threads.
+        self.moved.resize(self.pos.len(), 0.0);
         self.pos
             .par_iter_mut()
             .zip(self.force.par_iter())
+            .zip(self.moved.par_iter_mut())
             .enumerate()
             .with_min_len(1024)
-            .for_each(|(i, (p, f))| {
+            .for_each(|(i, ((p, f), d))| {
                 if finest && let Some(Some(pin)) = pinned.get(i) {
                     *p = *pin;
+                    *d = f32::NEG_INFINITY;
                     return;
                 }
+                *d = 0.0;
                 let m = if finest {
                     mobility.get(i).copied().unwrap_or(1.0)
                 } else {
@@ -453,7 +478,8 @@ impl LayoutEngine {
                 if !(len > 0.0 && len.is_finite()) {
                     return;
                 }
-                let s = len.min(step) * m / len;
+                *d = len.min(step) * m;
+                let s = *d / len;
                 let new = [f[0] * s + p[0], f[1] * s + p[1]];
                 // NaN guard: a non-finite move is dropped.
                 if new[0].is_finite() && new[1].is_finite() {
@@ -461,22 +487,10 @@ impl LayoutEngine {
                 }
             });
         let (moved, movable) = self
-            .force
+            .moved
             .iter()
-            .enumerate()
-            .filter(|(i, _)| !(finest && pinned.get(*i).is_some_and(Option::is_some)))
-            .fold((0.0f64, 0usize), |(sum, count), (i, f)| {
-                let m = if finest {
-                    mobility.get(i).copied().unwrap_or(1.0)
-                } else {
-                    1.0
-                };
-                let len = (f[0] * f[0] + f[1] * f[1]).sqrt();
-                let d = if len.is_finite() {
-                    len.min(step) * m
-                } else {
-                    0.0
-                };
+            .filter(|d| **d != f32::NEG_INFINITY)
+            .fold((0.0f64, 0usize), |(sum, count), &d| {
                 (sum + f64::from(d), count + 1)
             });
         let displacement = (moved / movable.max(1) as f64) as f32 / fp.k;
@@ -577,9 +591,10 @@ impl LayoutEngine {
     /// Bytes held by the engine's buffers (graphs excluded).
     pub fn heap_bytes(&self) -> usize {
         (self.pos.capacity() + self.force.capacity()) * 8
+            + self.moved.capacity() * 4
             + self.tree.heap_bytes()
             + self.scratch.heap_bytes()
-            + self.to_current.capacity() * 4
+            + (self.to_current.capacity() + self.weights.capacity()) * 4
     }
 }
 

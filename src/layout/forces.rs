@@ -193,6 +193,56 @@ pub fn attraction_on(
         })
 }
 
+/// The weight of every entry of `graph`'s adjacency (aligned with its neighbour lists, see
+/// [`LayoutGraph::neighbour_range`]), as [`attraction_on`] weighs edges: 1 within a zone or
+/// when either end is ungrouped, `cross_zone_edge` between zones of one region, else
+/// `cross_region_edge`. Depends only on the graph and the parameters, so it is computed once.
+pub fn edge_weights(graph: &LayoutGraph, params: &ForceParams) -> Vec<f32> {
+    let zones = graph.zones();
+    let zone_regions = graph.zone_regions();
+    let ungrouped = graph.ungrouped_zone();
+    let mut out = Vec::with_capacity(graph.edge_count() * 2);
+    for i in 0..graph.len() {
+        let zone = graph.zone(i);
+        let region = graph.region(i);
+        let free = ungrouped == Some(zone);
+        out.extend(graph.neighbours(i).iter().map(|&j| {
+            let zj = zones.get(j as usize).copied().unwrap_or(0);
+            if zj == zone || free || ungrouped == Some(zj) {
+                1.0
+            } else if zone_regions.get(zj as usize) == Some(&region) {
+                params.cross_zone_edge
+            } else {
+                params.cross_region_edge
+            }
+        }));
+    }
+    out
+}
+
+/// [`attraction_on`] with the weights of [`edge_weights`] of node `i`'s neighbours: the same
+/// sums in the same order, without looking up zones.
+#[inline]
+fn weighted_attraction_on(
+    p: [f32; 2],
+    pos: &[[f32; 2]],
+    neighbours: &[u32],
+    weights: &[f32],
+    inv_k: f32,
+) -> ([f32; 2], f32) {
+    let (mut f, mut s) = ([0.0f32; 2], 0.0f32);
+    for (&j, &w) in neighbours.iter().zip(weights) {
+        let Some(q) = pos.get(j as usize) else {
+            continue;
+        };
+        let d = [q[0] - p[0], q[1] - p[1]];
+        let len = (d[0] * d[0] + d[1] * d[1]).sqrt() * inv_k * w;
+        f = [d[0] * len + f[0], d[1] * len + f[1]];
+        s += len;
+    }
+    (f, s)
+}
+
 impl Groups {
     /// Computes centroids (sequentially, in f64, so the sums do not depend on thread scheduling)
     /// and each zone's group repulsion.
@@ -364,21 +414,18 @@ fn cmul(a: [f32; 2], b: [f32; 2]) -> [f32; 2] {
 /// `1/(u + v) = Σ (−1)^k u^k / v^(k+1)`, the leaf's points then feel `Σ a_k·conj(z − c)^k`.
 fn expand_leaf(
     leaf: &super::quadtree::Cell,
-    pos: &[[f32; 2]],
     tree: &QuadTree,
     theta: f32,
     coeffs: &mut [[f32; 2]; TERMS],
     near: &mut Vec<u32>,
 ) -> [f32; 2] {
-    let order = tree.order();
     let cells = tree.cells();
     let c = leaf.com;
-    let points = order
+    let r2 = tree
+        .points()
         .get(leaf.start as usize..leaf.end as usize)
-        .unwrap_or(&[]);
-    let r2 = points
+        .unwrap_or(&[])
         .iter()
-        .filter_map(|&j| pos.get(j as usize))
         .map(|q| (q[0] - c[0]) * (q[0] - c[0]) + (q[1] - c[1]) * (q[1] - c[1]))
         .fold(0.0f32, f32::max);
     let r = r2.sqrt();
@@ -410,17 +457,17 @@ fn expand_leaf(
 }
 
 /// Repulsion on node `i` at `p` from the cells of its leaf's near list: one body per cell when
-/// far enough from `p`, else point by point.
+/// far enough from `p`, else point by point (read in Morton order from [`QuadTree::points`]).
 fn near_repulsion(
     i: usize,
     p: [f32; 2],
-    pos: &[[f32; 2]],
     tree: &QuadTree,
     near: &[u32],
     params: &ForceParams,
 ) -> [f32; 2] {
     let cells = tree.cells();
     let order = tree.order();
+    let points = tree.points();
     let theta2 = params.theta * params.theta;
     let mut f = [0.0f32; 2];
     for cell in near.iter().filter_map(|&c| cells.get(c as usize)) {
@@ -431,18 +478,16 @@ fn near_repulsion(
             f = [f[0] + d[0] * m, f[1] + d[1] * m];
             continue;
         }
-        for &j in order
-            .get(cell.start as usize..cell.end as usize)
-            .unwrap_or(&[])
-        {
-            let j = j as usize;
-            let Some(q) = pos.get(j) else { continue };
+        let (start, end) = (cell.start as usize, cell.end as usize);
+        for (k, q) in points.get(start..end).unwrap_or(&[]).iter().enumerate() {
             let dj = [p[0] - q[0], p[1] - q[1]];
             let dj2 = dj[0] * dj[0] + dj[1] * dj[1];
             if dj2 > 1e-12 {
                 f = [f[0] + dj[0] / dj2, f[1] + dj[1] / dj2];
-            } else if j != i {
-                let a = apart(i, j);
+            } else if let Some(&j) = order.get(start + k)
+                && j as usize != i
+            {
+                let a = apart(i, j as usize);
                 let m = 100.0 / params.k;
                 f = [f[0] + a[0] * m, f[1] + a[1] * m];
             }
@@ -452,15 +497,20 @@ fn near_repulsion(
 }
 
 /// The total force on every node, written into `out`. `tree` and `groups` must have been built
-/// from `pos`.
+/// from `pos`, and `weights` be the [`edge_weights`] of `graph` and `params`.
 ///
 /// Repulsion is computed per leaf of the tree: one traversal per leaf gathers a local expansion
 /// of the far field and a near list (in parallel, each leaf writing its own slot); then each
 /// node (in Morton order, in parallel, each writing its own slot) evaluates its leaf's expansion
 /// and its near cells, adds springs and group forces; the result is scattered to `out`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the step's inputs, each reused across steps"
+)]
 pub fn forces(
     pos: &[[f32; 2]],
     graph: &LayoutGraph,
+    weights: &[f32],
     tree: &QuadTree,
     groups: &Groups,
     params: &ForceParams,
@@ -482,12 +532,14 @@ pub fn forces(
         .with_min_len(16)
         .for_each(|(((centre, coeffs), near), &leaf)| {
             if let Some(cell) = cells.get(leaf as usize) {
-                *centre = expand_leaf(cell, pos, tree, theta, coeffs, near);
+                *centre = expand_leaf(cell, tree, theta, coeffs, near);
             }
         });
 
     let order = tree.order();
+    let points = tree.points();
     let leaf_of = tree.leaf_of();
+    let inv_k = 1.0 / params.k;
     let ck2 = params.repulsion * params.k * params.k;
     let (centres, coeffs, nears) = (&scratch.centre, &scratch.coeffs, &scratch.near);
     scratch.sorted.clear();
@@ -496,17 +548,15 @@ pub fn forces(
         .sorted
         .par_iter_mut()
         .zip(order.par_iter())
+        .zip(points.par_iter())
         .zip(leaf_of.par_iter())
         .with_min_len(256)
-        .for_each(|((f, &i), &leaf)| {
+        .for_each(|(((f, &i), &p), &leaf)| {
             let i = i as usize;
             let leaf = leaf as usize;
-            let (Some(&p), Some(c), Some(a), Some(near)) = (
-                pos.get(i),
-                centres.get(leaf),
-                coeffs.get(leaf),
-                nears.get(leaf),
-            ) else {
+            let (Some(c), Some(a), Some(near)) =
+                (centres.get(leaf), coeffs.get(leaf), nears.get(leaf))
+            else {
                 return;
             };
             // Far field: Σ a_k·u^k with u = conj(p − c), by Horner's rule.
@@ -515,8 +565,15 @@ pub fn forces(
                 let t = cmul(acc, u);
                 [t[0] + ak[0], t[1] + ak[1]]
             });
-            let nearf = near_repulsion(i, p, pos, tree, near, params);
-            let (spring, stiffness) = attraction_on(i, p, pos, graph, params);
+            let nearf = near_repulsion(i, p, tree, near, params);
+            let range = graph.neighbour_range(i);
+            let (spring, stiffness) = weighted_attraction_on(
+                p,
+                pos,
+                graph.neighbours(i),
+                weights.get(range).unwrap_or(&[]),
+                inv_k,
+            );
             let g = groups.force_on(i, p, stiffness, graph, params);
             *f = [
                 ck2 * (far[0] + nearf[0]) + spring[0] + g[0],
@@ -544,6 +601,7 @@ mod tests {
         forces(
             pos,
             graph,
+            &edge_weights(graph, params),
             &tree,
             &groups,
             params,
@@ -617,6 +675,26 @@ mod tests {
             mean < 0.03 && worst < 0.15,
             "relative error: mean {mean}, worst {worst}"
         );
+    }
+
+    #[test]
+    fn weighted_attraction_is_exactly_attraction_on() {
+        let mut rng = crate::layout::rng::Rng::new(9);
+        let n = 300u32;
+        let edges: Vec<(u32, u32)> = (0..n * 3)
+            .map(|_| (rng.below(n as usize) as u32, rng.below(n as usize) as u32))
+            .collect();
+        let zone_of: Vec<u32> = (0..n).map(|i| i % 5).collect();
+        let graph = LayoutGraph::with_zones(n as usize, edges, &zone_of, &[0, 0, 1, 1, 2])
+            .with_ungrouped_zone(Some(4));
+        let pos: Vec<[f32; 2]> = (0..n).map(|_| rng.in_disc([0.0, 0.0], 20.0)).collect();
+        let params = ForceParams::default();
+        let weights = edge_weights(&graph, &params);
+        for (i, &p) in pos.iter().enumerate() {
+            let w = &weights[graph.neighbour_range(i)];
+            let got = weighted_attraction_on(p, &pos, graph.neighbours(i), w, 1.0 / params.k);
+            assert_eq!(got, attraction_on(i, p, &pos, &graph, &params), "node {i}");
+        }
     }
 
     #[test]

@@ -238,6 +238,15 @@ impl LayoutGraph {
         self.neighbours.get(a as usize..b as usize).unwrap_or(&[])
     }
 
+    /// Where node `i`'s neighbours lie in the adjacency of all nodes (empty when out of range):
+    /// lets per-entry data such as edge weights sit in one flat array aligned with it.
+    pub fn neighbour_range(&self, i: usize) -> std::ops::Range<usize> {
+        let (Some(&a), Some(&b)) = (self.offsets.get(i), self.offsets.get(i + 1)) else {
+            return 0..0;
+        };
+        a as usize..b as usize
+    }
+
     /// Every undirected edge once, as `(a, b)` with `a < b`.
     pub fn edges(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         (0..self.len()).flat_map(move |i| {
