@@ -438,14 +438,25 @@ pub struct LayoutJson {
 }
 
 /// Lays out the graph of an indexed store at `level`: to convergence, or exactly `iterations`
-/// iterations on the full graph when given.
-pub fn layout_json(store: &mut TraceStore, level: Level, iterations: Option<usize>) -> LayoutJson {
+/// iterations on the full graph when given. `ungrouped` ignores regions and zones (the plain
+/// spring–electrical model): lower stress on graphs whose groups are densely connected, but the
+/// groups mix.
+pub fn layout_json(
+    store: &mut TraceStore,
+    level: Level,
+    iterations: Option<usize>,
+    ungrouped: bool,
+) -> LayoutJson {
     use crate::layout::{LayoutEngine, LayoutGraph, LayoutParams, quality};
 
     let graph = ServiceGraph::build(store, level);
     let unknown = store.data.interner.get(crate::model::topology::UNKNOWN);
     let (lg, nodes) = LayoutGraph::from_service_graph(&graph, unknown);
-    let mut params = LayoutParams::default();
+    let mut params = if ungrouped {
+        LayoutParams::ungrouped()
+    } else {
+        LayoutParams::default()
+    };
     if let Some(n) = iterations {
         params.max_iterations = n;
         params.stop_when_converged = false;
@@ -489,10 +500,11 @@ pub fn layout(
     level: Level,
     output: Option<&std::path::Path>,
     iterations: Option<usize>,
+    ungrouped: bool,
 ) -> anyhow::Result<bool> {
     let mut loaded = load(paths, false)?;
     print_problems(&loaded);
-    let result = layout_json(&mut loaded.store, level, iterations);
+    let result = layout_json(&mut loaded.store, level, iterations, ungrouped);
     match output {
         Some(path) => {
             let file = std::fs::File::create(path)

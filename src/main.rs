@@ -115,6 +115,9 @@ enum Command {
         /// Run exactly this many iterations on the full graph instead of stopping at convergence.
         #[arg(long)]
         iterations: Option<usize>,
+        /// Ignore regions and zones: lower stress where groups are densely connected, groups mixed.
+        #[arg(long)]
+        ungrouped: bool,
     },
     /// Follow a directory of trace files as they are written; print one line per applied batch.
     Watch {
@@ -277,7 +280,14 @@ fn main() -> ExitCode {
             level,
             output,
             iterations,
-        } => cli::layout(&paths, level.into(), output.as_deref(), iterations),
+            ungrouped,
+        } => cli::layout(
+            &paths,
+            level.into(),
+            output.as_deref(),
+            iterations,
+            ungrouped,
+        ),
         Command::Watch {
             paths,
             json,

@@ -69,7 +69,7 @@ impl Default for LayoutParams {
             tolerance: 0.01,
             multilevel: true,
             cooling: 0.9,
-            decay: 0.9,
+            decay: 0.85,
             coarse_decay: 0.8,
             step: 2.0,
             refine_step: 1.0,
@@ -77,6 +77,18 @@ impl Default for LayoutParams {
             settled_mobility: 0.25,
             anchor_pull: 0.5,
             separate_margin: 0.02,
+        }
+    }
+}
+
+impl LayoutParams {
+    /// Regions and zones ignored: the plain spring–electrical model without the final group
+    /// separation. Lower stress where groups are densely connected to each other, groups mixed.
+    pub fn ungrouped() -> Self {
+        Self {
+            forces: ForceParams::plain(),
+            separate_margin: -1.0,
+            ..Self::default()
         }
     }
 }
