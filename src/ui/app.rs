@@ -72,6 +72,24 @@ pub struct FlowscopeApp {
 }
 
 impl FlowscopeApp {
+    /// The corner stamp of the canvas and of exports: files, level, filter, time range, trace.
+    fn stamp(&self, model: &Model) -> Stamp {
+        Stamp {
+            files: model
+                .files
+                .iter()
+                .map(|f| Stamp::file_label(&f.path))
+                .collect(),
+            level: self.level,
+            filter: self.filter_text.clone(),
+            time_range: model.time_range,
+            trace: self
+                .selected_trace
+                .and_then(|t| model.traces.get(t))
+                .map(|r| r.id.clone()),
+        }
+    }
+
     /// The app as eframe creates it: recent files from storage, `paths` loading.
     pub fn new(cc: &eframe::CreationContext<'_>, paths: Vec<PathBuf>) -> Self {
         let mut app = Self::with_paths(paths);
@@ -338,20 +356,7 @@ impl FlowscopeApp {
         match &self.model {
             Some(model) => {
                 if let Some(graph) = model.graph(self.level) {
-                    let stamp = Stamp {
-                        files: model
-                            .files
-                            .iter()
-                            .map(|f| Stamp::file_label(&f.path))
-                            .collect(),
-                        level: self.level,
-                        filter: self.filter_text.clone(),
-                        time_range: model.time_range,
-                        trace: self
-                            .selected_trace
-                            .and_then(|t| model.traces.get(t))
-                            .map(|r| r.id.clone()),
-                    };
+                    let stamp = self.stamp(model);
                     let input = CanvasInput {
                         graph,
                         interner: &model.store.data.interner,
@@ -821,20 +826,7 @@ impl FlowscopeApp {
             camera: None,
             legend: true,
         };
-        let stamp = Stamp {
-            files: model
-                .files
-                .iter()
-                .map(|f| Stamp::file_label(&f.path))
-                .collect(),
-            level: self.level,
-            filter: self.filter_text.clone(),
-            time_range: model.time_range,
-            trace: self
-                .selected_trace
-                .and_then(|t| model.traces.get(t))
-                .map(|r| r.id.clone()),
-        };
+        let stamp = self.stamp(model);
         Some(scene::build(&scene::SceneRequest {
             graph,
             interner: &model.store.data.interner,
