@@ -212,21 +212,23 @@ impl DirTail {
     }
 }
 
+/// Reports that a followed file cannot be read, once per file.
+fn report_once(f: &mut Followed, path: &Path, e: &std::io::Error, result: &mut ScanResult) {
+    if !f.failure_reported {
+        f.failure_reported = true;
+        result.failures.push(TailFailure {
+            path: path.to_owned(),
+            reason: format!("cannot read ({e}): {}", path.display()),
+        });
+    }
+}
+
 /// Reads what one file gained since the last scan.
 fn read_new(f: &mut Followed, result: &mut ScanResult) {
     let path = f.tail.path().to_owned();
     let len = match f.file.metadata() {
         Ok(m) => m.len(),
-        Err(e) => {
-            if !f.failure_reported {
-                f.failure_reported = true;
-                result.failures.push(TailFailure {
-                    path: path.clone(),
-                    reason: format!("cannot read ({e}): {}", path.display()),
-                });
-            }
-            return;
-        }
+        Err(e) => return report_once(f, &path, &e, result),
     };
     let rewritten = len < f.tail.offset() || (len != f.last_len && !same_start(f));
     f.last_len = len;
@@ -252,16 +254,7 @@ fn read_new(f: &mut Followed, result: &mut ScanResult) {
         match read {
             Ok(0) => break,
             Ok(_) => {}
-            Err(e) => {
-                if !f.failure_reported {
-                    f.failure_reported = true;
-                    result.failures.push(TailFailure {
-                        path: path.clone(),
-                        reason: format!("cannot read ({e}): {}", path.display()),
-                    });
-                }
-                return;
-            }
+            Err(e) => return report_once(f, &path, &e, result),
         }
         result.bytes_read += buf.len() as u64;
         if f.sample.len() < SAMPLE_BYTES && offset as usize == f.sample.len() {
