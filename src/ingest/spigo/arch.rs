@@ -54,9 +54,9 @@ const CROSS_ZONE: [&str; 9] = [
 /// run out of memory).
 const MAX_INSTANCES: usize = 200_000;
 /// More edges than this are not created.
-const MAX_EDGES: usize = 10_000_000;
+const MAX_EDGES: usize = 2_000_000;
 /// More instance pairs than this are not examined (most may be refused, e.g. by zone).
-const MAX_PAIRS: usize = 100_000_000;
+const MAX_PAIRS: usize = 20_000_000;
 
 /// Region names used after Spigo's six when more regions are asked for (`flowscope simulate`):
 /// further real AWS regions, then `region-NN`.
@@ -877,6 +877,20 @@ mod tests {
             r#"{"arch":"t","services":[{"name":"db","package":"store","count":9000000000000000000,"regions":1}]}"#,
         );
         assert_eq!(b.nodes.len(), MAX_INSTANCES);
+        assert_eq!(r.count(WarningKind::BadArchitecture), 1);
+    }
+
+    /// Two large services, one calling the other, stop at the edge limit: a 200-byte file must
+    /// not ask for billions of edges (the fuzzer found this shape).
+    #[test]
+    fn huge_fan_out_is_capped() {
+        let (b, r) = one_region(
+            r#"{"arch":"t","services":[
+            {"name":"a","package":"store","regions":1,"count":99000,"dependencies":["b"]},
+            {"name":"b","package":"store","regions":1,"count":99000}]}"#,
+        );
+        assert_eq!(b.nodes.len(), 198_000);
+        assert_eq!(b.edges.len(), MAX_EDGES);
         assert_eq!(r.count(WarningKind::BadArchitecture), 1);
     }
 
