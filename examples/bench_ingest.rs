@@ -54,9 +54,18 @@ fn main() -> anyhow::Result<()> {
         }
         "flowscope" => {
             let read = flowscope::ingest::read_path(std::path::Path::new(&path))?;
+            let t1 = started.elapsed();
             let mut store = TraceStore::default();
             store.append(read.batch);
+            let t2 = started.elapsed();
             store.index();
+            if std::env::var_os("PHASES").is_some() {
+                eprintln!(
+                    "read {t1:?} append {:?} index {:?}",
+                    t2 - t1,
+                    started.elapsed() - t2
+                );
+            }
             store.spans().len()
         }
         other => anyhow::bail!("unknown mode {other}"),
