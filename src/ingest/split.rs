@@ -434,11 +434,15 @@ impl Scanner {
                     i = end.max(i + 1);
                 }
                 _ => {
-                    // Not a record: skip to the next line.
-                    self.stray += 1;
+                    // Not a record: skip to the next line. Without a line end yet, the bytes
+                    // wait for more (a growing file's next piece may end the line), as a partial
+                    // record does.
                     match memchr::memchr(b'\n', buf.get(i..).unwrap_or_default()) {
-                        Some(k) => i += k + 1,
-                        None => return (ranges, buf.len()),
+                        Some(k) => {
+                            self.stray += 1;
+                            i += k + 1;
+                        }
+                        None => return (ranges, i),
                     }
                 }
             }

@@ -162,9 +162,9 @@ impl FileTail {
         self.pending.extend_from_slice(bytes);
         let (ranges, end) = self.scanner.scan(&self.pending);
         let out = match self.mode {
-            Mode::Unknown | Mode::Document if ranges.is_empty() && !self.scanner.is_closed() => {
-                None
-            }
+            // A document is parsed again on any new bytes: its reader may find records where
+            // the record splitter does not (a Jaeger file's spans nest inside one object).
+            Mode::Unknown if ranges.is_empty() && !self.scanner.is_closed() => None,
             Mode::Unknown => self.sniff(&ranges, report),
             Mode::Records(parsers) => Some(self.parse_records(parsers, &ranges, report)),
             Mode::Document => self.parse_document(report),
@@ -360,5 +360,41 @@ mod tests {
         assert!(junk.feed(0, b"hello world\n").is_none());
         assert!(junk.failure().unwrap().contains("notes.json"));
         assert!(junk.feed(12, b"more\n").is_none());
+    }
+
+    /// A document format (here Jaeger's protobuf JSON) is parsed again whenever bytes arrive,
+    /// not only when the record splitter sees a new record: its reader can find spans the
+    /// splitter cannot (found by fuzzing: the tail's splitter waits for the unclosed object on
+    /// the second line to end, while a one-shot read skips that line and takes the third).
+    #[test]
+    fn a_document_is_read_again_on_any_new_bytes() {
+        let span = |id: &str| {
+            format!(
+                r#"{{"trace_id":"AAAAAAAAAAB74v2Y0Jc74w==","span_id":"{id}","operation_name":"op","start_time":"2019-12-20T07:41:44.953864Z","duration":"1s","process":{{"service_name":"svc"}}}}"#
+            )
+        };
+        let first = format!("{{\"spans\":[{}]}}\n", span("e+L9mNCXO+M="));
+        let file = format!(
+            "{first},{{\"x\":[}}\n{{\"spans\":[{}]}}\n",
+            span("AAAAAAAAAAE=")
+        );
+        let whole = follow_in_pieces(file.as_bytes(), &[]);
+        let pieces = follow_in_pieces(file.as_bytes(), &[first.len()]);
+        assert_eq!(whole.batch.spans.len(), 2);
+        assert_eq!(pieces.batch.spans.len(), 2);
+    }
+
+    /// A line that is not a record is skipped whole, even when a piece ends inside it: the rest
+    /// of the line must not be read as a record of its own.
+    #[test]
+    fn a_stray_line_cut_in_two_is_skipped_whole() {
+        let good = r#"{"traceId":"1","id":"1","name":"a"}"#;
+        let file = format!("{good}\nnot a span {good}\n{good}\n");
+        let whole = follow_in_pieces(file.as_bytes(), &[]);
+        assert_eq!(whole.batch.spans.len(), 2);
+        for cut in good.len()..file.len() {
+            let pieces = follow_in_pieces(file.as_bytes(), &[cut]);
+            assert_eq!(pieces.batch.spans.len(), 2, "cut at {cut}");
+        }
     }
 }
