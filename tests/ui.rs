@@ -542,7 +542,7 @@ fn selecting_an_instance_lists_the_traces_through_that_instance_not_its_service(
 }
 
 #[test]
-fn dragging_a_node_pins_it_and_double_clicking_unpins_it() {
+fn dragging_a_node_pins_it_the_pin_outlives_a_level_switch_and_double_clicking_unpins_it() {
     let mut h = opened(fixture("spigo/runs/netflix/graph.json"));
     let scene = h.state().canvas().scene().unwrap().clone();
     // A node with room around it.
@@ -576,6 +576,23 @@ fn dragging_a_node_pins_it_and_double_clicking_unpins_it() {
     assert!(shown.pinned);
     let at = h.state().canvas().ui_pos(shown.center);
     assert!((at - to).length() < 1.0, "{at:?} vs {to:?}");
+    // The pin outlives a trip to another level and back: same node, same place.
+    let held = h.state().positions()[node.node as usize];
+    h.key_press(Key::Num1);
+    h.run_steps(3);
+    assert!(h.state().pinned().is_empty());
+    h.key_press(Key::Num2);
+    wait(&mut h, "the layout", |app| !app.layout_running());
+    assert_eq!(h.state().pinned(), vec![node.node]);
+    let now = h.state().positions()[node.node as usize];
+    assert!(
+        (now[0] - held[0]).abs() < 1e-3 && (now[1] - held[1]).abs() < 1e-3,
+        "{now:?} vs {held:?}"
+    );
+    let scene = h.state().canvas().scene().unwrap();
+    let shown = scene.nodes.iter().find(|n| n.node == node.node).unwrap();
+    assert!(shown.pinned);
+    let at = h.state().canvas().ui_pos(shown.center);
     // Double-click lets it go.
     double_click_at(&mut h, at);
     assert!(h.state().pinned().is_empty());

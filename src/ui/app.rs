@@ -1,5 +1,6 @@
 //! [`FlowscopeApp`]: the eframe app. Lays out the panels, collects their actions and applies them at the end of the frame; owns the loader, dialog and export threads.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
@@ -53,6 +54,9 @@ pub struct FlowscopeApp {
     selected_node: Option<u32>,
     selected_edge: Option<u32>,
     collapsed: Vec<GroupKey>,
+    /// Pins by level and node name: they outlive a switch of level, a newer live model and a
+    /// load that adds files.
+    pins: BTreeMap<(Level, String), [f32; 2]>,
     selected_trace: Option<usize>,
     highlight: Highlight,
     canvas: Canvas,
@@ -483,6 +487,7 @@ impl FlowscopeApp {
             return;
         };
         self.notice = None;
+        self.remember_pins();
         self.model = Some(model);
         self.model_generation += 1;
         self.select_node(None);
@@ -498,6 +503,7 @@ impl FlowscopeApp {
     /// neighbours.
     fn show_live_model(&mut self, model: Model, ctx: &egui::Context) {
         let first = self.model.is_none();
+        self.remember_pins();
         let (previous, node_name, trace_id) = match &self.model {
             Some(old) => {
                 let interner = &old.store.data.interner;
@@ -540,6 +546,7 @@ impl FlowscopeApp {
                     ctx.request_repaint();
                 })
             });
+        self.restore_pins();
         self.select_node(node);
         self.selected_trace = trace;
         match (trace, &self.model) {
@@ -566,6 +573,48 @@ impl FlowscopeApp {
                 }),
             None => LayoutState::default(),
         };
+        self.restore_pins();
+    }
+
+    /// Keeps the current level's pins by node name (in [`FlowscopeApp::pins`]), before the
+    /// level, the model or the layout changes.
+    fn remember_pins(&mut self) {
+        let Some(graph) = self.model.as_ref().and_then(|m| m.graph(self.level)) else {
+            return;
+        };
+        let Some(interner) = self.model.as_ref().map(|m| &m.store.data.interner) else {
+            return;
+        };
+        let level = self.level;
+        self.pins.retain(|(l, _), _| *l != level);
+        for (node, pos) in self.layout.pins() {
+            let n = petgraph::stable_graph::NodeIndex::new(node as usize);
+            if let Some(w) = graph.graph.node_weight(n) {
+                self.pins
+                    .insert((level, interner.resolve(w.name).to_owned()), pos);
+            }
+        }
+    }
+
+    /// Pins again, in a new layout, the nodes of the current level pinned before by name.
+    fn restore_pins(&mut self) {
+        let Some(model) = &self.model else { return };
+        let Some(graph) = model.graph(self.level) else {
+            return;
+        };
+        let interner = &model.store.data.interner;
+        let again: Vec<(u32, [f32; 2])> = self
+            .pins
+            .iter()
+            .filter(|((level, _), _)| *level == self.level)
+            .filter_map(|((_, name), &pos)| {
+                let n = graph.index.get(&interner.get(name)?)?;
+                Some((n.index() as u32, pos))
+            })
+            .collect();
+        for (node, pos) in again {
+            self.layout.pin(node, pos);
+        }
     }
 
     /// Whether the layout is still moving nodes.
@@ -625,6 +674,7 @@ impl FlowscopeApp {
             }
             Action::SetLevel(level) => {
                 if level != self.level {
+                    self.remember_pins();
                     self.level = level;
                     self.select_node(None);
                     self.restart_layout(ctx);

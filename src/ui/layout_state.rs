@@ -217,6 +217,11 @@ impl LayoutState {
         }
     }
 
+    /// The pinned nodes with where each is held, sorted by node.
+    pub fn pins(&self) -> impl Iterator<Item = (u32, [f32; 2])> + '_ {
+        self.pinned.iter().map(|(&n, &p)| (n, p))
+    }
+
     /// The pinned nodes, sorted.
     pub fn pinned(&self) -> Vec<u32> {
         self.pinned.keys().copied().collect()
