@@ -9,6 +9,7 @@ use egui_kittest::kittest::Queryable as _;
 use flowscope::model::Level;
 use flowscope::ui::FlowscopeApp;
 use flowscope::ui::actions::Action;
+use flowscope::ui::inspector::Selection;
 
 use crate::common::fixture;
 
@@ -385,6 +386,15 @@ fn clear_of(
             .all(|e| segment(e.from, e.to) > edge_clearance + e.width)
 }
 
+/// The distance from `p` to the segment `a`–`b`.
+fn segment_distance(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
+    let ab = [b[0] - a[0], b[1] - a[1]];
+    let len2 = (ab[0] * ab[0] + ab[1] * ab[1]).max(1e-9);
+    let t = (((p[0] - a[0]) * ab[0] + (p[1] - a[1]) * ab[1]) / len2).clamp(0.0, 1.0);
+    let q = [a[0] + ab[0] * t, a[1] + ab[1] * t];
+    ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt()
+}
+
 /// Traces whose own graph at `level` has an edge `a → b` (named), counted the slow way.
 fn traces_across(
     store: &mut flowscope::model::TraceStore,
@@ -601,8 +611,8 @@ fn dragging_a_node_pins_it_the_pin_outlives_a_level_switch_and_double_clicking_u
 }
 
 #[test]
-fn double_clicking_a_zone_hull_collapses_it_into_one_node() {
-    let mut h = opened(fixture("spigo/runs/netflix/graph.json"));
+fn double_clicking_a_zone_hull_collapses_it_into_one_node_whose_click_selects_the_group() {
+    let mut h = opened_with(fixture("spigo/runs/netflix/graph.json"), true);
     let scene = h.state().canvas().scene().unwrap().clone();
     let nodes_before = scene.nodes.len();
     // A zone hull with a spot inside clear of nodes and edges.
@@ -666,6 +676,62 @@ fn double_clicking_a_zone_hull_collapses_it_into_one_node() {
             .labels
             .iter()
             .any(|l| l.text == format!("{} ({members} nodes)", hull.name))
+    );
+    // A click on the group node selects the group (not one of its members).
+    let group = group.clone();
+    let at = h.state().canvas().ui_pos(group.center);
+    click_at(&mut h, at);
+    h.run_steps(30);
+    assert_eq!(h.state().selected(), Some(Selection::Group(hull.group)));
+    assert!(
+        h.state()
+            .canvas()
+            .scene()
+            .unwrap()
+            .nodes
+            .iter()
+            .any(|n| n.group == Some(hull.group) && n.selected)
+    );
+    assert!(has_label(&h, &format!("{members} nodes, collapsed")));
+    // An edge into or out of the group sums several; a click on it selects them all.
+    let scene = h.state().canvas().scene().unwrap().clone();
+    let (ends, spot) = scene
+        .edges
+        .iter()
+        .filter(|e| e.sum.is_some() && e.self_loop.is_none())
+        .find_map(|e| {
+            (1..10).find_map(|k| {
+                let t = k as f32 / 10.0;
+                let p = [
+                    e.from[0] + (e.to[0] - e.from[0]) * t,
+                    e.from[1] + (e.to[1] - e.from[1]) * t,
+                ];
+                let clear = scene.nodes.iter().all(|n| {
+                    ((p[0] - n.center[0]).powi(2) + (p[1] - n.center[1]).powi(2)).sqrt()
+                        > n.radius + 8.0
+                }) && scene
+                    .edges
+                    .iter()
+                    .filter(|o| o.sum != e.sum)
+                    .all(|o| segment_distance(p, o.from, o.to) > 6.0 + o.width);
+                clear.then_some((e.sum.unwrap(), p))
+            })
+        })
+        .expect("a summed edge with room around it");
+    let at = h.state().canvas().ui_pos(spot);
+    click_at(&mut h, at);
+    h.run_steps(30);
+    assert_eq!(h.state().selected(), Some(Selection::Sum(ends)));
+    let graph = h.state().model().unwrap().graph(Level::Service).unwrap();
+    let summed = flowscope::scene::pick::summed_edges(graph, ends);
+    assert!(!summed.is_empty());
+    assert!(has_label(&h, &format!("{} edges summed", summed.len())));
+    let shown = h.state().canvas().scene().unwrap();
+    assert!(
+        shown
+            .edges
+            .iter()
+            .any(|e| e.sum == Some(ends) && e.selected)
     );
     // Double-clicking the group node expands it again.
     let at = h.state().canvas().ui_pos(group.center);

@@ -11,8 +11,8 @@ use super::hull::padded_hull;
 use super::labels::Occupancy;
 use super::style::{PACKAGE_LEGEND, Rgba, Style, Theme};
 use super::{
-    EdgeShape, GroupKey, HullKind, HullShape, Legend, LegendItem, Lod, NodeShape, Px, Scene,
-    Swatch, TextShape,
+    EdgeEnd, EdgeShape, GroupKey, HullKind, HullShape, Legend, LegendItem, Lod, NodeShape, Px,
+    Scene, Swatch, TextShape,
 };
 use crate::derive::ServiceGraph;
 use crate::derive::filter::{Filter, NodeFacts};
@@ -56,6 +56,10 @@ pub struct View {
     pub selected: Option<u32>,
     /// The selected edge (graph edge index).
     pub selected_edge: Option<u32>,
+    /// The selected collapsed region or zone.
+    pub selected_group: Option<GroupKey>,
+    /// The selected summed edge, by its ends.
+    pub selected_sum: Option<[EdgeEnd; 2]>,
     /// Nodes held in place by the user, sorted.
     pub pinned: Vec<u32>,
     /// Regions and zones drawn as one node each, sorted.
@@ -75,6 +79,8 @@ impl Default for View {
             highlight: Highlight::default(),
             selected: None,
             selected_edge: None,
+            selected_group: None,
+            selected_sum: None,
             pinned: Vec::new(),
             collapsed: Vec::new(),
             camera: None,
@@ -556,18 +562,25 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             let from = [ca.0[0] / ca.1, ca.0[1] / ca.1];
             let to = [cb.0[0] / cb.1, cb.0[1] / cb.1];
             let t = ((1 + calls) as f32).ln() / ((1 + max_sum) as f32).ln().max(1.0);
+            let sum = [EdgeEnd::Zone(ka.0, ka.1), EdgeEnd::Zone(kb.0, kb.1)];
+            let selected = view.selected_sum == Some(sum);
             edges.push(EdgeShape {
                 from,
                 to,
                 to_radius: 10.0,
-                width: 0.8 + 5.0 * t,
-                color: style.edge_for(errors as f32 / calls.max(1) as f32),
+                width: 0.8 + 5.0 * t + if selected { 1.5 } else { 0.0 },
+                color: if selected {
+                    style.selection
+                } else {
+                    style.edge_for(errors as f32 / calls.max(1) as f32)
+                },
                 arrow: if ia == ib { 0.0 } else { 9.0 },
                 self_loop: (ia == ib).then_some(10.0),
                 highlighted: false,
                 critical: false,
                 edge: None,
-                selected: false,
+                sum: Some(sum),
+                selected,
             });
         }
     } else {
@@ -652,6 +665,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 highlighted,
                 critical,
                 edge: Some(id),
+                sum: None,
                 selected,
             };
             if highlighted || selected {
@@ -666,6 +680,12 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 End::Group(i) => groups.get(i as usize).map(|c| (c.center(), c.radius())),
             }
         };
+        let edge_end = |end: End| match end {
+            End::Node(n) => EdgeEnd::Node(n.index() as u32),
+            End::Group(i) => groups
+                .get(i as usize)
+                .map_or(EdgeEnd::Node(u32::MAX), |c| EdgeEnd::Group(c.key)),
+        };
         for ((a, b), (calls, errors, highlighted)) in through_groups {
             let (Some((from, _)), Some((to, r))) = (end_at(a), end_at(b)) else {
                 continue;
@@ -678,24 +698,33 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 color = style.dim(color);
             }
             let width = width_of(calls);
+            let sum = [edge_end(a), edge_end(b)];
+            let selected = view.selected_sum == Some(sum);
             let shape = EdgeShape {
                 from,
                 to,
                 to_radius: r,
-                width: if highlighted {
+                width: if highlighted || selected {
                     width.max(2.0) + 1.0
                 } else {
                     width
                 },
-                color: if highlighted { style.highlight } else { color },
+                color: if selected {
+                    style.selection
+                } else if highlighted {
+                    style.highlight
+                } else {
+                    color
+                },
                 arrow: 4.0 + 2.0 * width,
                 self_loop: None,
                 highlighted,
                 critical: false,
                 edge: None,
-                selected: false,
+                sum: Some(sum),
+                selected,
             };
-            if highlighted {
+            if highlighted || selected {
                 lit_edges.push(shape);
             } else {
                 edges.push(shape);
@@ -760,7 +789,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             ring: None,
             cross: None,
             highlighted,
-            selected: view.selected == Some(c.first.index() as u32),
+            selected: view.selected_group == Some(c.key),
             pinned: false,
             group: Some(c.key),
             members: c.members,

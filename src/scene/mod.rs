@@ -4,9 +4,11 @@
 pub mod build;
 pub mod hull;
 pub mod labels;
+pub mod pick;
 pub mod style;
 
 pub use build::{Camera, Highlight, SceneRequest, Stamp, View, build};
+pub use pick::EdgeEnd;
 
 use crate::model::Sym;
 pub use style::{Rgba, Style, Theme};
@@ -76,6 +78,8 @@ pub struct EdgeShape {
     pub critical: bool,
     /// The graph edge it draws; `None` when it sums several (zone pairs, collapsed groups).
     pub edge: Option<u32>,
+    /// When it sums several: the ends whose calls it adds up ([`pick::summed_edges`]).
+    pub sum: Option<[EdgeEnd; 2]>,
     /// Selected.
     pub selected: bool,
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::model::Level;
-use crate::scene::GroupKey;
+use crate::scene::{EdgeEnd, GroupKey};
 
 /// One thing a panel asks the app to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +29,10 @@ pub enum Action {
     SelectNode(Option<u32>),
     /// Select an edge (by graph edge index) or nothing.
     SelectEdge(Option<u32>),
+    /// Select a collapsed region or zone.
+    SelectGroup(GroupKey),
+    /// Select an edge drawn for several, by its ends.
+    SelectSum([EdgeEnd; 2]),
     /// Hold a node (by graph index) at a layout position.
     PinNode(u32, [f32; 2]),
     /// Let a pinned node move again.

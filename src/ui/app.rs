@@ -9,7 +9,7 @@ use egui::{Align2, Key, KeyboardShortcut, Modifiers};
 use super::actions::Action;
 use super::canvas::{Canvas, CanvasInput};
 use super::filter_bar::FilterBar;
-use super::inspector::{Inspector, Selection};
+use super::inspector::{self, Inspector, Selection};
 use super::layout_state::LayoutState;
 use super::live::LiveSource;
 use super::loader::{LoadFailure, LoadOutcome, Loader};
@@ -51,8 +51,7 @@ pub struct FlowscopeApp {
     layout: LayoutState,
     filter_text: String,
     filter: Filter,
-    selected_node: Option<u32>,
-    selected_edge: Option<u32>,
+    selected: Option<Selection>,
     collapsed: Vec<GroupKey>,
     /// Pins by level and node name: they outlive a switch of level, a newer live model and a
     /// load that adds files.
@@ -142,14 +141,43 @@ impl FlowscopeApp {
         self.model.as_ref()
     }
 
+    /// What is selected (at the current level).
+    pub fn selected(&self) -> Option<Selection> {
+        self.selected
+    }
+
     /// The selected node (graph index at the current level).
     pub fn selected_node(&self) -> Option<u32> {
-        self.selected_node
+        match self.selected {
+            Some(Selection::Node(n)) => Some(n),
+            _ => None,
+        }
     }
 
     /// The selected edge (graph edge index at the current level).
     pub fn selected_edge(&self) -> Option<u32> {
-        self.selected_edge
+        match self.selected {
+            Some(Selection::Edge(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// `view` showing the selection.
+    fn with_selection(&self, view: View) -> View {
+        let s = self.selected;
+        View {
+            selected: self.selected_node(),
+            selected_edge: self.selected_edge(),
+            selected_group: match s {
+                Some(Selection::Group(key)) => Some(key),
+                _ => None,
+            },
+            selected_sum: match s {
+                Some(Selection::Sum(ends)) => Some(ends),
+                _ => None,
+            },
+            ..view
+        }
     }
 
     /// The nodes the user pinned, sorted.
@@ -260,16 +288,12 @@ impl FlowscopeApp {
                 .resizable(true)
                 .default_size(260.0)
                 .show(ui, |ui| {
-                    actions.extend(
-                        self.inspector.ui(
-                            ui,
-                            model.graph(self.level),
-                            &model.store.data.interner,
-                            self.selected_edge
-                                .map(Selection::Edge)
-                                .or(self.selected_node.map(Selection::Node)),
-                        ),
-                    );
+                    actions.extend(self.inspector.ui(
+                        ui,
+                        model.graph(self.level),
+                        &model.store.data.interner,
+                        self.selected,
+                    ));
                     ui.separator();
                     warnings_ui(ui, model, &self.failures);
                 });
@@ -367,16 +391,14 @@ impl FlowscopeApp {
                         positions: self.layout.positions(),
                         layout_generation: self.layout.generation(),
                         model_generation: self.model_generation,
-                        view: View {
+                        view: self.with_selection(View {
                             filter: self.filter.clone(),
                             highlight: self.highlight.clone(),
-                            selected: self.selected_node,
-                            selected_edge: self.selected_edge,
                             pinned: self.layout.pinned(),
                             collapsed: self.collapsed.clone(),
                             legend: true,
                             ..View::default()
-                        },
+                        }),
                         stamp,
                     };
                     actions.extend(self.canvas.ui(ui, &input));
@@ -511,7 +533,7 @@ impl FlowscopeApp {
                 let previous = graph
                     .map(|g| self.layout.named_positions(g, interner))
                     .unwrap_or_default();
-                let node_name = self.selected_node.and_then(|n| {
+                let node_name = self.selected_node().and_then(|n| {
                     let w = graph?
                         .graph
                         .node_weight(petgraph::stable_graph::NodeIndex::new(n as usize))?;
@@ -691,6 +713,8 @@ impl FlowscopeApp {
             Action::Search(text) => self.search(&text),
             Action::SelectNode(node) => self.select_node(node),
             Action::SelectEdge(edge) => self.select_edge(edge),
+            Action::SelectGroup(key) => self.select(Some(Selection::Group(key))),
+            Action::SelectSum(ends) => self.select(Some(Selection::Sum(ends))),
             Action::PinNode(node, pos) => self.layout.pin(node, pos),
             Action::UnpinNode(node) => self.layout.unpin(node),
             Action::UnpinAll => self.layout.unpin_all(),
@@ -798,16 +822,19 @@ impl FlowscopeApp {
     /// Selects a node and narrows the trace list to the traces whose spans run on it or call
     /// through it (at the current level: by instance, service, zone or region).
     fn select_node(&mut self, node: Option<u32>) {
-        self.selected_node = node;
-        self.selected_edge = None;
-        self.narrow(node.map(Selection::Node));
+        self.select(node.map(Selection::Node));
     }
 
     /// Selects an edge and narrows the trace list to the traces that cross it.
     fn select_edge(&mut self, edge: Option<u32>) {
-        self.selected_edge = edge;
-        self.selected_node = None;
-        self.narrow(edge.map(Selection::Edge));
+        self.select(edge.map(Selection::Edge));
+    }
+
+    /// Selects a node, an edge, a collapsed group (the traces through any member are listed) or
+    /// a summed edge (the traces across any edge it sums), or nothing.
+    fn select(&mut self, selection: Option<Selection>) {
+        self.selected = selection;
+        self.narrow(selection);
     }
 
     /// Narrows the trace list to the traces through a node or across an edge.
@@ -826,25 +853,52 @@ impl FlowscopeApp {
             g.node_weight(n).map_or("?", |i| interner.resolve(i.name))
         };
         let level = self.level.as_str();
-        let label = match selection {
+        // The nodes or edges a trace must touch (any of them), sorted.
+        let (label, nodes, edges): (String, Vec<u32>, Vec<u32>) = match selection {
             Selection::Node(node) => {
                 let n = petgraph::stable_graph::NodeIndex::new(node as usize);
                 if g.node_weight(n).is_none() {
                     return;
                 }
-                format!("through {level} {}", name(n))
+                (format!("through {level} {}", name(n)), vec![node], vec![])
             }
             Selection::Edge(edge) => {
                 let e = petgraph::stable_graph::EdgeIndex::new(edge as usize);
                 let Some((a, b)) = g.edge_endpoints(e) else {
                     return;
                 };
-                format!("across {} → {}", name(a), name(b))
+                (
+                    format!("across {} → {}", name(a), name(b)),
+                    vec![],
+                    vec![edge],
+                )
             }
+            Selection::Group(key) => (
+                match key.zone {
+                    Some(zone) => format!(
+                        "through zone {} of {}",
+                        interner.resolve(zone),
+                        interner.resolve(key.region)
+                    ),
+                    None => format!("through region {}", interner.resolve(key.region)),
+                },
+                scene::pick::members(graph, key),
+                vec![],
+            ),
+            Selection::Sum(ends) => (
+                format!(
+                    "across {} → {}",
+                    inspector::end_name(graph, interner, ends[0]),
+                    inspector::end_name(graph, interner, ends[1])
+                ),
+                vec![],
+                scene::pick::summed_edges(graph, ends),
+            ),
         };
-        let hit = |m: &crate::derive::graph::TraceMembers| match selection {
-            Selection::Node(node) => m.nodes.binary_search(&node).is_ok(),
-            Selection::Edge(edge) => m.edges.binary_search(&edge).is_ok(),
+        let any_of =
+            |wanted: &[u32], have: &[u32]| wanted.iter().any(|x| have.binary_search(x).is_ok());
+        let hit = |m: &crate::derive::graph::TraceMembers| {
+            any_of(&nodes, &m.nodes) || any_of(&edges, &m.edges)
         };
         let rows = model
             .traces
@@ -864,18 +918,17 @@ impl FlowscopeApp {
         let model = self.model.as_ref()?;
         let graph = model.graph(self.level)?;
         let shown = self.canvas.scene()?;
-        let view = View {
+        let view = self.with_selection(View {
             size: shown.size,
             theme: shown.style.theme,
             filter: self.filter.clone(),
             highlight: self.highlight.clone(),
-            selected: self.selected_node,
-            selected_edge: self.selected_edge,
             pinned: self.layout.pinned(),
             collapsed: self.collapsed.clone(),
             camera: None,
             legend: true,
-        };
+            ..View::default()
+        });
         let stamp = self.stamp(model);
         Some(scene::build(&scene::SceneRequest {
             graph,

@@ -8,7 +8,7 @@ use super::inspector;
 use super::paint;
 use crate::derive::ServiceGraph;
 use crate::model::Interner;
-use crate::scene::{self, Camera, GroupKey, HullKind, Scene, Stamp, View};
+use crate::scene::{self, Camera, EdgeEnd, GroupKey, HullKind, Scene, Stamp, View};
 
 /// Seconds after the last pan or zoom step before the scene is built again at the new camera;
 /// until then the last scene's meshes are moved (a pan or zoom costs no scene or mesh build).
@@ -73,6 +73,8 @@ enum Hit {
     Group(GroupKey, u32),
     /// An edge (graph edge index).
     Edge(u32),
+    /// An edge drawn for several, by its ends.
+    Sum([EdgeEnd; 2]),
 }
 
 /// The graph canvas: camera, the last scene and its meshes.
@@ -176,7 +178,7 @@ impl Canvas {
                 .and_then(|p| self.hit(rect, p))
                 .and_then(|h| match h {
                     Hit::Node(n) => Some(n),
-                    Hit::Group(..) | Hit::Edge(_) => None,
+                    Hit::Group(..) | Hit::Edge(_) | Hit::Sum(_) => None,
                 });
             if self.dragging.is_some() {
                 // Hold the view still while the node moves (a fitted view would refit to it).
@@ -244,8 +246,10 @@ impl Canvas {
             && let Some(p) = response.interact_pointer_pos()
         {
             actions.push(match self.hit(rect, p) {
-                Some(Hit::Node(n) | Hit::Group(_, n)) => Action::SelectNode(Some(n)),
+                Some(Hit::Node(n)) => Action::SelectNode(Some(n)),
+                Some(Hit::Group(key, _)) => Action::SelectGroup(key),
                 Some(Hit::Edge(e)) => Action::SelectEdge(Some(e)),
+                Some(Hit::Sum(ends)) => Action::SelectSum(ends),
                 None => Action::SelectNode(None),
             });
         }
@@ -275,8 +279,9 @@ impl Canvas {
         {
             let lines = match hit {
                 Hit::Node(n) => inspector::node_lines(input.graph, input.interner, n),
-                Hit::Group(key, _) => self.group_lines(input, key),
+                Hit::Group(key, _) => inspector::group_lines(input.graph, input.interner, key),
                 Hit::Edge(e) => inspector::edge_lines(input.graph, input.interner, e),
+                Hit::Sum(ends) => inspector::sum_lines(input.graph, input.interner, ends),
             };
             response.on_hover_ui_at_pointer(|ui| {
                 for (i, line) in lines.iter().enumerate() {
@@ -364,15 +369,19 @@ impl Canvas {
             .iter()
             .rev()
             .filter_map(|e| {
-                let id = e.edge?;
+                let hit = match (e.edge, e.sum) {
+                    (Some(id), _) => Hit::Edge(id),
+                    (None, Some(ends)) => Hit::Sum(ends),
+                    (None, None) => return None,
+                };
                 if e.self_loop.is_some() {
                     return None;
                 }
                 let d = distance_to_segment([x, y], e.from, e.to);
-                (d <= reach + e.width / 2.0).then_some((d, id))
+                (d <= reach + e.width / 2.0).then_some((d, hit))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, id)| Hit::Edge(id))
+            .map(|(_, hit)| hit)
     }
 
     /// The innermost region or zone hull under a ui point.
@@ -388,22 +397,6 @@ impl Canvas {
                 .map(|h| h.group)
         };
         inside(HullKind::Zone).or_else(|| inside(HullKind::Region))
-    }
-
-    /// What the tooltip says about a collapsed group.
-    fn group_lines(&self, input: &CanvasInput<'_>, key: GroupKey) -> Vec<String> {
-        let members = self
-            .scene()
-            .and_then(|s| s.nodes.iter().find(|n| n.group == Some(key)))
-            .map_or(0, |n| n.members);
-        let region = input.interner.resolve(key.region);
-        let mut lines = vec![match key.zone {
-            Some(z) => format!("Zone {} of {region}", input.interner.resolve(z)),
-            None => format!("Region {region}"),
-        }];
-        lines.push(format!("{members} nodes, collapsed"));
-        lines.push("Double-click to expand".to_owned());
-        lines
     }
 
     fn handle_input(

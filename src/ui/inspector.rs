@@ -1,4 +1,4 @@
-//! [`Inspector`]: what is known about the selected node or edge (the same lines the canvas's hover tooltip shows).
+//! [`Inspector`]: what is known about the selected node, edge, collapsed group or summed edge (the same lines the canvas's hover tooltip shows).
 
 use petgraph::Direction;
 use petgraph::stable_graph::NodeIndex;
@@ -6,6 +6,7 @@ use petgraph::stable_graph::NodeIndex;
 use super::actions::Action;
 use crate::derive::ServiceGraph;
 use crate::model::Interner;
+use crate::scene::{EdgeEnd, GroupKey, pick};
 
 /// Formats microseconds for people: `850 µs`, `12.3 ms`, `4.20 s`.
 pub fn format_micros(micros: u64) -> String {
@@ -106,13 +107,112 @@ pub fn edge_lines(graph: &ServiceGraph, interner: &Interner, edge: u32) -> Vec<S
     lines
 }
 
-/// What the inspector shows.
+/// How a region or zone is named: `Region us-east-1`, `Zone zoneA of us-east-1`.
+pub fn group_name(interner: &Interner, key: GroupKey) -> String {
+    let region = interner.resolve(key.region);
+    match key.zone {
+        Some(z) => format!("Zone {} of {region}", interner.resolve(z)),
+        None => format!("Region {region}"),
+    }
+}
+
+/// How one end of a summed edge is named.
+pub fn end_name(graph: &ServiceGraph, interner: &Interner, end: EdgeEnd) -> String {
+    let opt = |s: Option<crate::model::Sym>| s.map_or("?", |s| interner.resolve(s));
+    match end {
+        EdgeEnd::Node(n) => graph
+            .graph
+            .node_weight(NodeIndex::new(n as usize))
+            .map_or_else(|| "?".to_owned(), |i| interner.resolve(i.name).to_owned()),
+        EdgeEnd::Group(key) => group_name(interner, key),
+        EdgeEnd::Zone(region, zone) => format!("Zone {} of {}", opt(zone), opt(region)),
+    }
+}
+
+/// Calls, errors and the worst latencies over some edges.
+fn sum_edges(graph: &ServiceGraph, edges: impl Iterator<Item = u32>) -> (u64, u64, usize) {
+    let (mut calls, mut errors, mut count) = (0u64, 0u64, 0usize);
+    for e in edges {
+        if let Some(w) = graph
+            .graph
+            .edge_weight(petgraph::stable_graph::EdgeIndex::new(e as usize))
+        {
+            calls += w.calls;
+            errors += w.errors;
+            count += 1;
+        }
+    }
+    (calls, errors, count)
+}
+
+/// Lines describing a collapsed region or zone: its name, its members, the calls into and out
+/// of it and their errors.
+pub fn group_lines(graph: &ServiceGraph, interner: &Interner, key: GroupKey) -> Vec<String> {
+    let members = pick::members(graph, key);
+    let inside = |n: NodeIndex| pick::in_group(graph, key, n);
+    let (mut calls_in, mut calls_out, mut errors) = (0u64, 0u64, 0u64);
+    for e in graph.graph.edge_indices() {
+        let (Some((a, b)), Some(w)) = (graph.graph.edge_endpoints(e), graph.graph.edge_weight(e))
+        else {
+            continue;
+        };
+        match (inside(a), inside(b)) {
+            (false, true) => calls_in += w.calls,
+            (true, false) => calls_out += w.calls,
+            _ => continue,
+        }
+        errors += w.errors;
+    }
+    vec![
+        group_name(interner, key),
+        format!("{} nodes, collapsed", members.len()),
+        format!("Calls in {calls_in} · out {calls_out}"),
+        format!("Errors {errors}"),
+        "Double-click to expand".to_owned(),
+    ]
+}
+
+/// Lines describing a summed edge: its ends, how many graph edges it adds up, calls and errors.
+pub fn sum_lines(graph: &ServiceGraph, interner: &Interner, ends: [EdgeEnd; 2]) -> Vec<String> {
+    let (calls, errors, count) = sum_edges(graph, pick::summed_edges(graph, ends).into_iter());
+    vec![
+        format!(
+            "{} → {}",
+            end_name(graph, interner, ends[0]),
+            end_name(graph, interner, ends[1])
+        ),
+        format!("{count} edges summed"),
+        format!("Calls {calls}"),
+        format!(
+            "Errors {errors} ({:.1} %)",
+            errors as f64 * 100.0 / calls.max(1) as f64
+        ),
+    ]
+}
+
+/// What is selected, and what the inspector shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Selection {
     /// A node, by graph index.
     Node(u32),
     /// An edge, by graph edge index.
     Edge(u32),
+    /// A collapsed region or zone.
+    Group(GroupKey),
+    /// An edge drawn for several (into or out of a collapsed group, or between zones).
+    Sum([EdgeEnd; 2]),
+}
+
+impl Selection {
+    /// The lines that describe it.
+    pub fn lines(self, graph: &ServiceGraph, interner: &Interner) -> Vec<String> {
+        match self {
+            Self::Node(node) => node_lines(graph, interner, node),
+            Self::Edge(edge) => edge_lines(graph, interner, edge),
+            Self::Group(key) => group_lines(graph, interner, key),
+            Self::Sum(ends) => sum_lines(graph, interner, ends),
+        }
+    }
 }
 
 /// The inspector panel.
@@ -133,10 +233,7 @@ impl Inspector {
             ui.weak("Click a node or an edge to inspect it");
             return None;
         };
-        let lines = match selected {
-            Selection::Node(node) => node_lines(graph, interner, node),
-            Selection::Edge(edge) => edge_lines(graph, interner, edge),
-        };
+        let lines = selected.lines(graph, interner);
         for (i, line) in lines.iter().enumerate() {
             if i == 0 {
                 ui.strong(line);
