@@ -20,7 +20,7 @@ use super::split::skip_ws;
 use crate::model::Batch;
 
 /// Bytes read at a time.
-pub const BLOCK_BYTES: usize = 8 << 20;
+pub const BLOCK_BYTES: usize = 2 << 20;
 /// Blocks being parsed at once (bounds memory).
 const IN_FLIGHT: usize = 4;
 
@@ -223,7 +223,7 @@ fn stream_lines(
         let tx = result_tx.clone();
         let this = seq;
         rayon::spawn(move || {
-            let mut part = Batch::default();
+            let mut part = Batch::for_bytes(buf.len());
             let mut part_report = Report::default();
             let end = parse_block(&buf, this == 0, framing, at, &mut part, &mut part_report);
             tx.send((this, part, part_report, end, buf)).ok();

@@ -69,6 +69,17 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// An empty batch with room for the records of `bytes` of input, so parsing a block does not
+    /// grow (and copy) its arrays. Room that is never used costs no memory: pages are only taken
+    /// when written.
+    pub fn for_bytes(bytes: usize) -> Self {
+        Self {
+            spans: Vec::with_capacity(bytes / 128),
+            tags: Vec::with_capacity(bytes / 64),
+            ..Self::default()
+        }
+    }
+
     /// Interns a string.
     pub fn sym(&mut self, s: &str) -> Sym {
         self.interner.intern(s)
