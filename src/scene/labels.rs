@@ -80,8 +80,10 @@ impl Occupancy {
     /// The grid cells a rectangle touches (clamped to the grid).
     fn cells_of(&self, r: &Rect) -> impl Iterator<Item = usize> + use<> {
         let c = self.cell;
-        let clamp_x = |v: f32| ((v / c).floor().max(0.0) as usize).min(self.columns - 1);
-        let clamp_y = |v: f32| ((v / c).floor().max(0.0) as usize).min(self.rows - 1);
+        // A cast truncates, which is the floor for the non-negative values `max` leaves (and
+        // is not a libm call, as `floor` is without SSE4.1).
+        let clamp_x = |v: f32| ((v / c).max(0.0) as usize).min(self.columns - 1);
+        let clamp_y = |v: f32| ((v / c).max(0.0) as usize).min(self.rows - 1);
         let (x0, x1, y0, y1) = (clamp_x(r[0]), clamp_x(r[2]), clamp_y(r[1]), clamp_y(r[3]));
         let columns = self.columns;
         (y0..=y1).flat_map(move |y| (x0..=x1).map(move |x| y * columns + x))

@@ -112,7 +112,8 @@ impl<'a> MeshBuilder<'a> {
     /// A line of width `width` from `a` to `b`, with soft edges.
     fn line(&mut self, a: Pos2, b: Pos2, width: f32, color: Color32) {
         let d = b - a;
-        let len = d.length();
+        // Not `length()`: that is `hypot`, a slow libm call, once per edge per frame.
+        let len = (d.x * d.x + d.y * d.y).sqrt();
         if len < 1e-3 || !len.is_finite() {
             return;
         }
@@ -547,7 +548,7 @@ fn edge_mesh(edges: &mut MeshBuilder<'_>, origin: Pos2, edge: &EdgeShape) {
     }
     let to = at(origin, edge.to);
     let d = to - from;
-    let len = d.length();
+    let len = (d.x * d.x + d.y * d.y).sqrt();
     if len < 0.5 || !len.is_finite() {
         return;
     }
@@ -644,4 +645,16 @@ pub fn scene_with_meshes_ui(painter: &Painter, scene: &Scene, meshes: &SceneMesh
     for line in &scene.stamp {
         text_ui(painter, origin, line, Some(plate));
     }
+}
+
+/// Keeps the memory of each frame's big buffers for the next frame instead of returning it to
+/// the system and faulting it in again (at 10k nodes that was a third of a frame).
+///
+/// egui's tessellator copies every mesh into new buffers each frame. With glibc, buffers over
+/// 128 KiB are mapped afresh each time until a large mapping has been freed, which raises the
+/// mapping threshold to that size (and the threshold for giving memory back to twice it). One
+/// 31 MiB allocation, freed at once, does that; it touches no page. Elsewhere it is harmless.
+pub fn keep_frame_memory() {
+    let ballast: Vec<u8> = Vec::with_capacity(31 << 20);
+    drop(std::hint::black_box(ballast));
 }
