@@ -29,7 +29,10 @@ fn harness_with(app: FlowscopeApp, tofu: bool) -> Harness<'static, FlowscopeApp>
     } else {
         builder
     };
-    builder.build_ui_state(|ui, app: &mut FlowscopeApp| app.ui(ui), app)
+    let h = builder.build_ui_state(|ui, app: &mut FlowscopeApp| app.ui(ui), app);
+    // The window's fonts (with the arrow glyphs egui's own proportional font lacks).
+    flowscope::ui::app::install_fonts(&h.ctx);
+    h
 }
 
 /// Steps frames until `done` holds (background threads finish on their own time).
@@ -612,7 +615,7 @@ fn dragging_a_node_pins_it_the_pin_outlives_a_level_switch_and_double_clicking_u
 
 #[test]
 fn double_clicking_a_zone_hull_collapses_it_into_one_node_whose_click_selects_the_group() {
-    let mut h = opened_with(fixture("spigo/runs/netflix/graph.json"), true);
+    let mut h = opened(fixture("spigo/runs/netflix/graph.json"));
     let scene = h.state().canvas().scene().unwrap().clone();
     let nodes_before = scene.nodes.len();
     // A zone hull with a spot inside clear of nodes and edges.

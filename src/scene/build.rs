@@ -189,8 +189,9 @@ fn short_name(name: &str, level: Level) -> &str {
     }
 }
 
-/// How `*` reads in a label.
-fn place_label(region: &str, zone: Option<&str>) -> String {
+/// How a region or zone name reads in a label: Spigo's `*` is `global` as a region and
+/// `cross-zone` as a zone.
+pub fn place_label(region: &str, zone: Option<&str>) -> String {
     match zone {
         None if region == "*" => "global".to_owned(),
         None => region.to_owned(),

@@ -7,7 +7,7 @@ pub mod labels;
 pub mod pick;
 pub mod style;
 
-pub use build::{Camera, Highlight, SceneRequest, Stamp, View, build};
+pub use build::{Camera, Highlight, SceneRequest, Stamp, View, build, place_label};
 pub use pick::EdgeEnd;
 
 use crate::model::Sym;

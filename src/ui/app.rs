@@ -95,6 +95,7 @@ impl FlowscopeApp {
 
     /// The app as eframe creates it: recent files from storage, `paths` loading.
     pub fn new(cc: &eframe::CreationContext<'_>, paths: Vec<PathBuf>) -> Self {
+        install_fonts(&cc.egui_ctx);
         let mut app = Self::with_paths(paths);
         if let Some(storage) = cc.storage {
             app.recent = eframe::get_value(storage, RECENT_KEY).unwrap_or_default();
@@ -874,13 +875,12 @@ impl FlowscopeApp {
                 )
             }
             Selection::Group(key) => (
-                match key.zone {
-                    Some(zone) => format!(
-                        "through zone {} of {}",
-                        interner.resolve(zone),
-                        interner.resolve(key.region)
-                    ),
-                    None => format!("through region {}", interner.resolve(key.region)),
+                {
+                    // "through zone zoneA of us-east-1": the name, lower-cased where it starts.
+                    let name = inspector::group_name(interner, key);
+                    let mut chars = name.chars();
+                    let first = chars.next().map(|c| c.to_lowercase().to_string());
+                    format!("through {}{}", first.unwrap_or_default(), chars.as_str())
                 },
                 scene::pick::members(graph, key),
                 vec![],
@@ -1119,4 +1119,23 @@ impl eframe::App for FlowscopeApp {
         eframe::set_value(storage, RECENT_KEY, &self.recent);
         eframe::set_value(storage, LEVEL_KEY, &self.level.as_str());
     }
+}
+
+/// egui's proportional font lacks arrows (`→` in "api → api-elb" drew as a box): the bundled
+/// monospace font, which has them, is added after it as a fallback.
+pub fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    let mono = fonts
+        .families
+        .get(&egui::FontFamily::Monospace)
+        .and_then(|m| m.first())
+        .cloned();
+    if let (Some(mono), Some(proportional)) = (
+        mono,
+        fonts.families.get_mut(&egui::FontFamily::Proportional),
+    ) && !proportional.contains(&mono)
+    {
+        proportional.push(mono);
+    }
+    ctx.set_fonts(fonts);
 }

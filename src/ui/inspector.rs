@@ -6,7 +6,7 @@ use petgraph::stable_graph::NodeIndex;
 use super::actions::Action;
 use crate::derive::ServiceGraph;
 use crate::model::Interner;
-use crate::scene::{EdgeEnd, GroupKey, pick};
+use crate::scene::{EdgeEnd, GroupKey, pick, place_label};
 
 /// Formats microseconds for people: `850 µs`, `12.3 ms`, `4.20 s`.
 pub fn format_micros(micros: u64) -> String {
@@ -48,8 +48,14 @@ pub fn node_lines(graph: &ServiceGraph, interner: &Interner, node: u32) -> Vec<S
         interner.resolve(info.name).to_owned(),
         format!(
             "Region {} · zone {}",
-            name(info.region, "(several)"),
-            name(info.zone, "(several)")
+            info.region.map_or("(several)".to_owned(), |r| place_label(
+                interner.resolve(r),
+                None
+            )),
+            match (info.region, info.zone) {
+                (Some(r), Some(z)) => place_label(interner.resolve(r), Some(interner.resolve(z))),
+                _ => name(info.zone, "(several)").to_owned(),
+            }
         ),
     ];
     if let Some(p) = info.package {
@@ -109,23 +115,35 @@ pub fn edge_lines(graph: &ServiceGraph, interner: &Interner, edge: u32) -> Vec<S
 
 /// How a region or zone is named: `Region us-east-1`, `Zone zoneA of us-east-1`.
 pub fn group_name(interner: &Interner, key: GroupKey) -> String {
-    let region = interner.resolve(key.region);
-    match key.zone {
-        Some(z) => format!("Zone {} of {region}", interner.resolve(z)),
+    place_name(
+        Some(interner.resolve(key.region)),
+        key.zone.map(|z| interner.resolve(z)),
+    )
+}
+
+/// Names a region (`zone` `None`) or a zone of one, with Spigo's `*` read as in the canvas's
+/// labels: `Region global`, `Cross-zone of us-east-1`.
+fn place_name(region: Option<&str>, zone: Option<&str>) -> String {
+    let region = region.map_or_else(|| "?".to_owned(), |r| place_label(r, None));
+    match zone {
+        Some("*") => format!("Cross-zone of {region}"),
+        Some(z) => format!("Zone {z} of {region}"),
         None => format!("Region {region}"),
     }
 }
 
 /// How one end of a summed edge is named.
 pub fn end_name(graph: &ServiceGraph, interner: &Interner, end: EdgeEnd) -> String {
-    let opt = |s: Option<crate::model::Sym>| s.map_or("?", |s| interner.resolve(s));
     match end {
         EdgeEnd::Node(n) => graph
             .graph
             .node_weight(NodeIndex::new(n as usize))
             .map_or_else(|| "?".to_owned(), |i| interner.resolve(i.name).to_owned()),
         EdgeEnd::Group(key) => group_name(interner, key),
-        EdgeEnd::Zone(region, zone) => format!("Zone {} of {}", opt(zone), opt(region)),
+        EdgeEnd::Zone(region, zone) => place_name(
+            region.map(|r| interner.resolve(r)),
+            Some(zone.map_or("?", |z| interner.resolve(z))),
+        ),
     }
 }
 
