@@ -71,6 +71,7 @@ fn main() {
         let built = scene::build(&request);
         let mut meshes = SceneMeshes::build(&built, egui::Pos2::ZERO);
         let ctx = egui::Context::default();
+        flowscope::ui::app::configure(&ctx);
         let input = || egui::RawInput {
             screen_rect: Some(egui::Rect::from_min_size(
                 egui::Pos2::ZERO,

@@ -30,8 +30,8 @@ fn harness_with(app: FlowscopeApp, tofu: bool) -> Harness<'static, FlowscopeApp>
         builder
     };
     let h = builder.build_ui_state(|ui, app: &mut FlowscopeApp| app.ui(ui), app);
-    // The window's fonts (with the arrow glyphs egui's own proportional font lacks).
-    flowscope::ui::app::install_fonts(&h.ctx);
+    // Set up as the window's context is (fonts with the arrow glyphs egui's own lack).
+    flowscope::ui::app::configure(&h.ctx);
     h
 }
 
