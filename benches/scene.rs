@@ -15,6 +15,8 @@ use flowscope::scene::{self, Stamp, View};
 use synthetic::synthetic;
 
 fn bench(c: &mut Criterion) {
+    // As the window does.
+    flowscope::ui::paint::keep_frame_memory();
     let mut group = c.benchmark_group("scene");
     group.sample_size(10);
     for n in [1_000usize, 10_000, 100_000] {
@@ -35,6 +37,7 @@ fn bench(c: &mut Criterion) {
         // One window frame: build the scene, paint it with egui (one mesh for edges, one for
         // nodes), tessellate what egui would hand the GPU.
         let ctx = egui::Context::default();
+        flowscope::ui::app::configure(&ctx);
         let input = || egui::RawInput {
             screen_rect: Some(egui::Rect::from_min_size(
                 egui::Pos2::ZERO,
