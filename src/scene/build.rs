@@ -331,8 +331,12 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 d.push(nearest);
             }
         }
-        d.sort_by(f32::total_cmp);
-        d.get(d.len() / 2).copied().unwrap_or(f32::MAX)
+        // The median, without sorting the rest.
+        let mid = d.len() / 2;
+        if mid < d.len() {
+            d.select_nth_unstable_by(mid, f32::total_cmp);
+        }
+        d.get(mid).copied().unwrap_or(f32::MAX)
     };
     let radius_cap = (spacing * 0.45).max(2.5);
     // Radii of the visible nodes, computed once.
@@ -361,12 +365,22 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
 
     // Regions in a stable order (by name), for colours and the legend.
     let regions: Vec<Sym> = {
-        let set: std::collections::BTreeSet<&str> = visible
-            .iter()
-            .filter_map(|&n| g.node_weight(n).and_then(|i| i.region))
-            .map(|r| interner.resolve(r))
-            .collect();
-        set.into_iter().filter_map(|r| interner.get(r)).collect()
+        // Distinct symbols first (a handful), then those sorted by name: collecting every
+        // node's region name into an ordered set sorted them all, each frame.
+        let mut seen: FxHashSet<Sym> = FxHashSet::default();
+        let mut last = None;
+        for &n in &visible {
+            let region = g.node_weight(n).and_then(|i| i.region);
+            if region != last {
+                last = region;
+                if let Some(r) = region {
+                    seen.insert(r);
+                }
+            }
+        }
+        let mut regions: Vec<Sym> = seen.into_iter().collect();
+        regions.sort_unstable_by(|a, b| interner.resolve(*a).cmp(interner.resolve(*b)));
+        regions
     };
     let region_index = |r: Option<Sym>| r.and_then(|r| regions.iter().position(|x| *x == r));
 

@@ -7,7 +7,8 @@ pub fn convex_hull(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
         .copied()
         .filter(|p| p[0].is_finite() && p[1].is_finite())
         .collect();
-    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    // Equal points are the same point: no need for a stable sort.
+    pts.sort_unstable_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
     pts.dedup();
     if pts.len() < 3 {
         return pts;
