@@ -551,23 +551,34 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 c.1 += 1.0;
             }
         }
-        let mut sums: BTreeMap<(usize, usize), (u64, u64)> = BTreeMap::new();
         let mut keys: Vec<ZoneKey> = centroid.keys().copied().collect();
         keys.sort_unstable();
-        let key_index = |k| keys.binary_search(&k).ok();
+        // Each visible node's zone, as an index into `keys`, looked up once per node rather than
+        // twice per edge.
+        let mut zone_at = vec![u32::MAX; shown.len()];
+        for &n in &visible {
+            if let (Some(slot), Some(Ok(i))) = (
+                zone_at.get_mut(n.index()),
+                zone_of(n).map(|z| keys.binary_search(&z)),
+            ) {
+                *slot = i as u32;
+            }
+        }
+        let key_at = |n: NodeIndex| zone_at.get(n.index()).copied().filter(|&i| i != u32::MAX);
+        let mut sums: FxHashMap<(u32, u32), (u64, u64)> = FxHashMap::default();
         for e in &visible_edges {
-            let (Some(a), Some(b)) = (zone_of(e.source()), zone_of(e.target())) else {
-                continue;
-            };
-            let (Some(ia), Some(ib)) = (key_index(a), key_index(b)) else {
+            let (Some(ia), Some(ib)) = (key_at(e.source()), key_at(e.target())) else {
                 continue;
             };
             let s = sums.entry((ia, ib)).or_insert((0, 0));
             s.0 += e.weight().calls;
             s.1 += e.weight().errors;
         }
-        let max_sum = sums.values().map(|s| s.0).max().unwrap_or(1).max(1);
+        let mut sums: Vec<((u32, u32), (u64, u64))> = sums.into_iter().collect();
+        sums.sort_unstable_by_key(|s| s.0);
+        let max_sum = sums.iter().map(|s| s.1.0).max().unwrap_or(1).max(1);
         for ((ia, ib), (calls, errors)) in sums {
+            let (ia, ib) = (ia as usize, ib as usize);
             let (Some(ka), Some(kb)) = (keys.get(ia), keys.get(ib)) else {
                 continue;
             };
