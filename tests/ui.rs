@@ -740,6 +740,8 @@ fn double_clicking_a_zone_hull_collapses_it_into_one_node_whose_click_selects_th
     let at = h.state().canvas().ui_pos(group.center);
     double_click_at(&mut h, at);
     assert!(h.state().collapsed().is_empty());
+    // What was selected in the group is no longer drawn: nothing is selected.
+    assert_eq!(h.state().selected(), None);
     assert_eq!(
         h.state().canvas().scene().unwrap().nodes.len(),
         nodes_before

@@ -570,7 +570,11 @@ impl FlowscopeApp {
                 })
             });
         self.restore_pins();
-        self.select_node(node);
+        // A selected region or zone stays selected (its symbols stay as the store grows).
+        match self.selected {
+            Some(group @ Selection::Group(_)) => self.select(Some(group)),
+            _ => self.select_node(node),
+        }
         self.selected_trace = trace;
         match (trace, &self.model) {
             (Some(t), Some(model)) => self.waterfall.show_trace(&model.store, t),
@@ -719,12 +723,18 @@ impl FlowscopeApp {
             Action::PinNode(node, pos) => self.layout.pin(node, pos),
             Action::UnpinNode(node) => self.layout.unpin(node),
             Action::UnpinAll => self.layout.unpin_all(),
-            Action::ToggleCollapse(key) => match self.collapsed.binary_search(&key) {
-                Ok(i) => {
-                    self.collapsed.remove(i);
+            Action::ToggleCollapse(key) => {
+                match self.collapsed.binary_search(&key) {
+                    Ok(i) => {
+                        self.collapsed.remove(i);
+                    }
+                    Err(i) => self.collapsed.insert(i, key),
                 }
-                Err(i) => self.collapsed.insert(i, key),
-            },
+                // A selected group or summed edge is no longer drawn the same way.
+                if matches!(self.selected, Some(Selection::Group(_) | Selection::Sum(_))) {
+                    self.select(None);
+                }
+            }
             Action::SelectTrace(trace) => {
                 self.selected_trace = trace;
                 match (trace, &self.model) {
