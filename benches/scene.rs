@@ -15,8 +15,6 @@ use flowscope::scene::{self, Stamp, View};
 use synthetic::synthetic;
 
 fn bench(c: &mut Criterion) {
-    // As the window does.
-    flowscope::ui::paint::keep_frame_memory();
     let mut group = c.benchmark_group("scene");
     group.sample_size(10);
     for n in [1_000usize, 10_000, 100_000] {

@@ -37,8 +37,6 @@ fn median_millis(runs: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    // As the window does.
-    flowscope::ui::paint::keep_frame_memory();
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .map(|a| a.parse().unwrap())

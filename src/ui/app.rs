@@ -606,12 +606,11 @@ impl FlowscopeApp {
     /// Keeps the current level's pins by node name (in [`FlowscopeApp::pins`]), before the
     /// level, the model or the layout changes.
     fn remember_pins(&mut self) {
-        let Some(graph) = self.model.as_ref().and_then(|m| m.graph(self.level)) else {
+        let Some(model) = &self.model else { return };
+        let Some(graph) = model.graph(self.level) else {
             return;
         };
-        let Some(interner) = self.model.as_ref().map(|m| &m.store.data.interner) else {
-            return;
-        };
+        let interner = &model.store.data.interner;
         let level = self.level;
         self.pins.retain(|(l, _), _| *l != level);
         for (node, pos) in self.layout.pins() {
@@ -1131,8 +1130,8 @@ impl eframe::App for FlowscopeApp {
     }
 }
 
-/// Sets up an egui context as the window uses it: fonts with arrows, and no per-frame bounds
-/// check of the canvas's big meshes.
+/// Sets up an egui context as the window uses it: fonts with arrows, no per-frame bounds check
+/// of the canvas's big meshes, and freed frame buffers kept ([`super::paint::keep_frame_memory`]).
 ///
 /// - egui's proportional font lacks arrows (`→` in "api → api-elb" drew as a box): the bundled
 ///   monospace font, which has them, is added after it as a fallback.
@@ -1140,6 +1139,7 @@ impl eframe::App for FlowscopeApp {
 ///   the canvas's vertices (an eighth of a frame at 10k nodes) to skip what the canvas never
 ///   has off-screen.
 pub fn configure(ctx: &egui::Context) {
+    super::paint::keep_frame_memory();
     ctx.tessellation_options_mut(|o| o.coarse_tessellation_culling = false);
     let mut fonts = egui::FontDefinitions::default();
     let mono = fonts

@@ -25,10 +25,6 @@ pub fn node_lines(graph: &ServiceGraph, interner: &Interner, node: u32) -> Vec<S
     let Some(info) = graph.graph.node_weight(n) else {
         return Vec::new();
     };
-    // A node whose instances sit in several regions or zones has none of its own.
-    let name = |s: Option<crate::model::Sym>, several: &'static str| {
-        s.map_or(several, |s| interner.resolve(s))
-    };
     let (mut calls_in, mut calls_out, mut errors) = (0u64, 0u64, 0u64);
     let (mut p50, mut p99) = (None::<u64>, None::<u64>);
     for e in graph.graph.edges_directed(n, Direction::Incoming) {
@@ -46,16 +42,17 @@ pub fn node_lines(graph: &ServiceGraph, interner: &Interner, node: u32) -> Vec<S
     }
     let mut lines = vec![
         interner.resolve(info.name).to_owned(),
+        // A node whose instances sit in several regions or zones has none of its own.
         format!(
             "Region {} · zone {}",
-            info.region.map_or("(several)".to_owned(), |r| place_label(
-                interner.resolve(r),
-                None
-            )),
-            match (info.region, info.zone) {
-                (Some(r), Some(z)) => place_label(interner.resolve(r), Some(interner.resolve(z))),
-                _ => name(info.zone, "(several)").to_owned(),
-            }
+            info.region.map_or_else(
+                || "(several)".to_owned(),
+                |r| place_label(interner.resolve(r), None)
+            ),
+            info.zone.map_or_else(
+                || "(several)".to_owned(),
+                |z| place_label("", Some(interner.resolve(z)))
+            ),
         ),
     ];
     if let Some(p) = info.package {
@@ -147,10 +144,10 @@ pub fn end_name(graph: &ServiceGraph, interner: &Interner, end: EdgeEnd) -> Stri
     }
 }
 
-/// Calls, errors and the worst latencies over some edges.
-fn sum_edges(graph: &ServiceGraph, edges: impl Iterator<Item = u32>) -> (u64, u64, usize) {
+/// Calls and errors summed over some edges, and how many of them exist.
+fn sum_edges(graph: &ServiceGraph, edges: &[u32]) -> (u64, u64, usize) {
     let (mut calls, mut errors, mut count) = (0u64, 0u64, 0usize);
-    for e in edges {
+    for &e in edges {
         if let Some(w) = graph
             .graph
             .edge_weight(petgraph::stable_graph::EdgeIndex::new(e as usize))
@@ -192,7 +189,7 @@ pub fn group_lines(graph: &ServiceGraph, interner: &Interner, key: GroupKey) -> 
 
 /// Lines describing a summed edge: its ends, how many graph edges it adds up, calls and errors.
 pub fn sum_lines(graph: &ServiceGraph, interner: &Interner, ends: [EdgeEnd; 2]) -> Vec<String> {
-    let (calls, errors, count) = sum_edges(graph, pick::summed_edges(graph, ends).into_iter());
+    let (calls, errors, count) = sum_edges(graph, &pick::summed_edges(graph, ends));
     vec![
         format!(
             "{} → {}",

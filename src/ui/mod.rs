@@ -18,7 +18,6 @@ pub use app::FlowscopeApp;
 
 /// Opens the window with `paths` loading, and returns when it is closed.
 pub fn run(paths: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
-    paint::keep_frame_memory();
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("flowscope")
