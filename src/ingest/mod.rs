@@ -182,10 +182,7 @@ pub fn read_path(path: &Path) -> Result<FileRead, IngestError> {
     };
     let (batch, report, bytes) = match (record_parser(format), framing) {
         (Some(parse), Some(framing)) if head.len() == stream::BLOCK_BYTES => {
-            let (mut batch, mut report, bytes) =
-                stream::stream_records(file, head, framing, parse, path).map_err(io)?;
-            limits::settle(&mut batch, &mut report);
-            (batch, report, bytes)
+            stream::stream_records(file, head, framing, parse, path).map_err(io)?
         }
         _ => {
             file.read_to_end(&mut head).map_err(io)?;

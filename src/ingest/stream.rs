@@ -15,14 +15,22 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::limits;
 use super::report::{Report, WarningKind};
 use super::split::skip_ws;
 use crate::model::Batch;
+use crate::model::intern::SymMap;
 
 /// Bytes read at a time.
 pub const BLOCK_BYTES: usize = 2 << 20;
 /// Blocks being parsed at once (bounds memory).
 const IN_FLIGHT: usize = 4;
+/// The smallest first block the whole file's size is estimated from.
+const MIN_ESTIMATE_BYTES: usize = 64 << 10;
 
 /// Parses one record into a batch.
 pub type RecordParser = fn(&[u8], &mut Batch, &mut Report);
@@ -134,7 +142,34 @@ fn parse_block(
 }
 
 /// A parsed block: its number, what it gave, how it ended, and its bytes.
-type Done = (usize, Batch, Report, End, Vec<u8>);
+type Done = (usize, Part, Report, End, Vec<u8>);
+
+/// A batch being parsed into, with the map from its symbols to the joined batch's. Parts go back
+/// to the workers once joined, keeping their arrays' room (not faulted in again) and their
+/// strings (a block's strings are mostly the last block's): a join maps only the strings new
+/// since the part's last join.
+#[derive(Default)]
+struct Part {
+    batch: Batch,
+    map: SymMap,
+}
+
+impl Part {
+    /// Empties the part for the next block: its records go; its strings (and their map) stay
+    /// unless there are more than `max_strings`.
+    fn recycle(&mut self, max_strings: usize) {
+        if self.batch.interner.len() > max_strings {
+            self.batch.clear();
+            self.map.0.clear();
+        } else {
+            self.batch.clear_records();
+        }
+    }
+}
+
+/// Strings a part keeps between blocks; past this it starts afresh, so parts of a file with
+/// endless distinct strings do not each hold them all.
+const MAX_KEPT_STRINGS: usize = 1 << 16;
 
 /// What the join knows about the block before the next one.
 enum Before {
@@ -157,6 +192,8 @@ fn stream_lines(
 ) -> std::io::Result<(Batch, Report, u64)> {
     let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(IN_FLIGHT + 2);
     let (block_tx, block_rx) = sync_channel::<std::io::Result<Vec<u8>>>(2);
+    let file_bytes = file.metadata().map_or(0, |m| m.len());
+    let parts: Arc<Mutex<Vec<Part>>> = Arc::default();
     let reader = std::thread::Builder::new()
         .name("ingest-reader".to_owned())
         .spawn(move || read_lines(file, head, block_bytes, &pool_rx, &block_tx))?;
@@ -173,17 +210,20 @@ fn stream_lines(
     let mut join = |pending: &mut std::collections::BTreeMap<usize, Done>, next: &mut usize| {
         while let Some((_, part, part_report, end, buf)) = pending.remove(next) {
             *next += 1;
-            let (part, part_report, end, data) =
+            let (mut part, part_report, end, data) =
                 match std::mem::replace(&mut before, Before::Aligned) {
                     Before::Aligned => (part, part_report, end, buf),
                     Before::Tail(mut tail) => {
                         // This block started inside a record: parse it again after that record's start.
                         tail.extend_from_slice(&buf);
                         pool_tx.try_send(buf).ok();
-                        let mut part = Batch::default();
+                        let mut part = part;
+                        part.batch.clear();
+                        part.map.0.clear();
                         let mut part_report = Report::default();
-                        let end =
-                            parse_block(&tail, false, framing, at, &mut part, &mut part_report);
+                        let b = &mut part.batch;
+                        let end = parse_block(&tail, false, framing, at, b, &mut part_report);
+                        limits::settle(b, &mut part_report);
                         (part, part_report, end, tail)
                     }
                     Before::Closed => {
@@ -197,8 +237,19 @@ fn stream_lines(
                         continue;
                     }
                 };
-            batch.append(part);
+            if batch.spans.is_empty() && data.len() >= MIN_ESTIMATE_BYTES {
+                // Room for the whole file, estimated from its first block.
+                let blocks = file_bytes.div_ceil(data.len() as u64) as usize;
+                batch.reserve_like(&part.batch, blocks + blocks / 16);
+            }
+            batch.append_mapped(&part.batch, &mut part.map);
             report.merge(part_report);
+            part.recycle(MAX_KEPT_STRINGS);
+            let mut spare = parts.lock();
+            if spare.len() < IN_FLIGHT + 2 {
+                spare.push(part);
+            }
+            drop(spare);
             before = match end {
                 End::Clean => Before::Aligned,
                 End::Closed => Before::Closed,
@@ -222,10 +273,17 @@ fn stream_lines(
         }
         let tx = result_tx.clone();
         let this = seq;
+        let spare = Arc::clone(&parts);
         rayon::spawn(move || {
-            let mut part = Batch::for_bytes(buf.len());
+            let spare = spare.lock().pop();
+            let mut part = spare.unwrap_or_else(|| Part {
+                batch: Batch::for_bytes(buf.len()),
+                map: SymMap::default(),
+            });
             let mut part_report = Report::default();
-            let end = parse_block(&buf, this == 0, framing, at, &mut part, &mut part_report);
+            let b = &mut part.batch;
+            let end = parse_block(&buf, this == 0, framing, at, b, &mut part_report);
+            limits::settle(b, &mut part_report);
             tx.send((this, part, part_report, end, buf)).ok();
         });
         seq += 1;
@@ -348,6 +406,7 @@ fn stream_presplit(
                 }
             }
             pool.try_send(buf).ok();
+            limits::settle(&mut batch, &mut report);
             tx.send((this, batch, report)).ok();
         });
         seq += 1;
@@ -516,12 +575,12 @@ mod tests {
         let lines = spans.join("\n");
         let cut = array.get(..array.len() * 2 / 3).unwrap().to_owned();
         let cases = [
-            (array, Framing::Array),
-            (pretty, Framing::Array),
-            (lines, Framing::Lines),
-            (cut, Framing::Array),
+            (array, Framing::Array, true),
+            (pretty, Framing::Array, true),
+            (lines, Framing::Lines, true),
+            (cut, Framing::Array, false),
         ];
-        for (text, framing) in cases {
+        for (text, framing, complete) in cases {
             let mut whole_report = Report::default();
             let whole = crate::ingest::zipkin_v2::read(text.as_bytes(), &mut whole_report);
             for block in [97, 1000, 4096, 1 << 20] {
@@ -547,9 +606,51 @@ mod tests {
                             .collect()
                     };
                     assert_eq!(tags(&streamed), tags(&whole), "{what}");
+                    // Symbols are numbered in input order however blocks fell to workers. (A file
+                    // cut inside its last span keeps the strings read from that span's start.)
+                    let strings = |b: &Batch| -> Vec<String> {
+                        b.interner.iter().map(str::to_owned).collect()
+                    };
+                    let (streamed, whole) = (strings(&streamed), strings(&whole));
+                    if complete {
+                        assert_eq!(streamed, whole, "{what}");
+                    } else {
+                        assert!(streamed.starts_with(&whole), "{what}");
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_recycled_part_maps_only_its_new_strings() {
+        let mut joined = Batch::default();
+        joined.sym("already");
+        let mut part = Part::default();
+        let mut report = Report::default();
+        let first = br#"{"traceId":"1","id":"1","name":"a","localEndpoint":{"serviceName":"s"}}"#;
+        crate::ingest::zipkin_v2::parse_record(first, &mut part.batch, &mut report);
+        joined.append_mapped(&part.batch, &mut part.map);
+        part.recycle(10);
+        assert!(part.batch.spans.is_empty());
+        assert_eq!(part.map.0.len(), 2, "the strings and their map stay");
+        let second = br#"{"traceId":"1","id":"2","name":"b","localEndpoint":{"serviceName":"s"}}"#;
+        crate::ingest::zipkin_v2::parse_record(second, &mut part.batch, &mut report);
+        joined.append_mapped(&part.batch, &mut part.map);
+        let names: Vec<_> = joined
+            .spans
+            .iter()
+            .map(|s| joined.interner.resolve(s.name.unwrap()))
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            joined.interner.iter().collect::<Vec<_>>(),
+            ["already", "a", "s", "b"]
+        );
+        // Past the limit the part starts afresh.
+        part.recycle(2);
+        assert_eq!((part.batch.interner.len(), part.map.0.len()), (0, 0));
+        assert_eq!(report.total(), 0);
     }
 
     #[test]

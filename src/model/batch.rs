@@ -80,6 +80,31 @@ impl Batch {
         }
     }
 
+    /// Empties the batch and keeps its arrays' room, so a batch can be parsed into again without
+    /// taking (and faulting in) fresh memory.
+    pub fn clear(&mut self) {
+        self.interner.clear();
+        self.clear_records();
+    }
+
+    /// [`Batch::clear`], but the strings stay interned.
+    pub fn clear_records(&mut self) {
+        self.spans.clear();
+        self.tags.clear();
+        self.annotations.clear();
+        self.nodes.clear();
+        self.edges.clear();
+    }
+
+    /// Makes room for `times` more batches the size of `like`, so appending them does not grow
+    /// (copy and fault in) the arrays again and again.
+    pub fn reserve_like(&mut self, like: &Batch, times: usize) {
+        self.spans.reserve(like.spans.len().saturating_mul(times));
+        self.tags.reserve(like.tags.len().saturating_mul(times));
+        self.annotations
+            .reserve(like.annotations.len().saturating_mul(times));
+    }
+
     /// Interns a string.
     pub fn sym(&mut self, s: &str) -> Sym {
         self.interner.intern(s)
@@ -238,7 +263,19 @@ impl Batch {
             *self = other;
             return;
         }
-        let map = SymMap(self.interner.absorb(&other.interner));
+        self.append_from(&other);
+    }
+
+    /// Copies everything from `other` into `self`, remapping its symbols and arena offsets.
+    pub fn append_from(&mut self, other: &Batch) {
+        self.append_mapped(other, &mut SymMap::default());
+    }
+
+    /// [`Batch::append_from`] with a map from `other`'s symbols to `self`'s that was made when
+    /// `other`'s interner held fewer strings (or none): only its new strings are added.
+    pub fn append_mapped(&mut self, other: &Batch, map: &mut SymMap) {
+        self.interner.absorb_new(&other.interner, map);
+        let map = &*map;
         let tag_offset = self.tags.len() as u32;
         let ann_offset = self.annotations.len() as u32;
         self.tags.extend(other.tags.iter().map(|t| Tag {
@@ -253,12 +290,12 @@ impl Batch {
         self.spans.reserve(other.spans.len());
         for s in &other.spans {
             self.spans.push(Span {
-                trace_id: map_trace_id(&map, s.trace_id),
-                id: map_span_id(&map, s.id),
-                parent_id: s.parent_id.map(|p| map_span_id(&map, p)),
+                trace_id: map_trace_id(map, s.trace_id),
+                id: map_span_id(map, s.id),
+                parent_id: s.parent_id.map(|p| map_span_id(map, p)),
                 name: map.map_opt(s.name),
-                local: map_endpoint(&map, s.local),
-                remote: map_endpoint(&map, s.remote),
+                local: map_endpoint(map, s.local),
+                remote: map_endpoint(map, s.remote),
                 tags: s.tags.offset(tag_offset),
                 annotations: s.annotations.offset(ann_offset),
                 resource: s.resource.offset(tag_offset),

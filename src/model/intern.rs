@@ -29,41 +29,85 @@ impl Sym {
     }
 }
 
-/// The hash of a string's bytes.
-#[inline]
-fn hash_bytes(b: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(b);
-    h.finish()
+/// A string's key in the table: its length and its first and last eight bytes (for strings of at
+/// most 16 bytes, which most trace strings are, these are the whole string), so most lookups
+/// compare two words and never follow a pointer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key {
+    head: u64,
+    tail: u64,
+    len: usize,
 }
 
-/// Byte equality without a library call for the short strings that dominate trace data.
+/// Longest string whose [`Key`] holds all of it.
+const INLINE: usize = 16;
+
+/// A little-endian word of up to eight bytes (zeros past the end).
 #[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
+fn word(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(chunk) = b.get(..8) {
+        w.copy_from_slice(chunk);
     }
-    let word = |s: &[u8], at: usize| {
-        let mut w = [0u8; 8];
-        if let Some(chunk) = s.get(at..at + 8) {
-            w.copy_from_slice(chunk);
+    u64::from_le_bytes(w)
+}
+
+/// A little-endian half word of four bytes.
+#[inline]
+fn half(b: &[u8]) -> u64 {
+    let mut w = [0u8; 4];
+    if let Some(chunk) = b.get(..4) {
+        w.copy_from_slice(chunk);
+    }
+    u64::from(u32::from_le_bytes(w))
+}
+
+impl Key {
+    /// The key of `b`: overlapping loads, no loop. Given the length, the words fix every byte of a
+    /// string of up to [`INLINE`] bytes.
+    #[inline]
+    fn of(b: &[u8]) -> Self {
+        let len = b.len();
+        let (head, tail) = if len >= 8 {
+            (word(b), word(b.get(len - 8..).unwrap_or_default()))
+        } else if len >= 4 {
+            let last = half(b.get(len - 4..).unwrap_or_default());
+            (half(b) | last << 32, 0)
+        } else {
+            let at = |i: usize| u64::from(b.get(i).copied().unwrap_or(0));
+            (at(0) | at(len / 2) << 8 | at(len.wrapping_sub(1)) << 16, 0)
+        };
+        Self { head, tail, len }
+    }
+
+    /// The hash: one folded multiply of the key for short strings; `FxHash` of the bytes for long
+    /// ones.
+    #[inline]
+    fn hash(self, b: &[u8]) -> u64 {
+        if self.len > INLINE {
+            let mut h = FxHasher::default();
+            h.write(b);
+            return h.finish();
         }
-        u64::from_le_bytes(w)
-    };
-    if (8..=16).contains(&n) {
-        // Two overlapping words cover every byte.
-        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
-    } else {
-        a == b
+        let a = self.head ^ 0x243f_6a88_85a3_08d3;
+        let c = self.tail ^ (self.len as u64).rotate_left(56) ^ 0xa409_3822_299f_31d0;
+        let m = u128::from(a) * u128::from(c);
+        (m as u64) ^ (m >> 64) as u64
     }
+}
+
+/// A table entry: the string's key and its index.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: Key,
+    index: u32,
 }
 
 /// A set of strings, each with a stable [`Sym`] in insertion order.
 #[derive(Default, Clone, Debug)]
 pub struct Interner {
-    /// Symbol indices, hashed by their string's bytes.
-    table: HashTable<u32>,
+    /// Symbol indices with their strings' keys, hashed by [`Key::hash`].
+    table: HashTable<Entry>,
     strings: Vec<Box<str>>,
     /// Strings cut to [`MAX_STRING_BYTES`] since the last [`Interner::take_cut`].
     cut: u64,
@@ -94,10 +138,11 @@ impl Interner {
             s = cut_str(s);
             self.cut += 1;
         }
-        let hash = hash_bytes(s.as_bytes());
-        match self.find(hash, s.as_bytes()) {
+        let key = Key::of(s.as_bytes());
+        let hash = key.hash(s.as_bytes());
+        match self.find(key, hash, s.as_bytes()) {
             Some(sym) => sym,
-            None => self.insert(hash, s.into()),
+            None => self.insert(key, hash, s.into()),
         }
     }
 
@@ -109,36 +154,44 @@ impl Interner {
             b = cut_bytes(b);
             self.cut += 1;
         }
-        let hash = hash_bytes(b);
-        if let Some(sym) = self.find(hash, b) {
+        let key = Key::of(b);
+        let hash = key.hash(b);
+        if let Some(sym) = self.find(key, hash, b) {
             return Some(sym);
         }
         let s = std::str::from_utf8(b).ok()?;
-        Some(self.insert(hash, s.into()))
+        Some(self.insert(key, hash, s.into()))
     }
 
     #[inline]
-    fn find(&self, hash: u64, b: &[u8]) -> Option<Sym> {
+    fn find(&self, key: Key, hash: u64, b: &[u8]) -> Option<Sym> {
         let strings = &self.strings;
         self.table
-            .find(hash, |&i| {
-                strings
-                    .get(i as usize)
-                    .is_some_and(|s| same_bytes(s.as_bytes(), b))
+            .find(hash, |e| {
+                e.key == key
+                    && (key.len <= INLINE
+                        || strings
+                            .get(e.index as usize)
+                            .is_some_and(|s| s.as_bytes() == b))
             })
-            .map(|&i| Sym::from_index(i as usize))
+            .map(|e| Sym::from_index(e.index as usize))
     }
 
-    fn insert(&mut self, hash: u64, s: Box<str>) -> Sym {
+    fn insert(&mut self, key: Key, hash: u64, s: Box<str>) -> Sym {
         // Symbols are u32; a file would need four billion distinct strings to run out.
         let index = self.strings.len().min(u32::MAX as usize - 1);
+        self.table.insert_unique(
+            hash,
+            Entry {
+                key,
+                index: index as u32,
+            },
+            |e| match self.strings.get(e.index as usize) {
+                Some(s) => e.key.hash(s.as_bytes()),
+                None => 0,
+            },
+        );
         self.strings.push(s);
-        let strings = &self.strings;
-        self.table.insert_unique(hash, index as u32, |&i| {
-            strings
-                .get(i as usize)
-                .map_or(0, |s| hash_bytes(s.as_bytes()))
-        });
         Sym::from_index(index)
     }
 
@@ -147,7 +200,8 @@ impl Interner {
         if s.len() > MAX_STRING_BYTES {
             s = cut_str(s);
         }
-        self.find(hash_bytes(s.as_bytes()), s.as_bytes())
+        let key = Key::of(s.as_bytes());
+        self.find(key, key.hash(s.as_bytes()), s.as_bytes())
     }
 
     /// How many strings were cut to [`MAX_STRING_BYTES`] since the last call; resets the count.
@@ -158,6 +212,18 @@ impl Interner {
     /// The string behind `sym`; empty if `sym` came from another interner.
     pub fn resolve(&self, sym: Sym) -> &str {
         self.strings.get(sym.index()).map_or("", |s| s)
+    }
+
+    /// Forgets every string, keeping the table's room for reuse.
+    pub fn clear(&mut self) {
+        self.table.clear();
+        self.strings.clear();
+        self.cut = 0;
+    }
+
+    /// The strings in symbol order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.strings.iter().map(|s| &**s)
     }
 
     /// Number of distinct strings.
@@ -173,18 +239,28 @@ impl Interner {
     /// Adds every string of `other` and returns, for each of `other`'s symbols (by index),
     /// the symbol it has here.
     pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
+        let mut map = SymMap::default();
+        self.absorb_new(other, &mut map);
+        map.0
+    }
+
+    /// [`Interner::absorb`] for an interner that has only grown since `map` was made from it:
+    /// adds the strings `map` does not cover yet and extends it.
+    pub fn absorb_new(&mut self, other: &Interner, map: &mut SymMap) {
         self.cut += other.cut;
-        other.strings.iter().map(|s| self.intern(s)).collect()
+        let new = other.strings.get(map.0.len()..).unwrap_or_default();
+        map.0.extend(new.iter().map(|s| self.intern(s)));
     }
 
     /// Bytes held by the strings and the table.
     pub fn heap_bytes(&self) -> usize {
-        self.strings.iter().map(|s| s.len() + 16).sum::<usize>() + self.table.capacity() * 5
+        self.strings.iter().map(|s| s.len() + 16).sum::<usize>()
+            + self.table.capacity() * (std::mem::size_of::<Entry>() + 1)
     }
 }
 
 /// Maps the symbols of one interner to those of another (built by [`Interner::absorb`]).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct SymMap(pub Vec<Sym>);
 
 impl SymMap {
@@ -219,6 +295,20 @@ mod tests {
     }
 
     #[test]
+    fn absorbing_in_steps_equals_absorbing_at_once() {
+        let mut grown = Interner::default();
+        let mut stepwise = Interner::default();
+        let mut map = SymMap::default();
+        for word in ["b", "a", "c", "a-rather-longer-string", "d"] {
+            grown.intern(word);
+            stepwise.absorb_new(&grown, &mut map);
+        }
+        let mut at_once = Interner::default();
+        assert_eq!(map.0, at_once.absorb(&grown));
+        assert!(stepwise.iter().eq(at_once.iter()));
+    }
+
+    #[test]
     fn strings_of_every_length_stay_apart() {
         let mut interner = Interner::default();
         let words: Vec<String> = (0..40)
@@ -227,9 +317,12 @@ mod tests {
                     "a".repeat(n),
                     format!("{}b", "a".repeat(n)),
                     format!("b{}", "a".repeat(n)),
+                    format!("{}c{}", "a".repeat(n / 2), "a".repeat(n - n / 2)),
                 ]
             })
             .collect();
+        // Every length around the inline keys' edges (4, 8, 16 bytes), changed at either end or
+        // in the middle.
         let syms: Vec<Sym> = words.iter().map(|w| interner.intern(w)).collect();
         for (w, &sym) in words.iter().zip(&syms) {
             assert_eq!(interner.resolve(sym), w);
