@@ -195,6 +195,56 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// The bytes from the next non-whitespace byte on.
+    #[inline]
+    pub fn rest(&mut self) -> &'a [u8] {
+        self.ws();
+        self.b.get(self.i..).unwrap_or_default()
+    }
+
+    /// Moves past `n` bytes the caller has looked at (with [`Cursor::rest`]).
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        self.i += n;
+    }
+
+    /// Reads an optional string into `out` as raw [`Text`] (`null` → `None`). Strings with escapes
+    /// give up. (Written in place: returning a [`Text`] through memory costs more than reading it.)
+    #[inline]
+    pub fn text_into(&mut self, out: &mut Option<Text<'a>>) -> Option<()> {
+        // A value mostly follows its colon directly.
+        if self.b.get(self.i) != Some(&b'"') && self.null() {
+            *out = None;
+            return Some(());
+        }
+        *out = Some(Text::Raw(self.raw()?));
+        Some(())
+    }
+
+    /// Opens an object: `true` when a member follows, `false` when it was `{}` (consumed).
+    #[inline]
+    pub fn object_open(&mut self) -> Option<bool> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(false);
+        }
+        Some(true)
+    }
+
+    /// After a member's value: `true` past a comma (another member follows), `false` past the
+    /// object's closing brace.
+    #[inline]
+    pub fn object_next(&mut self) -> Option<bool> {
+        let more = match self.peek()? {
+            b',' => true,
+            b'}' => false,
+            _ => return None,
+        };
+        self.i += 1;
+        Some(more)
+    }
+
     /// Skips any value.
     pub fn skip(&mut self) -> Option<()> {
         self.ws();

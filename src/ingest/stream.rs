@@ -152,6 +152,9 @@ type Done = (usize, Part, Report, End, Vec<u8>);
 struct Part {
     batch: Batch,
     map: SymMap,
+    /// The pool thread that parsed into it last: a worker takes its own parts first, whose
+    /// strings are still in its core's cache.
+    worker: Option<usize>,
 }
 
 impl Part {
@@ -275,11 +278,16 @@ fn stream_lines(
         let this = seq;
         let spare = Arc::clone(&parts);
         rayon::spawn(move || {
-            let spare = spare.lock().pop();
-            let mut part = spare.unwrap_or_else(|| Part {
+            let worker = rayon::current_thread_index();
+            let mut spare = spare.lock();
+            let own = spare.iter().rposition(|p| p.worker == worker);
+            let part = own.map(|i| spare.swap_remove(i)).or_else(|| spare.pop());
+            drop(spare);
+            let mut part = part.unwrap_or_else(|| Part {
                 batch: Batch::for_bytes(buf.len()),
-                map: SymMap::default(),
+                ..Part::default()
             });
+            part.worker = worker;
             let mut part_report = Report::default();
             let b = &mut part.batch;
             let end = parse_block(&buf, this == 0, framing, at, b, &mut part_report);

@@ -119,7 +119,7 @@ impl Batch {
     pub fn service_sym_bytes(&mut self, b: &[u8]) -> Option<Sym> {
         if b.is_empty() {
             None
-        } else if b.iter().all(|c| c.is_ascii() && !c.is_ascii_uppercase()) {
+        } else if is_lower_ascii(b) {
             self.interner.intern_bytes(b)
         } else {
             let s = std::str::from_utf8(b).ok()?.to_owned();
@@ -131,7 +131,7 @@ impl Batch {
     pub fn name_sym_bytes(&mut self, b: &[u8]) -> Option<Sym> {
         if b.is_empty() {
             None
-        } else if b.iter().all(|c| c.is_ascii() && !c.is_ascii_uppercase()) {
+        } else if is_lower_ascii(b) {
             self.interner.intern_bytes(b)
         } else {
             let lower = std::str::from_utf8(b).ok()?.to_lowercase();
@@ -316,6 +316,30 @@ impl Batch {
     }
 }
 
+/// True when every byte is ASCII and none is an upper-case letter (so lower-casing changes
+/// nothing); eight bytes at a time.
+#[inline]
+fn is_lower_ascii(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(w);
+        // With the high bits clear, x + (0x80 - lo) sets a byte's high bit iff the byte >= lo.
+        let upper = w.wrapping_add(ONES * u64::from(0x80 - b'A'))
+            & !w.wrapping_add(ONES * u64::from(0x80 - b'Z' - 1));
+        if (w | upper) & HIGH != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|c| c.is_ascii() && !c.is_ascii_uppercase())
+}
+
 /// The Go packages Spigo names end with.
 pub const SPIGO_PACKAGES: [&str; 13] = [
     "eureka",
@@ -367,6 +391,18 @@ fn map_endpoint(map: &SymMap, e: Endpoint) -> Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_ascii_is_checked_like_byte_by_byte() {
+        for b in 0..=255u8 {
+            for at in 0..12 {
+                let mut s = b"abcdefghijkl".to_vec();
+                s[at] = b;
+                let naive = s.iter().all(|c| c.is_ascii() && !c.is_ascii_uppercase());
+                assert_eq!(super::is_lower_ascii(&s), naive, "{b} at {at}");
+            }
+        }
+    }
 
     #[test]
     fn append_remaps_symbols_and_arenas() {

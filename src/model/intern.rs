@@ -36,7 +36,7 @@ impl Sym {
 struct Key {
     head: u64,
     tail: u64,
-    len: usize,
+    len: u32,
 }
 
 /// Longest string whose [`Key`] holds all of it.
@@ -67,6 +67,7 @@ impl Key {
     /// string of up to [`INLINE`] bytes.
     #[inline]
     fn of(b: &[u8]) -> Self {
+        // Interned strings are cut to MAX_STRING_BYTES first, so the length fits.
         let len = b.len();
         let (head, tail) = if len >= 8 {
             (word(b), word(b.get(len - 8..).unwrap_or_default()))
@@ -77,20 +78,24 @@ impl Key {
             let at = |i: usize| u64::from(b.get(i).copied().unwrap_or(0));
             (at(0) | at(len / 2) << 8 | at(len.wrapping_sub(1)) << 16, 0)
         };
-        Self { head, tail, len }
+        Self {
+            head,
+            tail,
+            len: len as u32,
+        }
     }
 
     /// The hash: one folded multiply of the key for short strings; `FxHash` of the bytes for long
     /// ones.
     #[inline]
     fn hash(self, b: &[u8]) -> u64 {
-        if self.len > INLINE {
+        if self.len as usize > INLINE {
             let mut h = FxHasher::default();
             h.write(b);
             return h.finish();
         }
         let a = self.head ^ 0x243f_6a88_85a3_08d3;
-        let c = self.tail ^ (self.len as u64).rotate_left(56) ^ 0xa409_3822_299f_31d0;
+        let c = self.tail ^ u64::from(self.len).rotate_left(56) ^ 0xa409_3822_299f_31d0;
         let m = u128::from(a) * u128::from(c);
         (m as u64) ^ (m >> 64) as u64
     }
@@ -169,7 +174,7 @@ impl Interner {
         self.table
             .find(hash, |e| {
                 e.key == key
-                    && (key.len <= INLINE
+                    && (key.len as usize <= INLINE
                         || strings
                             .get(e.index as usize)
                             .is_some_and(|s| s.as_bytes() == b))
