@@ -653,7 +653,7 @@ mod tests {
         assert_eq!(names, ["a", "b"]);
         assert_eq!(
             joined.interner.iter().collect::<Vec<_>>(),
-            ["already", "a", "s", "b"]
+            ["already", "s", "a", "b"]
         );
         // Past the limit the part starts afresh.
         part.recycle(2);

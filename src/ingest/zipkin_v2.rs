@@ -8,7 +8,7 @@ use super::json::{Num, Text, TextPairs};
 use super::report::{Report, WarningKind};
 use super::split;
 use super::zipkin::{JsonEndpoint, SpanBuilder};
-use crate::model::{Annotation, Batch, IdError, Kind, SpanId, Tag, TraceId};
+use crate::model::{Annotation, Batch, Endpoint, IdError, Kind, SpanId, Tag, TraceId};
 
 /// One v2 span as JSON writes it; unknown fields are ignored.
 #[derive(Deserialize, Debug, Default)]
@@ -31,6 +31,9 @@ struct JsonSpan<'a> {
     local: Option<JsonEndpoint<'a>>,
     #[serde(rename = "remoteEndpoint", borrow, default)]
     remote: Option<JsonEndpoint<'a>>,
+    /// The fast path's endpoints, converted as they are read (`local` and `remote` stay empty).
+    #[serde(skip)]
+    converted: [Option<Endpoint>; 2],
     #[serde(borrow, default)]
     annotations: Option<Vec<JsonAnnotation<'a>>>,
     #[serde(borrow, default)]
@@ -199,8 +202,8 @@ fn fast_span_in<'a>(c: &mut Cursor<'a>, batch: &mut Batch, span: &mut JsonSpan<'
             Member::Kind => c.text_into(&mut span.kind)?,
             Member::Timestamp => span.timestamp = c.opt_num()?,
             Member::Duration => span.duration = c.opt_num()?,
-            Member::Local => fast_endpoint(c, &mut span.local)?,
-            Member::Remote => fast_endpoint(c, &mut span.remote)?,
+            Member::Local => fast_endpoint_converted(c, batch, &mut span.converted[0])?,
+            Member::Remote => fast_endpoint_converted(c, batch, &mut span.converted[1])?,
             Member::Tags => fast_tags(c, batch, span)?,
             Member::Shared => span.shared = Some(c.bool()?),
             Member::Debug => span.debug = Some(c.bool()?),
@@ -251,6 +254,27 @@ fn fast_tags<'a>(c: &mut Cursor<'a>, batch: &mut Batch, span: &mut JsonSpan<'a>)
         }
         Some(())
     })
+}
+
+/// The fast path's endpoint, read and converted into `out` (`null` → `None`). An endpoint written
+/// as one before in the batch is not converted again ([`Batch::endpoint_for_text`]).
+fn fast_endpoint_converted<'a>(
+    c: &mut Cursor<'a>,
+    batch: &mut Batch,
+    out: &mut Option<Endpoint>,
+) -> Option<()> {
+    if c.null() {
+        *out = None;
+        return Some(());
+    }
+    let start = c.position();
+    let mut read = None;
+    fast_endpoint(c, &mut read)?;
+    let text = c.slice_from(start)?;
+    *out = Some(batch.endpoint_for_text(text, |batch| {
+        read.map(|e| e.to_endpoint(batch)).unwrap_or_default()
+    }));
+    Some(())
 }
 
 /// The fast path's endpoint, read into `out` (`null` → `None`).
@@ -388,11 +412,16 @@ fn normalize(span: &JsonSpan<'_>, batch: &mut Batch, report: &mut Report) {
         .and_then(|n| batch.name_sym_bytes(n.as_bytes()));
     b.timestamp(span.timestamp.and_then(|n| n.0).unwrap_or(0));
     b.duration(span.duration.and_then(|n| n.0));
-    if let Some(e) = &span.local {
-        b.local = e.to_endpoint(batch);
-    }
-    if let Some(e) = &span.remote {
-        b.remote = e.to_endpoint(batch);
+    let [local, remote] = span.converted;
+    for (read, converted, out) in [
+        (&span.local, local, &mut b.local),
+        (&span.remote, remote, &mut b.remote),
+    ] {
+        if let Some(e) = converted {
+            *out = e;
+        } else if let Some(e) = read {
+            *out = e.to_endpoint(batch);
+        }
     }
     for a in span.annotations.iter().flatten() {
         match (a.timestamp.and_then(|t| t.0), &a.value) {
@@ -572,16 +601,20 @@ mod fast_tests {
             br#"{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s","ipv4":"1.2.3.4","port":0,"serviceNameX":"no","ipv4X":"1.1.1.1","portX":1}}"#,
             br#"{"traceId":"1","id":"2","tags":{"b":"1","a":true,"c":null,"a":"again"}}"#,
             br#"{"traceId":"1","id":"2","tags":null,"timestamp":"17","duration":-3}"#,
+            // The same endpoints again, and ones that differ only in case or spacing.
+            br#"{"traceId":"1","id":"3","localEndpoint":{"serviceName":"s","ipv4":"1.2.3.4","port":0},"remoteEndpoint":{"ipv6":"::ffff:10.0.0.1","serviceName":"Svc","port":"8080","extra":[1]}}"#,
+            br#"{"traceId":"1","id":"4","localEndpoint":{"serviceName":"S","ipv4":"1.2.3.4","port":0},"remoteEndpoint":{ "serviceName":"s","ipv4":"1.2.3.4","port":0}}"#,
             br#"{"traceId":1,"id":"2"}"#,
             br#"{"id":"2"}"#,
             br#"{"traceId":"1","id":"2","parentId":"zz"}"#,
             b"{}",
         ];
+        // One batch for all records, so endpoints remembered from one are used by the next.
+        let mut fast = Batch::default();
+        let mut serde = Batch::default();
         for &record in records {
-            let mut fast = Batch::default();
             let mut fast_report = Report::default();
             parse_record(record, &mut fast, &mut fast_report);
-            let mut serde = Batch::default();
             let mut serde_report = Report::default();
             match serde_json::from_slice::<JsonSpan<'_>>(record) {
                 Ok(span) => normalize(&span, &mut serde, &mut serde_report),
@@ -591,6 +624,7 @@ mod fast_tests {
             assert_eq!(render(&fast), render(&serde), "{what}");
             assert_eq!(fast_report.counts, serde_report.counts, "{what}");
         }
+        assert!(fast.spans.len() > 10);
     }
 
     #[test]

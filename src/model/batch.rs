@@ -66,9 +66,100 @@ pub struct Batch {
     pub nodes: Vec<DeclaredNode>,
     /// Declared edges.
     pub edges: Vec<DeclaredEdge>,
+    /// What parsers remember between records (tied to this batch's interner).
+    pub memo: Memo,
+}
+
+/// What parsers remember between the records of one batch: endpoints already converted, by the
+/// exact text they were read from. Endpoints repeat in nearly every span (one per instance), and
+/// converting one (lower-casing, interning, reading addresses) costs more than reading it, so an
+/// endpoint written as one before is converted once. The values hold the batch's symbols, so the
+/// memo is emptied with its interner.
+#[derive(Default, Debug, Clone)]
+pub struct Memo {
+    endpoints: hashbrown::HashTable<Remembered>,
+    /// The remembered texts, back to back.
+    text: Vec<u8>,
+}
+
+/// One remembered endpoint: its text's hash and place in [`Memo::text`], and the endpoint.
+#[derive(Clone, Copy, Debug)]
+struct Remembered {
+    hash: u64,
+    start: u32,
+    len: u32,
+    endpoint: Endpoint,
+}
+
+impl Memo {
+    /// Longest text remembered. Longer ones (never a real endpoint) are converted every time, so
+    /// a string cut to the interner's limit is counted every time it is read.
+    pub const MAX_TEXT: usize = 256;
+    /// Endpoints remembered before the memo starts afresh.
+    const MAX_ENDPOINTS: usize = 1 << 14;
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.endpoints.clear();
+        self.text.clear();
+    }
+
+    fn hash(text: &[u8]) -> u64 {
+        use std::hash::Hasher as _;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(text);
+        h.finish()
+    }
+
+    fn find(&self, hash: u64, text: &[u8]) -> Option<Endpoint> {
+        let stored = &self.text;
+        self.endpoints
+            .find(hash, |r| {
+                r.hash == hash
+                    && stored.get(r.start as usize..(r.start + r.len) as usize) == Some(text)
+            })
+            .map(|r| r.endpoint)
+    }
+
+    fn remember(&mut self, hash: u64, text: &[u8], endpoint: Endpoint) {
+        if self.endpoints.len() >= Self::MAX_ENDPOINTS {
+            self.clear();
+        }
+        let start = self.text.len() as u32;
+        self.text.extend_from_slice(text);
+        self.endpoints.insert_unique(
+            hash,
+            Remembered {
+                hash,
+                start,
+                len: text.len() as u32,
+                endpoint,
+            },
+            |r| r.hash,
+        );
+    }
 }
 
 impl Batch {
+    /// The endpoint read from `text`: the one remembered for the same text, or `convert`'s,
+    /// which is then remembered (`convert` must depend on nothing but the text).
+    pub fn endpoint_for_text(
+        &mut self,
+        text: &[u8],
+        convert: impl FnOnce(&mut Batch) -> Endpoint,
+    ) -> Endpoint {
+        if text.len() > Memo::MAX_TEXT {
+            return convert(self);
+        }
+        let hash = Memo::hash(text);
+        if let Some(endpoint) = self.memo.find(hash, text) {
+            return endpoint;
+        }
+        let endpoint = convert(self);
+        self.memo.remember(hash, text, endpoint);
+        endpoint
+    }
+
     /// An empty batch with room for the records of `bytes` of input, so parsing a block does not
     /// grow (and copy) its arrays. Room that is never used costs no memory: pages are only taken
     /// when written.
@@ -84,6 +175,7 @@ impl Batch {
     /// taking (and faulting in) fresh memory.
     pub fn clear(&mut self) {
         self.interner.clear();
+        self.memo.clear();
         self.clear_records();
     }
 
