@@ -68,6 +68,32 @@ pub struct Batch {
     pub edges: Vec<DeclaredEdge>,
     /// What parsers remember between records (tied to this batch's interner).
     pub memo: Memo,
+    /// Runs of one trace id over the first spans, kept as batches are appended.
+    pub runs: TraceRuns,
+}
+
+/// Runs of consecutive spans with one trace id, covering the first spans of a batch. Appending a
+/// batch ([`Batch::append_from`]) extends them while it copies the spans, so indexing the spans
+/// into traces need not read every span again from memory ([`crate::model::TraceStore::index`]).
+/// Spans pushed by other means are not covered; the index finds their runs itself.
+#[derive(Default, Debug, Clone)]
+pub struct TraceRuns {
+    /// Trace id, first span and number of spans of each run, in span order.
+    pub runs: Vec<(TraceId, u32, u32)>,
+    /// How many of the first spans the runs cover.
+    pub covered: usize,
+}
+
+impl TraceRuns {
+    /// Extends the runs with the span at position `at`, which must be the first one not covered.
+    #[inline]
+    pub fn push(&mut self, id: TraceId, at: usize) {
+        match self.runs.last_mut() {
+            Some(run) if run.0 == id => run.2 += 1,
+            _ => self.runs.push((id, at as u32, 1)),
+        }
+        self.covered = at + 1;
+    }
 }
 
 /// What parsers remember between the records of one batch: endpoints already converted, by the
@@ -181,6 +207,7 @@ impl Batch {
 
     /// [`Batch::clear`], but the strings stay interned.
     pub fn clear_records(&mut self) {
+        self.runs = TraceRuns::default();
         self.spans.clear();
         self.tags.clear();
         self.annotations.clear();
@@ -380,9 +407,15 @@ impl Batch {
                 value: map.map(a.value),
             }));
         self.spans.reserve(other.spans.len());
+        // The runs follow along while every span so far is covered.
+        let track = self.runs.covered == self.spans.len();
         for s in &other.spans {
+            let trace_id = map_trace_id(map, s.trace_id);
+            if track {
+                self.runs.push(trace_id, self.spans.len());
+            }
             self.spans.push(Span {
-                trace_id: map_trace_id(map, s.trace_id),
+                trace_id,
                 id: map_span_id(map, s.id),
                 parent_id: s.parent_id.map(|p| map_span_id(map, p)),
                 name: map.map_opt(s.name),

@@ -8,7 +8,7 @@ pub mod store;
 pub mod time;
 pub mod topology;
 
-pub use batch::{Batch, DeclaredEdge, DeclaredNode, Memo, NameLevel};
+pub use batch::{Batch, DeclaredEdge, DeclaredNode, Memo, NameLevel, TraceRuns};
 pub use ids::{IdError, IdRules, SpanId, TraceId};
 pub use intern::{Interner, Sym};
 pub use span::{Annotation, Endpoint, FileId, Kind, Slice, Span, Tag};

@@ -11,15 +11,6 @@ use super::span::Span;
 /// ([`TraceStore::left_out`]), so a file cannot make one trace of millions of copies.
 pub const MAX_SPANS_PER_ID: usize = 1_000;
 
-/// A sortable key for a trace id.
-fn trace_key(id: TraceId) -> (u8, u64, u64) {
-    match id {
-        TraceId::Hex64(low) => (0, 0, low),
-        TraceId::Hex128 { high, low } => (1, high, low),
-        TraceId::Opaque(s) => (2, s.index() as u64, 0),
-    }
-}
-
 /// One trace: its id and the spans in it (indices into [`TraceStore::spans`]).
 #[derive(Clone, Debug)]
 pub struct TraceEntry {
@@ -60,46 +51,56 @@ impl TraceStore {
     /// [`TraceStore::index`], finding runs in pieces of `piece` spans.
     fn index_in_pieces(&mut self, piece: usize) {
         let spans = &self.data.spans;
-        // Runs of equal trace ids, each with its key inline: hex ids by value, opaque ids by
-        // symbol (deterministic, since symbols are numbered in input order).
+        // Runs of equal trace ids, each with its id inline. Ids sort hex ones by value and opaque
+        // ones by symbol, which is deterministic since symbols are numbered in input order.
         // Found on every core, in pieces: a run cut by a piece's end is two runs, which the
         // sort puts next to each other.
-        let mut runs: Vec<((u8, u64, u64), u32, u32)> = spans
-            .par_chunks(piece.max(1))
-            .enumerate()
-            .flat_map_iter(|(n, chunk)| {
-                let mut runs: Vec<((u8, u64, u64), u32, u32)> = Vec::new();
-                let first = n * piece.max(1);
-                for (i, s) in chunk.iter().enumerate() {
-                    let key = trace_key(s.trace_id);
-                    match runs.last_mut() {
-                        Some(run) if run.0 == key => run.2 += 1,
-                        _ => runs.push((key, (first + i) as u32, 1)),
+        // Runs the batch kept while spans were appended are used as they are; the rest are
+        // found here.
+        let kept = &self.data.runs;
+        let covered = if kept.covered <= spans.len() {
+            kept.covered
+        } else {
+            0
+        };
+        let mut runs: Vec<(TraceId, u32, u32)> = Vec::new();
+        if covered > 0 {
+            runs.extend_from_slice(&kept.runs);
+        }
+        let rest = spans.get(covered..).unwrap_or_default();
+        runs.par_extend(
+            rest.par_chunks(piece.max(1))
+                .enumerate()
+                .flat_map_iter(|(n, chunk)| {
+                    let mut runs: Vec<(TraceId, u32, u32)> = Vec::new();
+                    let first = covered + n * piece.max(1);
+                    for (i, s) in chunk.iter().enumerate() {
+                        match runs.last_mut() {
+                            Some(run) if run.0 == s.trace_id => run.2 += 1,
+                            _ => runs.push((s.trace_id, (first + i) as u32, 1)),
+                        }
                     }
-                }
-                runs
-            })
-            .collect();
+                    runs
+                }),
+        );
         runs.par_sort_unstable();
         let mut order = Vec::with_capacity(spans.len());
         let mut traces: Vec<TraceEntry> = Vec::new();
         let mut last_key = None;
-        for &(key, start, len) in &runs {
+        for &(id, start, len) in &runs {
             let at = order.len() as u32;
             order.extend(start..start + len);
-            if last_key == Some(key) {
+            if last_key == Some(id) {
                 if let Some(t) = traces.last_mut() {
                     t.range.end = order.len() as u32;
                 }
                 continue;
             }
-            last_key = Some(key);
-            if let Some(s) = spans.get(start as usize) {
-                traces.push(TraceEntry {
-                    id: s.trace_id,
-                    range: at..order.len() as u32,
-                });
-            }
+            last_key = Some(id);
+            traces.push(TraceEntry {
+                id,
+                range: at..order.len() as u32,
+            });
         }
         self.order = order;
         self.traces = traces;
@@ -182,6 +183,16 @@ impl TraceStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The order trace ids are expected in: 64-bit, then 128-bit, by value; then opaque ids by
+    /// symbol.
+    fn trace_key(id: TraceId) -> (u8, u64, u64) {
+        match id {
+            TraceId::Hex64(low) => (0, 0, low),
+            TraceId::Hex128 { high, low } => (1, high, low),
+            TraceId::Opaque(s) => (2, s.index() as u64, 0),
+        }
+    }
 
     #[test]
     fn traces_group_across_batches() {
@@ -266,6 +277,33 @@ mod tests {
         let sorted: Vec<u64> = expected.iter().map(|e| e.3 as u64).collect();
         assert_eq!(flat, sorted);
         assert_eq!(store.traces()[3].id, opaque);
+
+        // The same spans appended a few at a time (the batch keeps their runs), then some pushed
+        // directly (not covered), index the same.
+        let mut joined = Batch::default();
+        joined.sym("abc");
+        joined.sym("0xyz");
+        for (n, piece) in ids.chunks(3).enumerate() {
+            let mut part = Batch::default();
+            part.sym("abc");
+            part.sym("0xyz");
+            for (i, &t) in piece.iter().enumerate() {
+                part.spans
+                    .push(Span::new(t, SpanId::Hex((n * 3 + i) as u64)));
+            }
+            if n < 3 {
+                joined.append_from(&part);
+            } else {
+                joined.spans.extend_from_slice(&part.spans);
+            }
+        }
+        assert_eq!(joined.runs.covered, 9);
+        assert_eq!(joined.runs.runs.len(), 7, "{:?}", joined.runs.runs);
+        let mut kept = TraceStore::default();
+        kept.append(joined);
+        kept.index();
+        assert_eq!(kept.order, whole);
+        assert_eq!(kept.traces().len(), 5);
     }
 
     #[test]
