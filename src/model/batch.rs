@@ -216,12 +216,19 @@ impl Batch {
     }
 
     /// Makes room for `times` more batches the size of `like`, so appending them does not grow
-    /// (copy and fault in) the arrays again and again.
+    /// (copy and fault in) the arrays again and again. Room is only asked for: if the system will
+    /// not give that much (an estimate from an unusual first block can be far too high), the
+    /// arrays grow as they fill instead.
     pub fn reserve_like(&mut self, like: &Batch, times: usize) {
-        self.spans.reserve(like.spans.len().saturating_mul(times));
-        self.tags.reserve(like.tags.len().saturating_mul(times));
+        self.spans
+            .try_reserve(like.spans.len().saturating_mul(times))
+            .ok();
+        self.tags
+            .try_reserve(like.tags.len().saturating_mul(times))
+            .ok();
         self.annotations
-            .reserve(like.annotations.len().saturating_mul(times));
+            .try_reserve(like.annotations.len().saturating_mul(times))
+            .ok();
     }
 
     /// Interns a string.
@@ -516,6 +523,18 @@ fn map_endpoint(map: &SymMap, e: Endpoint) -> Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn room_beyond_what_the_system_gives_is_not_fatal() {
+        let mut like = Batch::default();
+        like.spans
+            .push(Span::new(TraceId::Hex64(1), SpanId::Hex(1)));
+        let mut batch = Batch::default();
+        batch.reserve_like(&like, usize::MAX / 2);
+        batch.reserve_like(&like, 1 << 40);
+        batch.append_from(&like);
+        assert_eq!(batch.spans.len(), 1);
+    }
 
     #[test]
     fn lower_ascii_is_checked_like_byte_by_byte() {
