@@ -413,6 +413,7 @@ fn cmul(a: [f32; 2], b: [f32; 2]) -> [f32; 2] {
 /// `m·(−1)^k / conj(c − w)^(k+1)` to `a_k`; since `m·(z − w)/|z − w|² = m / conj(z − w)` and
 /// `1/(u + v) = Σ (−1)^k u^k / v^(k+1)`, the leaf's points then feel `Σ a_k·conj(z − c)^k`.
 fn expand_leaf(
+    index: u32,
     leaf: &super::quadtree::Cell,
     tree: &QuadTree,
     theta: f32,
@@ -453,16 +454,24 @@ fn expand_leaf(
             i += 1;
         }
     }
+    // A cell holding the leaf can count as one far body when its centre of mass lies far from a
+    // leaf at its edge; the leaf's own points then still push each other apart point by point
+    // (else two nodes at the edge of a layout could sit on top of each other for good).
+    if !near.contains(&index) {
+        near.push(index);
+    }
     c
 }
 
 /// Repulsion on node `i` at `p` from the cells of its leaf's near list: one body per cell when
 /// far enough from `p`, else point by point (read in Morton order from [`QuadTree::points`]).
+/// The node's own leaf (`own`) is always taken point by point.
 fn near_repulsion(
     i: usize,
     p: [f32; 2],
     tree: &QuadTree,
     near: &[u32],
+    own: usize,
     params: &ForceParams,
 ) -> [f32; 2] {
     let cells = tree.cells();
@@ -470,10 +479,13 @@ fn near_repulsion(
     let points = tree.points();
     let theta2 = params.theta * params.theta;
     let mut f = [0.0f32; 2];
-    for cell in near.iter().filter_map(|&c| cells.get(c as usize)) {
+    for (c, cell) in near
+        .iter()
+        .filter_map(|&c| Some((c as usize, cells.get(c as usize)?)))
+    {
         let d = [p[0] - cell.com[0], p[1] - cell.com[1]];
         let d2 = d[0] * d[0] + d[1] * d[1];
-        if cell.size * cell.size < theta2 * d2 {
+        if c != own && cell.size * cell.size < theta2 * d2 {
             let m = cell.mass / d2;
             f = [f[0] + d[0] * m, f[1] + d[1] * m];
             continue;
@@ -532,7 +544,7 @@ pub fn forces(
         .with_min_len(16)
         .for_each(|(((centre, coeffs), near), &leaf)| {
             if let Some(cell) = cells.get(leaf as usize) {
-                *centre = expand_leaf(cell, tree, theta, coeffs, near);
+                *centre = expand_leaf(leaf, cell, tree, theta, coeffs, near);
             }
         });
 
@@ -565,7 +577,8 @@ pub fn forces(
                 let t = cmul(acc, u);
                 [t[0] + ak[0], t[1] + ak[1]]
             });
-            let nearf = near_repulsion(i, p, tree, near, params);
+            let own = leaves.get(leaf).map_or(usize::MAX, |&l| l as usize);
+            let nearf = near_repulsion(i, p, tree, near, own, params);
             let range = graph.neighbour_range(i);
             let (spring, stiffness) = weighted_attraction_on(
                 p,
@@ -674,6 +687,30 @@ mod tests {
         assert!(
             mean < 0.03 && worst < 0.15,
             "relative error: mean {mean}, worst {worst}"
+        );
+    }
+
+    #[test]
+    fn two_nodes_at_the_edge_push_each_other_apart() {
+        // Two nodes a hundredth apart, far out from the rest: the tree as a whole is far enough
+        // from their leaf to count as one body, yet they must feel each other (they used not
+        // to, and sat on top of each other for good: SmartThings' `dove` and `oreck`).
+        let mut rng = crate::layout::rng::Rng::new(4);
+        let mut pos: Vec<[f32; 2]> = (0..40).map(|_| rng.in_disc([0.0, 0.0], 2.0)).collect();
+        pos.push([30.0, 0.0]);
+        pos.push([30.0, 0.01]);
+        let graph = LayoutGraph::new(pos.len(), []);
+        let params = ForceParams {
+            gravity: 0.0,
+            ..ForceParams::default()
+        };
+        let f = all_forces(&pos, &graph, &params);
+        let ck2 = params.repulsion * params.k * params.k;
+        // Each pushes the other with ck²/0.01 = 100·ck² along y.
+        assert!(
+            f[40][1] < -50.0 * ck2 && f[41][1] > 50.0 * ck2,
+            "{:?}",
+            &f[40..]
         );
     }
 
