@@ -1,9 +1,7 @@
 //! A small JSON cursor for the common shape of hot records: it reads what it understands and gives
 //! up (returns `None`) on anything unusual, so the caller falls back to serde for exact behaviour.
 
-use std::borrow::Cow;
-
-use super::json::{CowStr, Num, Scalar, ScalarType, Text};
+use super::json::{Num, Text};
 use super::split::value_end;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -299,23 +297,6 @@ impl<'a> Cursor<'a> {
         self.peek().is_none()
     }
 
-    /// An optional string (`null` → `None`).
-    pub fn opt_str(&mut self) -> Option<Option<CowStr<'a>>> {
-        if self.null() {
-            return Some(None);
-        }
-        Some(Some(CowStr(Cow::Borrowed(self.str()?))))
-    }
-
-    /// An optional string as raw [`Text`] (`null` → `None`).
-    #[inline]
-    pub fn opt_text(&mut self) -> Option<Option<Text<'a>>> {
-        if self.peek()? == b'n' {
-            return self.null().then_some(None);
-        }
-        Some(Some(Text::Raw(self.raw()?)))
-    }
-
     /// A scalar as raw [`Text`]: strings as bytes, booleans as `true`/`false`, `null` as `None`.
     /// Numbers and anything else give up.
     pub fn text_scalar(&mut self) -> Option<Option<Text<'a>>> {
@@ -346,25 +327,6 @@ impl<'a> Cursor<'a> {
                 Some(Some(Num(s.trim().parse::<i64>().ok())))
             }
             _ => Some(Some(Num(Some(self.int()?)))),
-        }
-    }
-
-    /// A scalar as text (strings, integers and booleans; anything else gives up).
-    pub fn scalar(&mut self) -> Option<Scalar<'a>> {
-        match self.peek()? {
-            b'"' => Some(Scalar(Some(Cow::Borrowed(self.str()?)), ScalarType::String)),
-            b't' | b'f' => {
-                let v = self.bool()?;
-                Some(Scalar(
-                    Some(Cow::Borrowed(if v { "true" } else { "false" })),
-                    ScalarType::Bool,
-                ))
-            }
-            b'n' => {
-                self.null().then_some(())?;
-                Some(Scalar(None, ScalarType::Other))
-            }
-            _ => None,
         }
     }
 }
