@@ -314,3 +314,24 @@ fn render_lights_a_trace() {
     assert!(out.exists());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn one_files_counts_are_the_totals() {
+    // `stats` gives one file's counts as the total instead of deriving the graphs again: the
+    // merged store must count the same as the file's own store.
+    for path in [
+        fixture("zipkin/smartthings-mobile-web-install.json"),
+        fixture("spigo/runs/netflix/graph.json"),
+    ] {
+        let mut loaded = flowscope::cli::load(std::slice::from_ref(&path), true).unwrap();
+        assert_eq!(loaded.files.len(), 1);
+        let file = loaded.files[0].counts;
+        assert!(file.spans > 0 || file.edges > 0, "{}", path.display());
+        assert_eq!(
+            flowscope::cli::count(&mut loaded.store),
+            file,
+            "{}",
+            path.display()
+        );
+    }
+}
