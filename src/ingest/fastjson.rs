@@ -200,10 +200,22 @@ impl<'a> Cursor<'a> {
         self.b.get(self.i..).unwrap_or_default()
     }
 
-    /// Moves past `n` bytes the caller has looked at (with [`Cursor::rest`]).
+    /// Reads a member's key and its colon. `known` is a key the caller recognised at
+    /// [`Cursor::rest`] (the length of its quoted text and colon, and what it names), taken
+    /// without scanning for its end; without one, the key is read in full and named by `name`.
     #[inline]
-    pub fn advance(&mut self, n: usize) {
-        self.i += n;
+    pub fn key<T>(
+        &mut self,
+        known: Option<(usize, T)>,
+        name: impl FnOnce(&'a [u8]) -> T,
+    ) -> Option<T> {
+        if let Some((n, named)) = known {
+            self.i += n;
+            return Some(named);
+        }
+        let key = self.raw()?;
+        self.eat(b':')?;
+        Some(name(key))
     }
 
     /// Reads an optional string into `out` as raw [`Text`] (`null` → `None`). Strings with escapes

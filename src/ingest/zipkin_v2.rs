@@ -141,13 +141,7 @@ impl Member {
             Some(b"tags") if rest.starts_with(b"\"tags\":") => Some((7, Self::Tags)),
             _ => None,
         };
-        if let Some((n, member)) = known {
-            c.advance(n);
-            return Some(member);
-        }
-        let key = c.raw()?;
-        c.eat(b':')?;
-        Some(Self::of(key))
+        c.key(known, Self::of)
     }
 }
 
@@ -162,6 +156,16 @@ enum EndpointMember {
 }
 
 impl EndpointMember {
+    fn of(key: &[u8]) -> Self {
+        match key {
+            b"serviceName" => Self::ServiceName,
+            b"ipv4" => Self::Ipv4,
+            b"ipv6" => Self::Ipv6,
+            b"port" => Self::Port,
+            _ => Self::Other,
+        }
+    }
+
     /// Reads an endpoint member's key and its colon, as [`Member::read`].
     #[inline]
     fn read(c: &mut Cursor<'_>) -> Option<Self> {
@@ -172,19 +176,7 @@ impl EndpointMember {
             Some(b"port") if rest.starts_with(b"\"port\":") => Some((7, Self::Port)),
             _ => None,
         };
-        if let Some((n, member)) = known {
-            c.advance(n);
-            return Some(member);
-        }
-        let key = c.raw()?;
-        c.eat(b':')?;
-        Some(match key {
-            b"serviceName" => Self::ServiceName,
-            b"ipv4" => Self::Ipv4,
-            b"ipv6" => Self::Ipv6,
-            b"port" => Self::Port,
-            _ => Self::Other,
-        })
+        c.key(known, Self::of)
     }
 }
 
