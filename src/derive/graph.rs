@@ -11,7 +11,7 @@ use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::links::{Link, LinkAcc, LinkMap, Side, TraceKeys, link_traces, link_traces_by_trace};
+use super::links::{Link, LinkAcc, LinkMap, Side, link_traces, link_traces_by_trace};
 use super::tree::TreeSpan;
 use crate::model::topology::UNKNOWN;
 use crate::model::{
@@ -105,23 +105,75 @@ pub struct ServiceGraph {
     pub topology: Topology,
     /// Node by name.
     pub index: FxHashMap<Sym, NodeIndex>,
-    /// By trace (in store order; filled by [`Self::build_with_members`] only): the graph nodes
-    /// its spans name or link, and the graph edges it crosses, as sorted indices.
-    pub trace_members: Vec<TraceMembers>,
+    /// Where each trace goes (filled by [`Self::build_with_members`] and
+    /// [`crate::derive::levels`] only).
+    pub trace_members: TraceMembers,
 }
 
-/// Where one trace goes in a graph.
+/// Where each trace goes in a graph: by trace (in store order), the graph nodes its spans name or
+/// link and the graph edges it crosses, as sorted indices, kept in one flat list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TraceMembers {
-    /// Node indices, sorted.
-    pub nodes: Vec<u32>,
-    /// Edge indices, sorted.
-    pub edges: Vec<u32>,
+    indices: Vec<u32>,
+    /// By trace: where its nodes end, and where its edges end, in `indices`.
+    ends: Vec<(usize, usize)>,
+}
+
+impl TraceMembers {
+    /// Adds the next trace: its nodes and edges (sorted and deduplicated here; both are emptied).
+    pub fn push(&mut self, nodes: &mut Vec<u32>, edges: &mut Vec<u32>) {
+        for list in [&mut *nodes, &mut *edges] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        self.indices.append(nodes);
+        let nodes_end = self.indices.len();
+        self.indices.append(edges);
+        self.ends.push((nodes_end, self.indices.len()));
+    }
+
+    /// Number of traces.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// No trace is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn start(&self, trace: usize) -> usize {
+        match trace.checked_sub(1) {
+            Some(before) => self.ends.get(before).map_or(0, |e| e.1),
+            None => 0,
+        }
+    }
+
+    /// The graph nodes trace `trace` goes through, sorted (empty for an unknown trace).
+    pub fn nodes(&self, trace: usize) -> &[u32] {
+        let Some(&(end, _)) = self.ends.get(trace) else {
+            return &[];
+        };
+        self.indices.get(self.start(trace)..end).unwrap_or_default()
+    }
+
+    /// The graph edges trace `trace` crosses, sorted (empty for an unknown trace).
+    pub fn edges(&self, trace: usize) -> &[u32] {
+        let Some(&(start, end)) = self.ends.get(trace) else {
+            return &[];
+        };
+        self.indices.get(start..end).unwrap_or_default()
+    }
+
+    /// Bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.indices.capacity() * 4 + self.ends.capacity() * 16
+    }
 }
 
 /// What a service name says about its node, worked out once per distinct name.
 #[derive(Clone, Copy, Debug)]
-struct NameInfo {
+pub(crate) struct NameInfo {
     /// Service-level name.
     service: Sym,
     /// Spigo: the instance in the 4-field form; `None` for other names.
@@ -133,7 +185,7 @@ struct NameInfo {
 
 /// Identifies an instance in span data.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct InstanceKey {
+pub(crate) struct InstanceKey {
     /// The endpoint's service name as written.
     name: Sym,
     host: Option<Sym>,
@@ -142,7 +194,7 @@ struct InstanceKey {
 }
 
 /// Tag keys naming a region, zone or host, as interned in this store.
-struct AttrKeys {
+pub(crate) struct AttrKeys {
     region: Vec<Sym>,
     zone: Vec<Sym>,
     host: Vec<Sym>,
@@ -151,10 +203,10 @@ struct AttrKeys {
 use crate::model::topology::{HOST_KEYS, REGION_KEYS, ZONE_KEYS};
 
 /// Read-only lookups shared by the linking threads.
-struct Names<'a> {
-    data: &'a Batch,
-    info: FxHashMap<Sym, NameInfo>,
-    keys: AttrKeys,
+pub(crate) struct Names<'a> {
+    pub(crate) data: &'a Batch,
+    pub(crate) info: FxHashMap<Sym, NameInfo>,
+    pub(crate) keys: AttrKeys,
 }
 
 impl Names<'_> {
@@ -170,7 +222,7 @@ impl Names<'_> {
         })
     }
 
-    fn service(&self, endpoint: &Endpoint) -> Option<Sym> {
+    pub(crate) fn service(&self, endpoint: &Endpoint) -> Option<Sym> {
         let name = endpoint.service?;
         Some(self.info.get(&name).map_or(name, |i| i.service))
     }
@@ -212,16 +264,41 @@ impl Names<'_> {
             .map(|s| [s.tags, s.resource])
     }
 
-    fn instance_of(&self, span: &TreeSpan, side: Side) -> Option<InstanceKey> {
+    pub(crate) fn instance_of(&self, span: &TreeSpan, side: Side) -> Option<InstanceKey> {
         match side {
             Side::Local => self.instance(&span.local, self.span_attrs(span.index)),
             Side::Remote => self.instance(&span.remote, None),
         }
     }
+
+    /// Every instance `spans` name, in first-seen order.
+    pub(crate) fn span_keys(
+        &self,
+        spans: &[crate::model::Span],
+    ) -> IndexSet<InstanceKey, FxBuildHasher> {
+        let mut set: IndexSet<InstanceKey, FxBuildHasher> = IndexSet::default();
+        for s in spans {
+            set.extend(self.instance(&s.local, Some([s.tags, s.resource])));
+            set.extend(self.instance(&s.remote, None));
+        }
+        set
+    }
+
+    /// Every instance the store's spans name, in first-seen order (found in parallel).
+    pub(crate) fn all_span_keys(&self) -> IndexSet<InstanceKey, FxBuildHasher> {
+        self.data
+            .spans
+            .par_chunks(1 << 16)
+            .map(|spans| self.span_keys(spans))
+            .reduce(IndexSet::default, |mut a, b| {
+                a.extend(b);
+                a
+            })
+    }
 }
 
 /// Works out, once per distinct service name, what it says (Spigo names carry their place).
-fn name_infos(batch: &mut Batch) -> FxHashMap<Sym, NameInfo> {
+pub(crate) fn name_infos(batch: &mut Batch) -> FxHashMap<Sym, NameInfo> {
     let distinct: IndexSet<Sym, FxBuildHasher> = batch
         .spans
         .iter()
@@ -262,7 +339,7 @@ fn name_infos(batch: &mut Batch) -> FxHashMap<Sym, NameInfo> {
     out
 }
 
-fn attr_keys(batch: &Batch) -> AttrKeys {
+pub(crate) fn attr_keys(batch: &Batch) -> AttrKeys {
     let get = |keys: &[&str]| keys.iter().filter_map(|k| batch.interner.get(k)).collect();
     AttrKeys {
         region: get(&REGION_KEYS),
@@ -416,14 +493,15 @@ impl GraphBuilder {
         n
     }
 
-    fn edge(&mut self, a: NodeIndex, b: NodeIndex, acc: LinkAcc) {
+    fn edge(&mut self, a: NodeIndex, b: NodeIndex, acc: &LinkAcc) {
         let (i, new) = self.edges.insert_full((a, b));
         if new {
-            self.accs.push(acc);
+            self.accs.push(acc.clone());
         } else if let Some(into) = self.accs.get_mut(i) {
             into.calls += acc.calls;
             into.errors += acc.errors;
-            into.durations_micros.extend(acc.durations_micros);
+            into.durations_micros
+                .extend_from_slice(&acc.durations_micros);
         }
     }
 
@@ -490,8 +568,6 @@ impl ServiceGraph {
             Some(i) => store.traces().get(i).cloned().into_iter().collect(),
             None => store.traces().to_vec(),
         };
-        let span_indices: Option<Vec<u32>> =
-            trace.map(|_| traces.iter().flat_map(|t| store.trace_indices(t)).collect());
         let names = Names {
             data: &store.data,
             info,
@@ -501,10 +577,7 @@ impl ServiceGraph {
         // Link with the level's names: services directly (Zipkin's graph), instances otherwise.
         // Asked for, a whole-store graph also records where each trace goes.
         let members = members && trace.is_none();
-        let service_links: LinkMap<Sym>;
-        let instance_links: LinkMap<InstanceKey>;
-        let mut service_keys: Vec<TraceKeys<Sym>> = Vec::new();
-        let mut instance_keys_by_trace: Vec<TraceKeys<InstanceKey>> = Vec::new();
+        let mut linked = Linked::default();
         let service_name = |s: &TreeSpan, side| match side {
             _ if !kept(s) => None,
             Side::Local => names.service(&s.local),
@@ -513,214 +586,46 @@ impl ServiceGraph {
         let instance_name =
             |s: &TreeSpan, side| kept(s).then(|| names.instance_of(s, side)).flatten();
         if level == Level::Service {
-            service_links = if members {
+            if members {
                 let (links, keys) = link_traces_by_trace(store, &traces, service_name);
-                service_keys = keys;
-                links
+                linked.service = links;
+                let mut lists = KeyLists::default();
+                for (pairs, locals) in keys {
+                    lists.push(pairs, locals);
+                }
+                linked.service_lists = Some(lists);
             } else {
-                link_traces(store, &traces, service_name)
-            };
-            instance_links = LinkMap::default();
+                linked.service = link_traces(store, &traces, service_name);
+            }
+        } else if members {
+            let (links, keys) = link_traces_by_trace(store, &traces, instance_name);
+            linked.instance = links;
+            let mut table = IndexSet::default();
+            let mut lists = KeyLists::default();
+            let mut id = |k: InstanceKey| table.insert_full(k).0 as u32;
+            for (pairs, locals) in keys {
+                let pairs: Vec<(u32, u32)> =
+                    pairs.into_iter().map(|(p, c)| (id(p), id(c))).collect();
+                let locals: Vec<u32> = locals.into_iter().map(&mut id).collect();
+                lists.push(pairs, locals);
+            }
+            linked.instance_lists = Some((table, lists));
         } else {
-            service_links = LinkMap::default();
-            instance_links = if members {
-                let (links, keys) = link_traces_by_trace(store, &traces, instance_name);
-                instance_keys_by_trace = keys;
-                links
-            } else {
-                link_traces(store, &traces, instance_name)
-            };
+            linked.instance = link_traces(store, &traces, instance_name);
         }
-        // Every instance the spans name, in first-seen order.
-        let instance_keys = |spans: &[crate::model::Span]| {
-            let mut set: IndexSet<InstanceKey, FxBuildHasher> = IndexSet::default();
-            for s in spans {
-                set.extend(names.instance(&s.local, Some([s.tags, s.resource])));
-                set.extend(names.instance(&s.remote, None));
-            }
-            set
-        };
-        let span_keys: IndexSet<InstanceKey, FxBuildHasher> = match &span_indices {
-            Some(indices) => {
-                let spans: Vec<crate::model::Span> = indices
+        let span_keys = match trace {
+            Some(_) => {
+                let spans: Vec<crate::model::Span> = traces
                     .iter()
-                    .filter_map(|&i| store.data.spans.get(i as usize).copied())
+                    .flat_map(|t| store.trace_indices(t))
+                    .filter_map(|i| store.data.spans.get(i as usize).copied())
                     .collect();
-                instance_keys(&spans)
+                names.span_keys(&spans)
             }
-            None => store
-                .data
-                .spans
-                .par_chunks(1 << 16)
-                .map(instance_keys)
-                .reduce(IndexSet::default, |mut a, b| {
-                    a.extend(b);
-                    a
-                }),
+            None => names.all_span_keys(),
         };
         let Names { info, .. } = names;
-
-        let batch = &mut store.data;
-        let unknown = batch.sym(UNKNOWN);
-        let mut topo = TopologyBuilder {
-            topology: Topology::default(),
-            by_key: FxHashMap::default(),
-            unknown,
-        };
-        let mut builder = GraphBuilder {
-            graph: StableGraph::default(),
-            index: FxHashMap::default(),
-            edges: IndexSet::default(),
-            accs: Vec::new(),
-        };
-        let mut node_of_instance: FxHashMap<InstanceId, NodeIndex> = FxHashMap::default();
-        // Declared nodes (Spigo graph / arch, link files; not part of any one trace) are placed
-        // first, so an instance also seen in spans keeps its `done` record.
-        let declared: Vec<_> = if trace.is_some() {
-            Vec::new()
-        } else {
-            batch.nodes.clone()
-        };
-        let mut declared_ids: FxHashMap<Sym, InstanceId> = FxHashMap::default();
-        let mut stop_of: FxHashMap<InstanceId, Stop> = FxHashMap::default();
-        for (node, stop) in declared.iter().zip(stops(&declared)) {
-            let place = Placer::new(batch).declared(node.name, node.level, node.package);
-            let place = canonical_spigo(batch, place, node.level);
-            let id = topo.topology.insert(place);
-            declared_ids.insert(node.name, id);
-            let s = stop_of.entry(id).or_default();
-            s.done |= stop.done;
-            s.early |= stop.early;
-        }
-        let mut add_instance = |batch: &mut Batch,
-                                topo: &mut TopologyBuilder,
-                                builder: &mut GraphBuilder,
-                                id: InstanceId|
-         -> Option<NodeIndex> {
-            if let Some(n) = node_of_instance.get(&id) {
-                return Some(*n);
-            }
-            let place = *topo.topology.place(id)?;
-            let name = Topology::node_name(&mut batch.interner, &place, level);
-            let stop = stop_of.get(&id).copied().unwrap_or_default();
-            let n = builder.node(name, &place, stop);
-            node_of_instance.insert(id, n);
-            Some(n)
-        };
-        for key in &span_keys {
-            let id = topo.place_key(batch, &info, *key);
-            add_instance(batch, &mut topo, &mut builder, id);
-        }
-        for node in &declared {
-            if let Some(&id) = declared_ids.get(&node.name) {
-                add_instance(batch, &mut topo, &mut builder, id);
-            }
-        }
-
-        // Edges from spans.
-        for ((p, c), acc) in service_links {
-            let (Some(&a), Some(&b)) = (builder.index.get(&p), builder.index.get(&c)) else {
-                continue;
-            };
-            builder.edge(a, b, acc);
-        }
-        for ((p, c), acc) in instance_links {
-            let pa = topo.place_key(batch, &info, p);
-            let ch = topo.place_key(batch, &info, c);
-            let (Some(a), Some(b)) = (
-                add_instance(batch, &mut topo, &mut builder, pa),
-                add_instance(batch, &mut topo, &mut builder, ch),
-            ) else {
-                continue;
-            };
-            builder.edge(a, b, acc);
-        }
-        // Where each trace goes, as graph indices (edges are numbered in insertion order).
-        let mut trace_members: Vec<TraceMembers> = Vec::new();
-        let edge_index = |builder: &GraphBuilder, a: NodeIndex, b: NodeIndex| {
-            builder.edges.get_index_of(&(a, b)).map(|i| i as u32)
-        };
-        for (pairs, locals) in &service_keys {
-            let node = |k: &Sym| builder.index.get(k).copied();
-            let mut m = TraceMembers::default();
-            for (p, c) in pairs {
-                if let (Some(a), Some(b)) = (node(p), node(c)) {
-                    m.nodes.extend([a.index() as u32, b.index() as u32]);
-                    m.edges.extend(edge_index(&builder, a, b));
-                }
-            }
-            m.nodes
-                .extend(locals.iter().filter_map(node).map(|n| n.index() as u32));
-            trace_members.push(m);
-        }
-        for (pairs, locals) in &instance_keys_by_trace {
-            let mut m = TraceMembers::default();
-            for (p, c) in pairs {
-                let pa = topo.place_key(batch, &info, *p);
-                let ch = topo.place_key(batch, &info, *c);
-                if let (Some(a), Some(b)) = (
-                    add_instance(batch, &mut topo, &mut builder, pa),
-                    add_instance(batch, &mut topo, &mut builder, ch),
-                ) {
-                    m.nodes.extend([a.index() as u32, b.index() as u32]);
-                    m.edges.extend(edge_index(&builder, a, b));
-                }
-            }
-            for k in locals {
-                let id = topo.place_key(batch, &info, *k);
-                if let Some(n) = add_instance(batch, &mut topo, &mut builder, id) {
-                    m.nodes.push(n.index() as u32);
-                }
-            }
-            trace_members.push(m);
-        }
-        for m in &mut trace_members {
-            m.nodes.sort_unstable();
-            m.nodes.dedup();
-            m.edges.sort_unstable();
-            m.edges.dedup();
-        }
-        // Declared edges.
-        let declared_edges = if trace.is_some() {
-            Vec::new()
-        } else {
-            batch.edges.clone()
-        };
-        for e in &declared_edges {
-            let mut end = |name: Sym| -> Option<NodeIndex> {
-                let id = match declared_ids.get(&name) {
-                    Some(id) => *id,
-                    None => {
-                        let place = Placer::new(batch).declared(name, e.level, None);
-                        let place = canonical_spigo(batch, place, e.level);
-                        let id = topo.topology.insert(place);
-                        declared_ids.insert(name, id);
-                        id
-                    }
-                };
-                add_instance(batch, &mut topo, &mut builder, id)
-            };
-            let (Some(a), Some(b)) = (end(e.source), end(e.target)) else {
-                continue;
-            };
-            builder.edge(
-                a,
-                b,
-                LinkAcc {
-                    calls: e.calls,
-                    errors: e.errors,
-                    durations_micros: Vec::new(),
-                },
-            );
-        }
-        let (graph, index) = builder.finish();
-        Self {
-            level,
-            graph,
-            topology: topo.topology,
-            index,
-            trace_members,
-        }
+        assemble(store, level, &info, &span_keys, &linked, trace.is_none())
     }
 
     /// The edges as dependency links, in the order they were found.
@@ -738,6 +643,248 @@ impl ServiceGraph {
                 })
             })
             .collect()
+    }
+}
+
+/// Per trace, the node pairs it links and the nodes its spans name, flat: one list after another.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyLists<K> {
+    pairs: Vec<(K, K)>,
+    locals: Vec<K>,
+    /// By trace: where its pairs and its locals end.
+    ends: Vec<(usize, usize)>,
+}
+
+impl<K> Default for KeyLists<K> {
+    fn default() -> Self {
+        Self {
+            pairs: Vec::new(),
+            locals: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+}
+
+impl<K: Copy> KeyLists<K> {
+    /// Adds the next trace's lists.
+    pub(crate) fn push(
+        &mut self,
+        pairs: impl IntoIterator<Item = (K, K)>,
+        locals: impl IntoIterator<Item = K>,
+    ) {
+        self.pairs.extend(pairs);
+        self.locals.extend(locals);
+        self.ends.push((self.pairs.len(), self.locals.len()));
+    }
+
+    /// Each trace's pairs and locals, in trace order.
+    fn iter(&self) -> impl Iterator<Item = (&[(K, K)], &[K])> {
+        let starts = std::iter::once((0, 0)).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|((p0, l0), &(p1, l1))| {
+            (
+                self.pairs.get(p0..p1).unwrap_or_default(),
+                self.locals.get(l0..l1).unwrap_or_default(),
+            )
+        })
+    }
+}
+
+/// What linking produced, for [`assemble`]: the links at service and at instance keys (either may
+/// be empty), and, where asked for, where each trace goes at those keys.
+#[derive(Debug, Default)]
+pub(crate) struct Linked {
+    /// Links between service names.
+    pub(crate) service: LinkMap<Sym>,
+    /// Links between instance keys.
+    pub(crate) instance: LinkMap<InstanceKey>,
+    /// By trace: service pairs and names.
+    pub(crate) service_lists: Option<KeyLists<Sym>>,
+    /// By trace: instance pairs and keys, as indices into the table.
+    pub(crate) instance_lists: Option<(IndexSet<InstanceKey, FxBuildHasher>, KeyLists<u32>)>,
+}
+
+/// Builds the graph at `level` from linked pairs: places every instance the spans name
+/// (`span_keys`), the declared elements when `whole_store`, the edges, and where each trace goes.
+pub(crate) fn assemble(
+    store: &mut TraceStore,
+    level: Level,
+    info: &FxHashMap<Sym, NameInfo>,
+    span_keys: &IndexSet<InstanceKey, FxBuildHasher>,
+    linked: &Linked,
+    whole_store: bool,
+) -> ServiceGraph {
+    let batch = &mut store.data;
+    let unknown = batch.sym(UNKNOWN);
+    let mut topo = TopologyBuilder {
+        topology: Topology::default(),
+        by_key: FxHashMap::default(),
+        unknown,
+    };
+    let mut builder = GraphBuilder {
+        graph: StableGraph::default(),
+        index: FxHashMap::default(),
+        edges: IndexSet::default(),
+        accs: Vec::new(),
+    };
+    let mut node_of_instance: FxHashMap<InstanceId, NodeIndex> = FxHashMap::default();
+    // Declared nodes (Spigo graph / arch, link files; not part of any one trace) are placed
+    // first, so an instance also seen in spans keeps its `done` record.
+    let declared: Vec<_> = if whole_store {
+        batch.nodes.clone()
+    } else {
+        Vec::new()
+    };
+    let mut declared_ids: FxHashMap<Sym, InstanceId> = FxHashMap::default();
+    let mut stop_of: FxHashMap<InstanceId, Stop> = FxHashMap::default();
+    for (node, stop) in declared.iter().zip(stops(&declared)) {
+        let place = Placer::new(batch).declared(node.name, node.level, node.package);
+        let place = canonical_spigo(batch, place, node.level);
+        let id = topo.topology.insert(place);
+        declared_ids.insert(node.name, id);
+        let s = stop_of.entry(id).or_default();
+        s.done |= stop.done;
+        s.early |= stop.early;
+    }
+    let mut add_instance = |batch: &mut Batch,
+                            topo: &mut TopologyBuilder,
+                            builder: &mut GraphBuilder,
+                            id: InstanceId|
+     -> Option<NodeIndex> {
+        if let Some(n) = node_of_instance.get(&id) {
+            return Some(*n);
+        }
+        let place = *topo.topology.place(id)?;
+        let name = Topology::node_name(&mut batch.interner, &place, level);
+        let stop = stop_of.get(&id).copied().unwrap_or_default();
+        let n = builder.node(name, &place, stop);
+        node_of_instance.insert(id, n);
+        Some(n)
+    };
+    for key in span_keys {
+        let id = topo.place_key(batch, info, *key);
+        add_instance(batch, &mut topo, &mut builder, id);
+    }
+    for node in &declared {
+        if let Some(&id) = declared_ids.get(&node.name) {
+            add_instance(batch, &mut topo, &mut builder, id);
+        }
+    }
+
+    // Edges from spans: services at the service level, instances (placed at `level`) otherwise.
+    let by_service = level == Level::Service;
+    if by_service {
+        for ((p, c), acc) in &linked.service {
+            let (Some(&a), Some(&b)) = (builder.index.get(p), builder.index.get(c)) else {
+                continue;
+            };
+            builder.edge(a, b, acc);
+        }
+    } else {
+        for ((p, c), acc) in &linked.instance {
+            let pa = topo.place_key(batch, info, *p);
+            let ch = topo.place_key(batch, info, *c);
+            let (Some(a), Some(b)) = (
+                add_instance(batch, &mut topo, &mut builder, pa),
+                add_instance(batch, &mut topo, &mut builder, ch),
+            ) else {
+                continue;
+            };
+            builder.edge(a, b, acc);
+        }
+    }
+    // Where each trace goes, as graph indices (edges are numbered in insertion order).
+    let mut trace_members = TraceMembers::default();
+    let edge_index = |builder: &GraphBuilder, a: NodeIndex, b: NodeIndex| {
+        builder.edges.get_index_of(&(a, b)).map(|i| i as u32)
+    };
+    let (mut nodes, mut edges) = (Vec::new(), Vec::new());
+    match (&linked.service_lists, &linked.instance_lists) {
+        (Some(lists), _) if by_service => {
+            for (pairs, locals) in lists.iter() {
+                let node = |k: &Sym| builder.index.get(k).copied();
+                for (p, c) in pairs {
+                    if let (Some(a), Some(b)) = (node(p), node(c)) {
+                        nodes.extend([a.index() as u32, b.index() as u32]);
+                        edges.extend(edge_index(&builder, a, b));
+                    }
+                }
+                nodes.extend(locals.iter().filter_map(node).map(|n| n.index() as u32));
+                trace_members.push(&mut nodes, &mut edges);
+            }
+        }
+        (_, Some((table, lists))) if !by_service => {
+            // Each key is placed once, on first use, in the order the traces name them.
+            let mut node_of_key: Vec<Option<NodeIndex>> = vec![None; table.len()];
+            let mut node = |batch: &mut Batch,
+                            topo: &mut TopologyBuilder,
+                            builder: &mut GraphBuilder,
+                            k: u32| {
+                let slot = node_of_key.get_mut(k as usize)?;
+                if slot.is_none() {
+                    let id = topo.place_key(batch, info, *table.get_index(k as usize)?);
+                    *slot = add_instance(batch, topo, builder, id);
+                }
+                *slot
+            };
+            for (pairs, locals) in lists.iter() {
+                for &(p, c) in pairs {
+                    let a = node(batch, &mut topo, &mut builder, p);
+                    let b = node(batch, &mut topo, &mut builder, c);
+                    if let (Some(a), Some(b)) = (a, b) {
+                        nodes.extend([a.index() as u32, b.index() as u32]);
+                        edges.extend(edge_index(&builder, a, b));
+                    }
+                }
+                for &k in locals {
+                    if let Some(n) = node(batch, &mut topo, &mut builder, k) {
+                        nodes.push(n.index() as u32);
+                    }
+                }
+                trace_members.push(&mut nodes, &mut edges);
+            }
+        }
+        _ => {}
+    }
+    // Declared edges.
+    let declared_edges = if whole_store {
+        batch.edges.clone()
+    } else {
+        Vec::new()
+    };
+    for e in &declared_edges {
+        let mut end = |name: Sym| -> Option<NodeIndex> {
+            let id = match declared_ids.get(&name) {
+                Some(id) => *id,
+                None => {
+                    let place = Placer::new(batch).declared(name, e.level, None);
+                    let place = canonical_spigo(batch, place, e.level);
+                    let id = topo.topology.insert(place);
+                    declared_ids.insert(name, id);
+                    id
+                }
+            };
+            add_instance(batch, &mut topo, &mut builder, id)
+        };
+        let (Some(a), Some(b)) = (end(e.source), end(e.target)) else {
+            continue;
+        };
+        builder.edge(
+            a,
+            b,
+            &LinkAcc {
+                calls: e.calls,
+                errors: e.errors,
+                durations_micros: Vec::new(),
+            },
+        );
+    }
+    let (graph, index) = builder.finish();
+    ServiceGraph {
+        level,
+        graph,
+        topology: topo.topology,
+        index,
+        trace_members,
     }
 }
 

@@ -906,13 +906,13 @@ impl FlowscopeApp {
         };
         let any_of =
             |wanted: &[u32], have: &[u32]| wanted.iter().any(|x| have.binary_search(x).is_ok());
-        let hit = |m: &crate::derive::graph::TraceMembers| {
-            any_of(&nodes, &m.nodes) || any_of(&edges, &m.edges)
-        };
+        let members = &graph.trace_members;
         let rows = model
             .traces
             .iter()
-            .map(|r| graph.trace_members.get(r.index).is_some_and(hit))
+            .map(|r| {
+                any_of(&nodes, members.nodes(r.index)) || any_of(&edges, members.edges(r.index))
+            })
             .collect();
         self.trace_subset = Some(TraceSubset {
             label,
