@@ -20,6 +20,7 @@ mod ingest_zipkin;
 // Deriving graphs.
 mod derive_flow;
 mod derive_graph;
+mod derive_levels;
 mod derive_links;
 
 // Hostile input.

@@ -677,8 +677,18 @@ impl<K: Copy> KeyLists<K> {
         self.ends.push((self.pairs.len(), self.locals.len()));
     }
 
+    /// Appends `other`'s traces, each key mapped through `map`.
+    pub(crate) fn append_mapped<J: Copy>(&mut self, other: &KeyLists<J>, map: impl Fn(J) -> K) {
+        for (pairs, locals) in other.iter() {
+            self.push(
+                pairs.iter().map(|&(p, c)| (map(p), map(c))),
+                locals.iter().map(|&k| map(k)),
+            );
+        }
+    }
+
     /// Each trace's pairs and locals, in trace order.
-    fn iter(&self) -> impl Iterator<Item = (&[(K, K)], &[K])> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[(K, K)], &[K])> {
         let starts = std::iter::once((0, 0)).chain(self.ends.iter().copied());
         starts.zip(&self.ends).map(|((p0, l0), &(p1, l1))| {
             (

@@ -4,6 +4,7 @@ pub mod critical_path;
 pub mod filter;
 pub mod flow;
 pub mod graph;
+pub mod levels;
 pub mod links;
 pub mod skew;
 pub mod tree;

@@ -2,12 +2,11 @@
 
 use std::path::PathBuf;
 
-use rayon::prelude::*;
-
 use crate::derive::ServiceGraph;
-use crate::derive::links::trace_tree;
+use crate::derive::levels::build_levels;
+use crate::derive::tree::TraceTree;
 use crate::ingest::Format;
-use crate::model::{Interner, Level, SpigoName, Sym, TraceStore};
+use crate::model::{Interner, Level, SpigoName, Sym, TraceEntry, TraceStore};
 
 /// One file that was read.
 #[derive(Clone, Debug)]
@@ -65,11 +64,9 @@ pub struct Model {
 impl Model {
     /// Derives the graphs and rows of an indexed store.
     pub fn derive(paths: Vec<PathBuf>, files: Vec<FileInfo>, mut store: TraceStore) -> Self {
-        let graphs = Level::ALL
-            .iter()
-            .map(|&level| ServiceGraph::build_with_members(&mut store, level))
-            .collect();
-        let traces = trace_rows(&store);
+        let levels = build_levels(&mut store, trace_row);
+        let graphs = levels.graphs;
+        let traces = levels.per_trace;
         let time_range = store
             .spans()
             .iter()
@@ -114,63 +111,50 @@ pub fn traces_through_service(rows: &[TraceRow], interner: &Interner, service: &
         .collect()
 }
 
-/// The trace list's rows, computed in parallel.
-fn trace_rows(store: &TraceStore) -> Vec<TraceRow> {
+/// One trace's row in the trace list, from the tree [`build_levels`] built for it.
+fn trace_row(store: &TraceStore, index: usize, entry: &TraceEntry, tree: &TraceTree) -> TraceRow {
     let interner = &store.data.interner;
-    store
-        .traces()
-        .par_iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let tree = trace_tree(store, entry);
-            let mut lo: Option<i64> = None;
-            let mut hi: Option<i64> = None;
-            let mut errors = 0;
-            let mut services: Vec<Sym> = tree
-                .spans
-                .iter()
-                .flat_map(|s| [s.local.service, s.remote.service])
-                .flatten()
-                .collect();
-            services.sort_unstable();
-            services.dedup();
-            for s in &tree.spans {
-                if s.error {
-                    errors += 1;
-                }
-                if let Some(t) = s.timestamp_micros {
-                    lo = Some(lo.map_or(t, |x| x.min(t)));
-                    let end = t.saturating_add(s.duration_micros.unwrap_or(0) as i64);
-                    hi = Some(hi.map_or(end, |x| x.max(end)));
-                }
-            }
-            let root_service = tree
-                .span(tree.root())
-                .or_else(|| tree.spans.first())
-                .and_then(|s| s.local.service.or(s.remote.service))
-                .map_or_else(
-                    || "unknown".to_owned(),
-                    |s| {
-                        // A Spigo name says its service in one of its fields.
-                        let name = interner.resolve(s);
-                        crate::model::SpigoName::parse_full(name)
-                            .map_or(name, |n| n.service)
-                            .to_owned()
-                    },
-                );
-            TraceRow {
-                index,
-                id: entry.id.display(interner),
-                start_micros: lo,
-                duration_micros: match (lo, hi) {
-                    (Some(lo), Some(hi)) => hi.saturating_sub(lo).max(0) as u64,
-                    _ => 0,
-                },
-                spans: tree.spans.len(),
-                errors,
-                root_service,
-                services,
-            }
-        })
-        .collect()
+    let mut lo: Option<i64> = None;
+    let mut hi: Option<i64> = None;
+    let mut errors = 0;
+    let mut services: Vec<Sym> = tree
+        .spans
+        .iter()
+        .flat_map(|s| [s.local.service, s.remote.service])
+        .flatten()
+        .collect();
+    services.sort_unstable();
+    services.dedup();
+    for s in &tree.spans {
+        if s.error {
+            errors += 1;
+        }
+        if let Some(t) = s.timestamp_micros {
+            lo = Some(lo.map_or(t, |x| x.min(t)));
+            let end = t.saturating_add(s.duration_micros.unwrap_or(0) as i64);
+            hi = Some(hi.map_or(end, |x| x.max(end)));
+        }
+    }
+    let root_service = tree
+        .span(tree.root())
+        .or_else(|| tree.spans.first())
+        .and_then(|s| s.local.service.or(s.remote.service))
+        .map_or_else(
+            || "unknown".to_owned(),
+            // A Spigo name says its service in one of its fields.
+            |s| service_of(interner.resolve(s)).to_owned(),
+        );
+    TraceRow {
+        index,
+        id: entry.id.display(interner),
+        start_micros: lo,
+        duration_micros: match (lo, hi) {
+            (Some(lo), Some(hi)) => hi.saturating_sub(lo).max(0) as u64,
+            _ => 0,
+        },
+        spans: tree.spans.len(),
+        errors,
+        root_service,
+        services,
+    }
 }

@@ -1,0 +1,189 @@
+//! [`build_levels`]: one walk over every trace tree derives the graph at all four levels, and whatever else a trace's tree gives (the trace list's rows).
+//!
+//! Each trace's tree is built once and linked twice, with Zipkin's rules unchanged: at service
+//! names (the service graph, as Zipkin's `DependencyLinker` makes it) and at instance keys (the
+//! instance graph; zones and regions place those same links at their level, as
+//! [`ServiceGraph::build`] does). The result is, level by level, what
+//! [`ServiceGraph::build_with_members`] gives; `tests/derive_levels.rs` checks it on every shared
+//! file.
+
+use indexmap::IndexSet;
+use rayon::prelude::*;
+use rustc_hash::{FxBuildHasher, FxHashSet};
+
+use super::graph::{
+    InstanceKey, KeyLists, Linked, Names, ServiceGraph, assemble, attr_keys, name_infos,
+};
+use super::links::{LinkAcc, LinkMap, Side, link_tree, trace_tree};
+use super::tree::{TraceTree, TreeSpan};
+use crate::model::{Level, Sym, TraceEntry, TraceStore};
+
+/// Traces one task walks.
+const CHUNK: usize = 64;
+
+/// Chunks walked in parallel before their results are joined (bounds what is held at once).
+const CHUNKS_PER_WAVE: usize = 64;
+
+/// What [`build_levels`] derives.
+#[derive(Debug, Default)]
+pub struct Levels<R> {
+    /// The graph at each level, in [`Level::ALL`] order, each with where every trace goes.
+    pub graphs: Vec<ServiceGraph>,
+    /// What the caller made of each trace's tree, in store order.
+    pub per_trace: Vec<R>,
+}
+
+/// What one task derived from a run of traces, keyed locally; joined in trace order.
+struct Chunk<R> {
+    service: LinkMap<Sym>,
+    instance: LinkMap<InstanceKey>,
+    /// The instance keys this chunk's lists index.
+    keys: IndexSet<InstanceKey, FxBuildHasher>,
+    service_lists: KeyLists<Sym>,
+    instance_lists: KeyLists<u32>,
+    per_trace: Vec<R>,
+}
+
+/// Adds `from`'s calls, errors and durations into `into`, keeping first-seen order.
+fn merge_links<K: Copy + Eq + std::hash::Hash>(
+    into: &mut LinkMap<K>,
+    from: impl IntoIterator<Item = ((K, K), LinkAcc)>,
+) {
+    for (pair, mut acc) in from {
+        match into.get_mut(&pair) {
+            Some(have) => {
+                have.calls += acc.calls;
+                have.errors += acc.errors;
+                have.durations_micros.append(&mut acc.durations_micros);
+            }
+            None => {
+                into.insert(pair, acc);
+            }
+        }
+    }
+}
+
+/// Pushes `key` onto `list` unless `seen` has it.
+fn push_new<K: Copy + Eq + std::hash::Hash>(list: &mut Vec<K>, seen: &mut FxHashSet<K>, key: K) {
+    if seen.insert(key) {
+        list.push(key);
+    }
+}
+
+fn walk_chunk<R, F>(
+    store: &TraceStore,
+    names: &Names<'_>,
+    traces: &[TraceEntry],
+    first: usize,
+    per_trace: &F,
+) -> Chunk<R>
+where
+    F: Fn(&TraceStore, usize, &TraceEntry, &TraceTree) -> R,
+{
+    let service_name = |s: &TreeSpan, side| match side {
+        Side::Local => names.service(&s.local),
+        Side::Remote => names.service(&s.remote),
+    };
+    let instance_name = |s: &TreeSpan, side| names.instance_of(s, side);
+    let mut chunk = Chunk {
+        service: LinkMap::default(),
+        instance: LinkMap::default(),
+        keys: IndexSet::default(),
+        service_lists: KeyLists::default(),
+        instance_lists: KeyLists::default(),
+        per_trace: Vec::with_capacity(traces.len()),
+    };
+    // One trace's links and names, reused from trace to trace.
+    let mut services = LinkMap::default();
+    let mut instances = LinkMap::default();
+    let mut service_locals = Vec::new();
+    let mut instance_locals = Vec::new();
+    let mut seen_services = FxHashSet::default();
+    let mut seen_instances = FxHashSet::default();
+    for (k, trace) in traces.iter().enumerate() {
+        let tree = trace_tree(store, trace);
+        link_tree(&tree, &service_name, &mut services);
+        link_tree(&tree, &instance_name, &mut instances);
+        for s in &tree.spans {
+            for side in [Side::Local, Side::Remote] {
+                if let Some(name) = service_name(s, side) {
+                    push_new(&mut service_locals, &mut seen_services, name);
+                }
+                if let Some(key) = instance_name(s, side) {
+                    push_new(&mut instance_locals, &mut seen_instances, key);
+                }
+            }
+        }
+        chunk
+            .service_lists
+            .push(services.keys().copied(), service_locals.drain(..));
+        let keys = &mut chunk.keys;
+        let mut id = |key: InstanceKey| keys.insert_full(key).0 as u32;
+        let pairs: Vec<(u32, u32)> = instances.keys().map(|&(p, c)| (id(p), id(c))).collect();
+        let locals: Vec<u32> = instance_locals.drain(..).map(&mut id).collect();
+        chunk.instance_lists.push(pairs, locals);
+        merge_links(&mut chunk.service, services.drain(..));
+        merge_links(&mut chunk.instance, instances.drain(..));
+        seen_services.clear();
+        seen_instances.clear();
+        chunk
+            .per_trace
+            .push(per_trace(store, first + k, trace, &tree));
+    }
+    chunk
+}
+
+/// Derives the graph at every level of an indexed store in one walk over its trace trees, calling
+/// `per_trace(store, index, entry, tree)` once for each trace (in parallel) with the tree it built.
+pub fn build_levels<R, F>(store: &mut TraceStore, per_trace: F) -> Levels<R>
+where
+    R: Send,
+    F: Fn(&TraceStore, usize, &TraceEntry, &TraceTree) -> R + Sync,
+{
+    let info = name_infos(&mut store.data);
+    let names = Names {
+        data: &store.data,
+        info,
+        keys: attr_keys(&store.data),
+    };
+    let traces = store.traces();
+    let mut linked = Linked::default();
+    let mut keys: IndexSet<InstanceKey, FxBuildHasher> = IndexSet::default();
+    let mut service_lists = KeyLists::default();
+    let mut instance_lists = KeyLists::default();
+    let mut rows = Vec::with_capacity(traces.len());
+    for (w, wave) in traces.chunks(CHUNK * CHUNKS_PER_WAVE).enumerate() {
+        let first = w * CHUNK * CHUNKS_PER_WAVE;
+        let chunks: Vec<Chunk<R>> = wave
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, part)| walk_chunk(store, &names, part, first + c * CHUNK, &per_trace))
+            .collect();
+        for chunk in chunks {
+            merge_links(&mut linked.service, chunk.service);
+            merge_links(&mut linked.instance, chunk.instance);
+            let global: Vec<u32> = chunk
+                .keys
+                .iter()
+                .map(|k| keys.insert_full(*k).0 as u32)
+                .collect();
+            service_lists.append_mapped(&chunk.service_lists, |s| s);
+            instance_lists.append_mapped(&chunk.instance_lists, |k: u32| {
+                global.get(k as usize).copied().unwrap_or(u32::MAX)
+            });
+            rows.extend(chunk.per_trace);
+        }
+    }
+    linked.service_lists = Some(service_lists);
+    linked.instance_lists = Some((keys, instance_lists));
+    let span_keys = names.all_span_keys();
+    let Names { info, .. } = names;
+    let graphs = Level::ALL
+        .iter()
+        .map(|&level| assemble(store, level, &info, &span_keys, &linked, true))
+        .collect();
+    Levels {
+        graphs,
+        per_trace: rows,
+    }
+}

@@ -1,0 +1,191 @@
+//! The one walk that derives every level ([`build_levels`]) against each level derived on its
+//! own ([`ServiceGraph::build_with_members`]), on every shared file, on all of them merged and on
+//! the fixtures.
+
+use std::path::PathBuf;
+
+use flowscope::derive::ServiceGraph;
+use flowscope::derive::levels::build_levels;
+use flowscope::ingest;
+use flowscope::model::{Interner, Level, Sym, TraceStore};
+
+use crate::common::{fixture, shared_traces};
+
+/// A graph spelled out in strings, so graphs over different interners compare.
+#[derive(Debug, PartialEq, Eq)]
+struct Spelled {
+    nodes: Vec<String>,
+    edges: Vec<(u32, u32, String)>,
+    places: Vec<String>,
+    index: Vec<(String, u32)>,
+    members: Vec<(Vec<u32>, Vec<u32>)>,
+}
+
+fn spell(graph: &ServiceGraph, interner: &Interner, traces: usize) -> Spelled {
+    let name = |s: Option<Sym>| s.map_or("-", |s| interner.resolve(s)).to_owned();
+    let nodes = graph
+        .graph
+        .node_indices()
+        .map(|n| {
+            let i = &graph.graph[n];
+            format!(
+                "{} {} {} {} {} {} {} {}",
+                name(Some(i.name)),
+                name(i.region),
+                name(i.zone),
+                name(i.service),
+                name(i.package),
+                i.instances,
+                i.done,
+                i.stopped_early
+            )
+        })
+        .collect();
+    let edges = graph
+        .graph
+        .edge_indices()
+        .filter_map(|e| {
+            let (a, b) = graph.graph.edge_endpoints(e)?;
+            Some((
+                a.index() as u32,
+                b.index() as u32,
+                format!("{:?}", graph.graph[e]),
+            ))
+        })
+        .collect();
+    let places = graph
+        .topology
+        .places()
+        .map(|p| {
+            format!(
+                "{} {} {} {} {}",
+                name(Some(p.region)),
+                name(Some(p.zone)),
+                name(Some(p.service)),
+                name(Some(p.instance)),
+                name(p.package)
+            )
+        })
+        .collect();
+    let mut index: Vec<(String, u32)> = graph
+        .index
+        .iter()
+        .map(|(s, n)| (name(Some(*s)), n.index() as u32))
+        .collect();
+    index.sort();
+    let members = (0..traces)
+        .map(|t| {
+            (
+                graph.trace_members.nodes(t).to_vec(),
+                graph.trace_members.edges(t).to_vec(),
+            )
+        })
+        .collect();
+    Spelled {
+        nodes,
+        edges,
+        places,
+        index,
+        members,
+    }
+}
+
+fn store_of_readable(paths: &[PathBuf]) -> TraceStore {
+    let mut store = TraceStore::default();
+    for (i, p) in paths.iter().enumerate() {
+        if let Ok(read) = ingest::read_path(p) {
+            let mut batch = read.batch;
+            batch.set_file(flowscope::model::FileId(i as u32));
+            store.append(batch);
+        }
+    }
+    store.index();
+    store
+}
+
+/// Compares the two derivations level by level; returns (nodes, edges, trace memberships) seen.
+fn same_at_every_level(what: &str, store: &TraceStore) -> (usize, usize, usize) {
+    let traces = store.traces().len();
+    let mut once = store.clone();
+    let levels = build_levels(&mut once, |_, i, entry, tree| {
+        (i, entry.range.clone(), tree.spans.len())
+    });
+    assert_eq!(
+        levels.per_trace.len(),
+        traces,
+        "{what}: one result per trace"
+    );
+    for (i, (index, range, _)) in levels.per_trace.iter().enumerate() {
+        assert_eq!(*index, i, "{what}: per-trace results in store order");
+        assert_eq!(*range, store.traces()[i].range, "{what}: trace {i}'s entry");
+    }
+    let mut seen = (0, 0, 0);
+    for (level, graph) in Level::ALL.iter().zip(&levels.graphs) {
+        let mut alone = store.clone();
+        let reference = ServiceGraph::build_with_members(&mut alone, *level);
+        assert_eq!(graph.level, *level);
+        assert_eq!(graph.trace_members.len(), traces, "{what} at {level:?}");
+        let got = spell(graph, &once.data.interner, traces);
+        let want = spell(&reference, &alone.data.interner, traces);
+        assert_eq!(got.nodes, want.nodes, "{what}: nodes at {level:?}");
+        assert_eq!(got.edges, want.edges, "{what}: edges at {level:?}");
+        assert_eq!(got.places, want.places, "{what}: places at {level:?}");
+        assert_eq!(got.index, want.index, "{what}: index at {level:?}");
+        assert_eq!(got.members, want.members, "{what}: members at {level:?}");
+        seen.0 += got.nodes.len();
+        seen.1 += got.edges.len();
+        seen.2 += got.members.iter().filter(|m| !m.0.is_empty()).count();
+    }
+    seen
+}
+
+#[test]
+fn one_walk_equals_each_level_alone_on_every_shared_file() {
+    let Some(dir) = shared_traces() else {
+        return;
+    };
+    let files = ingest::expand_paths(&[dir]).unwrap();
+    let mut totals = (0, 0, 0);
+    let mut compared = 0;
+    for file in &files {
+        let store = store_of_readable(std::slice::from_ref(file));
+        if store.spans().is_empty() && store.data.nodes.is_empty() {
+            continue;
+        }
+        let seen = same_at_every_level(&file.display().to_string(), &store);
+        totals = (totals.0 + seen.0, totals.1 + seen.1, totals.2 + seen.2);
+        compared += 1;
+    }
+    assert!(compared >= 20, "only {compared} shared files were compared");
+    // The comparison saw real graphs, not empty ones.
+    assert!(
+        totals.0 > 1000 && totals.1 > 1000 && totals.2 > 1000,
+        "{totals:?}"
+    );
+}
+
+#[test]
+fn one_walk_equals_each_level_alone_on_all_shared_files_merged() {
+    let Some(dir) = shared_traces() else {
+        return;
+    };
+    let files = ingest::expand_paths(&[dir]).unwrap();
+    let store = store_of_readable(&files);
+    let (nodes, edges, members) = same_at_every_level("all shared files", &store);
+    assert!(nodes > 1000 && edges > 1000 && members > 100);
+}
+
+#[test]
+fn one_walk_equals_each_level_alone_on_the_fixtures() {
+    let files = ingest::expand_paths(&[fixture("")]).unwrap();
+    let mut compared = 0;
+    for file in &files {
+        let store = store_of_readable(std::slice::from_ref(file));
+        if store.spans().is_empty() && store.data.nodes.is_empty() {
+            continue;
+        }
+        same_at_every_level(&file.display().to_string(), &store);
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} fixtures were compared");
+}
