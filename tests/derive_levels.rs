@@ -13,7 +13,7 @@ use crate::common::{fixture, shared_traces};
 
 /// A graph spelled out in strings, so graphs over different interners compare.
 #[derive(Debug, PartialEq, Eq)]
-struct Spelled {
+pub(crate) struct Spelled {
     nodes: Vec<String>,
     edges: Vec<(u32, u32, String)>,
     places: Vec<String>,
@@ -21,7 +21,7 @@ struct Spelled {
     members: Vec<(Vec<u32>, Vec<u32>)>,
 }
 
-fn spell(graph: &ServiceGraph, interner: &Interner, traces: usize) -> Spelled {
+pub(crate) fn spell(graph: &ServiceGraph, interner: &Interner, traces: usize) -> Spelled {
     let name = |s: Option<Sym>| s.map_or("-", |s| interner.resolve(s)).to_owned();
     let nodes = graph
         .graph

@@ -32,6 +32,9 @@ mod render;
 // Layout.
 mod layout;
 
+// The window's loader: streaming, first picture, cancel.
+mod loader;
+
 // The command line.
 mod cli;
 

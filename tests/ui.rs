@@ -785,3 +785,73 @@ fn export_of_the_whole_graph_draws_every_node_while_the_view_is_zoomed_in() {
     assert_eq!(h.state().whole_scene().unwrap().nodes.len(), all);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The service-level node names of the graph on screen.
+fn service_names(app: &FlowscopeApp) -> Vec<String> {
+    let model = app.model().expect("a model");
+    let graph = model.graph(Level::Service).expect("a service graph");
+    let mut names: Vec<String> = graph
+        .graph
+        .node_weights()
+        .map(|w| model.store.data.interner.resolve(w.name).to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn issue_15_a_load_shows_a_first_picture_while_it_reads_and_cancel_brings_back_the_graph_before() {
+    use std::io::Write as _;
+    let mut h = opened(fixture("zipkin/yelp.json"));
+    let before = service_names(h.state());
+    let spans_before = h.state().model().unwrap().store.spans().len();
+    // A pipe that gives the first half of a file, then waits: the load cannot end on its own.
+    let fifo = std::env::temp_dir().join(format!("flowscope-fifo-{}.json", std::process::id()));
+    std::fs::remove_file(&fifo).ok();
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let text = std::fs::read(fixture("zipkin/smartthings-mobile-web-install.json")).unwrap();
+    let (release, released) = std::sync::mpsc::sync_channel::<()>(1);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::Builder::new()
+            .name("pipe-writer".to_owned())
+            .spawn(move || {
+                let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+                let half = text.len() / 2;
+                pipe.write_all(&text[..half]).ok();
+                released.recv().ok();
+                pipe.write_all(&text[half..]).ok();
+            })
+            .unwrap()
+    };
+    h.state_mut()
+        .set_load_options(flowscope::ui::loader::LoadOptions {
+            block_bytes: 4096,
+            preview_bytes: 64 << 10,
+        });
+    h.state_mut().push_action(Action::Open(vec![fifo.clone()]));
+    wait(&mut h, "the first picture", FlowscopeApp::showing_preview);
+    // The picture holds both files' services so far, while the pipe still holds the rest.
+    let shown = service_names(h.state());
+    assert!(shown.len() > before.len(), "{shown:?}");
+    assert!(before.iter().all(|n| shown.contains(n)), "{shown:?}");
+    assert!(h.state().is_busy());
+    assert!(
+        h.query_all_by_label_contains("showing the first")
+            .next()
+            .is_some()
+    );
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert!(!h.state().showing_preview());
+    assert!(!h.state().is_busy());
+    assert_eq!(service_names(h.state()), before);
+    assert_eq!(h.state().model().unwrap().store.spans().len(), spans_before);
+    assert!(has_label(&h, "Loading cancelled"));
+    let scene = h.state().canvas().scene().expect("a scene");
+    assert_eq!(scene.nodes.len(), before.len());
+    release.send(()).ok();
+    writer.join().unwrap();
+    std::fs::remove_file(&fifo).ok();
+}

@@ -153,19 +153,57 @@ pub fn record_parser(format: Format) -> Option<stream::Parsers> {
     }
 }
 
+/// What watches a streamed file's blocks: its format, the records so far, their bytes; false stops.
+pub type WatchBlocks<'a> = dyn FnMut(Format, &Batch, u64) -> bool + 'a;
+
+/// How [`read_path_with`] reads a file.
+pub struct ReadOptions<'a> {
+    /// Bytes read at a time when a file is streamed; the format is sniffed from the first block.
+    pub block_bytes: usize,
+    /// Called after each block of a streamed file is joined, in file order, with the file's
+    /// format, the records read so far and the bytes they came from. Returning false stops the
+    /// read there; it then fails with [`std::io::ErrorKind::Interrupted`].
+    pub on_block: Option<&'a mut WatchBlocks<'a>>,
+}
+
+impl Default for ReadOptions<'_> {
+    fn default() -> Self {
+        Self {
+            block_bytes: stream::BLOCK_BYTES,
+            on_block: None,
+        }
+    }
+}
+
+impl fmt::Debug for ReadOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("block_bytes", &self.block_bytes)
+            .field("on_block", &self.on_block.is_some())
+            .finish()
+    }
+}
+
 /// Reads one file. Files larger than one block in a record-oriented layout are streamed (never
 /// held in memory whole); others are read and parsed at once.
 pub fn read_path(path: &Path) -> Result<FileRead, IngestError> {
+    read_path_with(path, ReadOptions::default())
+}
+
+/// [`read_path`] with a chosen block size, watched block by block (the window draws a first
+/// picture from a large file's first blocks).
+pub fn read_path_with(path: &Path, options: ReadOptions<'_>) -> Result<FileRead, IngestError> {
     use std::io::Read as _;
     let started = Instant::now();
     let io = |source| IngestError::Io {
         source,
         path: path.to_owned(),
     };
+    let block_bytes = options.block_bytes.max(1);
     let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut head = Vec::with_capacity(stream::BLOCK_BYTES);
+    let mut head = Vec::with_capacity(block_bytes);
     (&mut file)
-        .take(stream::BLOCK_BYTES as u64)
+        .take(block_bytes as u64)
         .read_to_end(&mut head)
         .map_err(io)?;
     let format = detect::sniff(&head).map_err(|reason| IngestError::NotTraces {
@@ -181,8 +219,19 @@ pub fn read_path(path: &Path) -> Result<FileRead, IngestError> {
         }
     };
     let (batch, report, bytes) = match (record_parser(format), framing) {
-        (Some(parse), Some(framing)) if head.len() == stream::BLOCK_BYTES => {
-            stream::stream_records(file, head, framing, parse, path).map_err(io)?
+        (Some(parse), Some(framing)) if head.len() == block_bytes => {
+            let mut watch = options.on_block;
+            let mut with_format = |batch: &Batch, bytes: u64| {
+                watch
+                    .as_mut()
+                    .is_none_or(|watch| watch(format, batch, bytes))
+            };
+            let blocks = stream::Blocks {
+                bytes: block_bytes,
+                on_block: Some(&mut with_format),
+            };
+            stream::stream_records_in_blocks(file, head, framing, parse, path, blocks)
+                .map_err(io)?
         }
         _ => {
             file.read_to_end(&mut head).map_err(io)?;

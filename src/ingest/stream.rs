@@ -54,6 +54,18 @@ use super::split::Scanner as Splitter;
 /// A block of complete records: the bytes and the records' ranges in them.
 type Block = (Vec<u8>, Vec<Range<usize>>);
 
+/// Watches a streamed read: called after each block is joined with the records so far and the
+/// bytes they came from; false stops the read.
+pub type OnBlock<'a> = Option<&'a mut dyn FnMut(&Batch, u64) -> bool>;
+
+/// How a file is cut and watched while it streams.
+pub struct Blocks<'a> {
+    /// Bytes read at a time.
+    pub bytes: usize,
+    /// What watches the blocks as they are joined.
+    pub on_block: OnBlock<'a>,
+}
+
 /// Reads `file` (whose first `head` bytes were already read) and parses its records.
 pub fn stream_records(
     file: File,
@@ -62,25 +74,36 @@ pub fn stream_records(
     parsers: Parsers,
     path: &Path,
 ) -> std::io::Result<(Batch, Report, u64)> {
-    stream_records_in_blocks(file, head, framing, parsers, path, BLOCK_BYTES)
+    let blocks = Blocks {
+        bytes: BLOCK_BYTES,
+        on_block: None,
+    };
+    stream_records_in_blocks(file, head, framing, parsers, path, blocks)
 }
 
-/// [`stream_records`] with a chosen block size (tests use small blocks to cut records often).
+/// [`stream_records`] with a chosen block size (tests use small blocks to cut records often),
+/// watched block by block.
 pub fn stream_records_in_blocks(
     file: File,
     head: Vec<u8>,
     framing: Framing,
     parsers: Parsers,
     path: &Path,
-    block_bytes: usize,
+    blocks: Blocks<'_>,
 ) -> std::io::Result<(Batch, Report, u64)> {
     // A file written a record per line has line ends well inside its first block.
     let lines = head.len() > 1024 && memchr::memchr_iter(b'\n', &head).nth(1).is_some();
+    let Blocks { bytes, on_block } = blocks;
     if lines {
-        stream_lines(file, head, framing, parsers, path, block_bytes)
+        stream_lines(file, head, framing, parsers, path, bytes, on_block)
     } else {
-        stream_presplit(file, head, framing, parsers.record, path, block_bytes)
+        stream_presplit(file, head, framing, parsers.record, path, bytes, on_block)
     }
+}
+
+/// The error of a read its watcher stopped.
+fn stopped() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::Interrupted, "the read was stopped")
 }
 
 /// How a block of lines ended.
@@ -192,6 +215,7 @@ fn stream_lines(
     parsers: Parsers,
     path: &Path,
     block_bytes: usize,
+    mut on_block: OnBlock<'_>,
 ) -> std::io::Result<(Batch, Report, u64)> {
     let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(IN_FLIGHT + 2);
     let (block_tx, block_rx) = sync_channel::<std::io::Result<Vec<u8>>>(2);
@@ -208,10 +232,13 @@ fn stream_lines(
     let mut next = 0usize;
     let mut seq = 0usize;
     let mut io_error = None;
+    let mut joined_bytes = 0u64;
+    let mut go_on = true;
     let at = parsers.at;
     // Joins the results that are next in order.
     let mut join = |pending: &mut std::collections::BTreeMap<usize, Done>, next: &mut usize| {
         while let Some((_, part, part_report, end, buf)) = pending.remove(next) {
+            joined_bytes += buf.len() as u64;
             *next += 1;
             let (mut part, part_report, end, data) =
                 match std::mem::replace(&mut before, Before::Aligned) {
@@ -259,7 +286,13 @@ fn stream_lines(
                 End::Tail(pos) => Before::Tail(data.get(pos..).unwrap_or_default().to_vec()),
             };
             pool_tx.try_send(data).ok();
+            if let Some(watch) = on_block.as_mut()
+                && !watch(&batch, joined_bytes)
+            {
+                go_on = false;
+            }
         }
+        go_on
     };
     for message in &block_rx {
         let buf = match message {
@@ -269,10 +302,15 @@ fn stream_lines(
                 break;
             }
         };
+        let mut stop = false;
         while seq - next >= IN_FLIGHT {
             let Ok(done) = result_rx.recv() else { break };
             pending.insert(done.0, done);
-            join(&mut pending, &mut next);
+            stop |= !join(&mut pending, &mut next);
+        }
+        if stop {
+            io_error = Some(stopped());
+            break;
         }
         let tx = result_tx.clone();
         let this = seq;
@@ -297,10 +335,14 @@ fn stream_lines(
         seq += 1;
     }
     drop(result_tx);
+    // A stopped read still waits for the blocks in flight (their workers hold its buffers).
+    drop(block_rx);
     while next < seq {
         let Ok(done) = result_rx.recv() else { break };
         pending.insert(done.0, done);
-        join(&mut pending, &mut next);
+        if !join(&mut pending, &mut next) && io_error.is_none() {
+            io_error = Some(stopped());
+        }
     }
     let total_bytes = reader
         .join()
@@ -379,6 +421,7 @@ fn stream_presplit(
     parse: RecordParser,
     path: &Path,
     block_bytes: usize,
+    mut on_block: OnBlock<'_>,
 ) -> std::io::Result<(Batch, Report, u64)> {
     // Buffers go back to the reader after parsing, so pages are not faulted in again.
     let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(IN_FLIGHT + 2);
@@ -387,7 +430,7 @@ fn stream_presplit(
         .name("ingest-reader".to_owned())
         .spawn(move || read_blocks(file, head, framing, block_bytes, &pool_rx, &block_tx))?;
 
-    let (result_tx, result_rx) = sync_channel::<(usize, Batch, Report)>(IN_FLIGHT);
+    let (result_tx, result_rx) = sync_channel::<Parsed>(IN_FLIGHT);
     let mut joiner = Joiner::default();
     let mut seq = 0usize;
     let mut io_error = None;
@@ -400,8 +443,13 @@ fn stream_presplit(
             }
         };
         if seq - joiner.next >= IN_FLIGHT {
-            joiner.receive(&result_rx);
+            joiner.receive(&result_rx, &mut on_block);
+            if joiner.stopped {
+                io_error = Some(stopped());
+                break;
+            }
         }
+        let bytes = buf.len() as u64;
         let tx = result_tx.clone();
         let pool = pool_tx.clone();
         let this = seq;
@@ -415,15 +463,19 @@ fn stream_presplit(
             }
             pool.try_send(buf).ok();
             limits::settle(&mut batch, &mut report);
-            tx.send((this, batch, report)).ok();
+            tx.send((this, batch, report, bytes)).ok();
         });
         seq += 1;
     }
     drop(result_tx);
+    drop(block_rx);
     while joiner.next < seq {
-        if !joiner.receive(&result_rx) {
+        if !joiner.receive(&result_rx, &mut on_block) {
             break;
         }
+    }
+    if joiner.stopped && io_error.is_none() {
+        io_error = Some(stopped());
     }
     let (splitter, total_bytes) = reader
         .join()
@@ -478,26 +530,38 @@ fn read_blocks(
     }
 }
 
+/// A parsed block of records: its number, what it gave, and the bytes it was read from.
+type Parsed = (usize, Batch, Report, u64);
+
 /// Joins block results in block order as they arrive.
 #[derive(Default)]
 struct Joiner {
     batch: Batch,
     report: Report,
     next: usize,
-    pending: std::collections::BTreeMap<usize, (Batch, Report)>,
+    pending: std::collections::BTreeMap<usize, (Batch, Report, u64)>,
+    /// Bytes of the blocks joined.
+    bytes: u64,
+    /// The watcher asked to stop.
+    stopped: bool,
 }
 
 impl Joiner {
-    /// Waits for one result and joins whatever is now in order. False when no more can come.
-    fn receive(&mut self, rx: &Receiver<(usize, Batch, Report)>) -> bool {
-        let Ok((seq, batch, report)) = rx.recv() else {
+    /// Waits for one result and joins whatever is now in order, showing each join to `watch`.
+    /// False when no more can come.
+    fn receive(&mut self, rx: &Receiver<Parsed>, watch: &mut OnBlock<'_>) -> bool {
+        let Ok((seq, batch, report, bytes)) = rx.recv() else {
             return false;
         };
-        self.pending.insert(seq, (batch, report));
-        while let Some((batch, report)) = self.pending.remove(&self.next) {
+        self.pending.insert(seq, (batch, report, bytes));
+        while let Some((batch, report, bytes)) = self.pending.remove(&self.next) {
             self.batch.append(batch);
             self.report.merge(report);
+            self.bytes += bytes;
             self.next += 1;
+            if let Some(watch) = watch.as_mut() {
+                self.stopped |= !watch(&self.batch, self.bytes);
+            }
         }
         true
     }
@@ -562,7 +626,18 @@ mod tests {
         path: &Path,
         b: usize,
     ) -> std::io::Result<(Batch, Report, u64)> {
-        stream_presplit(f, h, fr, p.record, path, b)
+        stream_presplit(f, h, fr, p.record, path, b, None)
+    }
+
+    fn by_lines(
+        f: File,
+        h: Vec<u8>,
+        fr: Framing,
+        p: Parsers,
+        path: &Path,
+        b: usize,
+    ) -> std::io::Result<(Batch, Report, u64)> {
+        stream_lines(f, h, fr, p, path, b, None)
     }
 
     #[test]
@@ -593,7 +668,7 @@ mod tests {
             let whole = crate::ingest::zipkin_v2::read(text.as_bytes(), &mut whole_report);
             for block in [97, 1000, 4096, 1 << 20] {
                 for (name, streamer) in [
-                    ("lines", stream_lines as Streamer),
+                    ("lines", by_lines as Streamer),
                     ("presplit", presplit as Streamer),
                 ] {
                     let (streamed, report, bytes) = stream_text(&text, framing, block, streamer);
@@ -659,6 +734,80 @@ mod tests {
         part.recycle(2);
         assert_eq!((part.batch.interner.len(), part.map.0.len()), (0, 0));
         assert_eq!(report.total(), 0);
+    }
+
+    /// Streams `text` in `block`-byte blocks, watched by `watch`.
+    fn stream_watched(
+        text: &str,
+        block: usize,
+        watch: &mut dyn FnMut(&Batch, u64) -> bool,
+    ) -> std::io::Result<(Batch, Report, u64)> {
+        let path = std::env::temp_dir().join(format!(
+            "flowscope-watch-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::write(&path, text).unwrap();
+        let mut file = File::open(&path).unwrap();
+        let mut head = Vec::new();
+        (&mut file)
+            .take(block as u64)
+            .read_to_end(&mut head)
+            .unwrap();
+        let parsers = Parsers {
+            record: crate::ingest::zipkin_v2::parse_record,
+            at: crate::ingest::zipkin_v2::parse_record_at,
+        };
+        let blocks = Blocks {
+            bytes: block,
+            on_block: Some(watch),
+        };
+        let out = stream_records_in_blocks(file, head, Framing::Array, parsers, &path, blocks);
+        std::fs::remove_file(&path).ok();
+        out
+    }
+
+    #[test]
+    fn the_watcher_sees_the_records_grow_in_file_order_and_can_stop_the_read() {
+        let spans = spans_text();
+        for text in [
+            format!("[\n{}\n]", spans.join(",\n")),
+            // No line ends: the reader thread splits the records.
+            format!("[{}]", spans.join(",")),
+        ] {
+            let mut seen: Vec<(usize, u64)> = Vec::new();
+            let (batch, _, bytes) = stream_watched(&text, 2048, &mut |b, n| {
+                seen.push((b.spans.len(), n));
+                true
+            })
+            .unwrap();
+            assert_eq!(batch.spans.len(), 200);
+            assert_eq!(bytes, text.len() as u64);
+            assert!(seen.len() > 3, "{} blocks watched", seen.len());
+            assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1));
+            assert_eq!(seen.last().map(|s| s.0), Some(200));
+            // The spans seen at a block are the first spans of the file, in order.
+            let mut prefix_ids = Vec::new();
+            let mut calls = 0;
+            stream_watched(&text, 2048, &mut |b, _| {
+                calls += 1;
+                if calls == 2 {
+                    prefix_ids = b.spans.iter().map(|s| s.id).collect();
+                }
+                true
+            })
+            .unwrap();
+            let all: Vec<_> = batch.spans.iter().map(|s| s.id).collect();
+            assert!(!prefix_ids.is_empty() && all.starts_with(&prefix_ids));
+
+            let mut calls = 0;
+            let stopped = stream_watched(&text, 2048, &mut |_, _| {
+                calls += 1;
+                calls < 2
+            });
+            let err = stopped.expect_err("a stopped read fails");
+            assert_eq!(err.kind(), std::io::ErrorKind::Interrupted);
+        }
     }
 
     #[test]

@@ -10,9 +10,9 @@ use super::actions::Action;
 use super::canvas::{Canvas, CanvasInput};
 use super::filter_bar::FilterBar;
 use super::inspector::{self, Inspector, Selection};
-use super::layout_state::LayoutState;
+use super::layout_state::{LayoutState, NamedPositions};
 use super::live::LiveSource;
-use super::loader::{LoadFailure, LoadOutcome, Loader};
+use super::loader::{LoadFailure, LoadOptions, LoadOutcome, Loader};
 use super::model::Model;
 use super::paint::color32;
 use super::status_bar::{Status, StatusBar};
@@ -22,7 +22,7 @@ use crate::derive::filter::Filter;
 use crate::derive::flow::flow_path;
 use crate::model::Level;
 use crate::render::png;
-use crate::scene::{self, GroupKey, Highlight, Stamp, Style, Theme, View};
+use crate::scene::{self, Camera, GroupKey, Highlight, Stamp, Style, Theme, View};
 
 /// Where the recent files are kept in eframe's storage.
 const RECENT_KEY: &str = "flowscope.recent";
@@ -72,6 +72,16 @@ pub struct FlowscopeApp {
     export: Option<Receiver<Result<PathBuf, String>>>,
     recent: Vec<PathBuf>,
     pending: Vec<Action>,
+    load_options: LoadOptions,
+    /// What was on screen before a load's first picture replaced it; back if it is cancelled.
+    before_load: Option<BeforeLoad>,
+}
+
+/// The window's graph as it was before a load's first picture.
+struct BeforeLoad {
+    model: Option<Model>,
+    positions: NamedPositions,
+    camera: Option<Camera>,
 }
 
 impl FlowscopeApp {
@@ -120,6 +130,16 @@ impl FlowscopeApp {
             app.pending.push(Action::Open(paths));
         }
         app
+    }
+
+    /// How the next loads read (block size, when a first picture is drawn).
+    pub fn set_load_options(&mut self, options: LoadOptions) {
+        self.load_options = options;
+    }
+
+    /// Whether the graph on screen is a first picture of a load still reading.
+    pub fn showing_preview(&self) -> bool {
+        self.before_load.is_some()
     }
 
     /// Queues an action, applied at the end of the next frame (as if a panel had asked).
@@ -428,11 +448,13 @@ impl FlowscopeApp {
 
     /// Takes in what background threads finished.
     fn poll_background(&mut self, actions: &mut Vec<Action>, ctx: &egui::Context) {
-        if let Some((loader, _)) = &self.loader
-            && let Some(outcome) = loader.poll()
-        {
-            self.loader = None;
-            self.finish_load(outcome, ctx);
+        if let Some((loader, _)) = &self.loader {
+            if let Some(outcome) = loader.poll() {
+                self.loader = None;
+                self.finish_load(outcome, ctx);
+            } else if let Some(preview) = loader.take_preview() {
+                self.show_preview(preview, ctx);
+            }
         }
         if let Some(rx) = &self.dialog {
             match rx.try_recv() {
@@ -500,16 +522,23 @@ impl FlowscopeApp {
         }
         self.failures = failures;
         if cancelled {
+            self.restore_before_load(ctx);
             self.notice = Some("Loading cancelled".to_owned());
             return;
         }
         let Some(model) = model else {
+            self.restore_before_load(ctx);
             if self.banner.is_none() {
                 self.banner = Some("Nothing to show: no trace files were found".to_owned());
             }
             return;
         };
         self.notice = None;
+        if self.before_load.take().is_some() {
+            // The first picture grows into the whole graph in place.
+            self.show_live_model(model, ctx);
+            return;
+        }
         self.remember_pins();
         self.model = Some(model);
         self.model_generation += 1;
@@ -519,6 +548,47 @@ impl FlowscopeApp {
         self.waterfall.clear();
         self.restart_layout(ctx);
         self.canvas.fit();
+    }
+
+    /// Shows a load's first picture in place of what was on screen (kept, to come back if the
+    /// load is cancelled).
+    fn show_preview(&mut self, model: Model, ctx: &egui::Context) {
+        if self.before_load.is_none() {
+            self.remember_pins();
+            let positions = match &self.model {
+                Some(old) => old
+                    .graph(self.level)
+                    .map(|g| self.layout.named_positions(g, &old.store.data.interner))
+                    .unwrap_or_default(),
+                None => NamedPositions::default(),
+            };
+            self.before_load = Some(BeforeLoad {
+                model: self.model.take(),
+                positions,
+                camera: self.canvas.camera(),
+            });
+            self.selected = None;
+            self.selected_trace = None;
+        }
+        self.canvas.fit();
+        self.show_live_model(model, ctx);
+    }
+
+    /// Puts back what was on screen before a load's first picture (nothing, if nothing was).
+    fn restore_before_load(&mut self, ctx: &egui::Context) {
+        let Some(before) = self.before_load.take() else {
+            return;
+        };
+        self.model = None;
+        self.layout = LayoutState::default();
+        self.select(None);
+        self.selected_trace = None;
+        self.waterfall.clear();
+        self.model_generation += 1;
+        if let Some(model) = before.model {
+            self.install_model(model, &before.positions, None, None, ctx);
+        }
+        self.canvas.set_camera(before.camera);
     }
 
     /// Shows a newer model of the watched directories: the level, the view, the selected node
@@ -548,6 +618,22 @@ impl FlowscopeApp {
             }
             None => Default::default(),
         };
+        self.install_model(model, &previous, node_name, trace_id, ctx);
+        if first {
+            self.canvas.fit();
+        }
+    }
+
+    /// Shows `model` with its nodes at `previous` positions where named there (new ones beside
+    /// their neighbours), selecting the node and trace named, if they are still there.
+    fn install_model(
+        &mut self,
+        model: Model,
+        previous: &NamedPositions,
+        node_name: Option<String>,
+        trace_id: Option<String>,
+        ctx: &egui::Context,
+    ) {
         self.model = Some(model);
         self.model_generation += 1;
         let Some(model) = &self.model else {
@@ -565,7 +651,7 @@ impl FlowscopeApp {
             .graph(self.level)
             .map_or_else(LayoutState::default, |g| {
                 let ctx = ctx.clone();
-                LayoutState::start_with_previous(g, interner, &previous, move || {
+                LayoutState::start_with_previous(g, interner, previous, move || {
                     ctx.request_repaint();
                 })
             });
@@ -581,9 +667,6 @@ impl FlowscopeApp {
             _ => self.waterfall.clear(),
         }
         self.relight();
-        if first {
-            self.canvas.fit();
-        }
     }
 
     fn restart_layout(&mut self, ctx: &egui::Context) {
@@ -686,8 +769,11 @@ impl FlowscopeApp {
                 }
             }
             Action::CancelLoad => {
-                if let Some((loader, _)) = &self.loader {
+                // Dropping the loader stops its threads; what was on screen before comes back.
+                if let Some((loader, _)) = self.loader.take() {
                     loader.cancel();
+                    self.restore_before_load(ctx);
+                    self.notice = Some("Loading cancelled".to_owned());
                 }
             }
             Action::CloseAll => {
@@ -820,7 +906,7 @@ impl FlowscopeApp {
             }
             return;
         }
-        match Loader::start(all.clone(), wake) {
+        match Loader::start_with(all.clone(), self.load_options, wake) {
             Ok(loader) => {
                 self.banner = None;
                 self.loader = Some((loader, all));

@@ -114,6 +114,16 @@ impl Canvas {
         self.builds
     }
 
+    /// The camera the user set, or `None` while the view fits everything.
+    pub fn camera(&self) -> Option<Camera> {
+        self.camera
+    }
+
+    /// Puts the camera back (what [`Canvas::camera`] gave).
+    pub fn set_camera(&mut self, camera: Option<Camera>) {
+        self.camera = camera;
+    }
+
     /// Fits everything visible into the canvas from now on.
     pub fn fit(&mut self) {
         self.camera = None;

@@ -1,4 +1,4 @@
-//! [`Loader`]: reads trace files on a named background thread with progress and cancel, and derives the [`Model`] there.
+//! [`Loader`]: reads trace files on a named background thread with progress and cancel, derives a first picture from a large load's first blocks while the rest streams, and the whole [`Model`] at the end.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,8 +8,28 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use parking_lot::Mutex;
 
 use super::model::{FileInfo, Model};
-use crate::ingest;
-use crate::model::{FileId, TraceStore};
+use crate::ingest::{self, ReadOptions};
+use crate::model::{Batch, FileId, TraceStore};
+
+/// How a load reads its files and when it shows a first picture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Bytes read at a time from a streamed file.
+    pub block_bytes: usize,
+    /// Once this many bytes are read, and at least as many are still to come, a first picture
+    /// is derived from them (on its own thread, while the read goes on).
+    pub preview_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            block_bytes: ingest::stream::BLOCK_BYTES,
+            // About 40 ms of reading here; its graph derives in about 100 ms.
+            preview_bytes: 32 << 20,
+        }
+    }
+}
 
 /// How far a load has come.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,6 +48,8 @@ pub struct Progress {
     pub current: Option<PathBuf>,
     /// Set once every file is read and the graphs are being derived.
     pub deriving: bool,
+    /// The bytes the first picture was derived from, once it is ready.
+    pub preview_bytes: Option<u64>,
 }
 
 /// A file that could not be read, and why.
@@ -53,39 +75,73 @@ pub struct LoadOutcome {
 /// A load running on the `loader` thread. Dropping it cancels the load.
 #[derive(Debug)]
 pub struct Loader {
-    progress: Arc<Mutex<Progress>>,
-    cancel: Arc<AtomicBool>,
+    shared: Arc<Shared>,
     result: Receiver<LoadOutcome>,
+}
+
+/// What the loader's threads and the window share.
+struct Shared {
+    progress: Mutex<Progress>,
+    cancel: AtomicBool,
+    /// The first picture, until the window takes it.
+    preview: Mutex<Option<Model>>,
+    wake: Box<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("progress", &self.progress)
+            .field("cancel", &self.cancel)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Loader {
     /// Starts reading `paths` (files or directories); `wake` is called whenever there is news.
-    pub fn start(paths: Vec<PathBuf>, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
-        let progress = Arc::new(Mutex::new(Progress::default()));
-        let cancel = Arc::new(AtomicBool::new(false));
+    pub fn start(
+        paths: Vec<PathBuf>,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> std::io::Result<Self> {
+        Self::start_with(paths, LoadOptions::default(), wake)
+    }
+
+    /// [`Loader::start`] with chosen options.
+    pub fn start_with(
+        paths: Vec<PathBuf>,
+        options: LoadOptions,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            progress: Mutex::new(Progress::default()),
+            cancel: AtomicBool::new(false),
+            preview: Mutex::new(None),
+            wake: Box::new(wake),
+        });
         let (tx, rx) = sync_channel(1);
         {
-            let progress = Arc::clone(&progress);
-            let cancel = Arc::clone(&cancel);
+            let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("loader".into())
-                .spawn(move || run(&paths, &progress, &cancel, &tx, &wake))?;
+                .spawn(move || run(&paths, options, &shared, &tx))?;
         }
-        Ok(Self {
-            progress,
-            cancel,
-            result: rx,
-        })
+        Ok(Self { shared, result: rx })
     }
 
     /// Where the load stands.
     pub fn progress(&self) -> Progress {
-        self.progress.lock().clone()
+        self.shared.progress.lock().clone()
     }
 
-    /// Asks the thread to stop after the current file.
+    /// The first picture: a model of what was read first, while the rest is still read. Given
+    /// once, and only while the load runs.
+    pub fn take_preview(&self) -> Option<Model> {
+        self.shared.preview.lock().take()
+    }
+
+    /// Asks the threads to stop (after the block being read).
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Release);
+        self.shared.cancel.store(true, Ordering::Release);
     }
 
     /// The outcome, once the load has finished.
@@ -113,22 +169,75 @@ impl Drop for Loader {
 
 fn run(
     paths: &[PathBuf],
-    progress: &Mutex<Progress>,
-    cancel: &AtomicBool,
+    options: LoadOptions,
+    shared: &Arc<Shared>,
     tx: &SyncSender<LoadOutcome>,
-    wake: &dyn Fn(),
 ) {
-    let outcome = load(paths, progress, cancel, wake);
+    let outcome = load(paths, options, shared);
     tx.send(outcome).ok();
-    wake();
+    (shared.wake)();
 }
 
-fn load(
+/// Derives the first picture on its own thread from a copy of what was read so far.
+fn start_preview(
     paths: &[PathBuf],
-    progress: &Mutex<Progress>,
-    cancel: &AtomicBool,
-    wake: &dyn Fn(),
-) -> LoadOutcome {
+    infos: Vec<FileInfo>,
+    mut store: TraceStore,
+    shared: &Arc<Shared>,
+) -> Option<std::thread::JoinHandle<()>> {
+    let paths = paths.to_vec();
+    let shared = Arc::clone(shared);
+    let spawned = std::thread::Builder::new()
+        .name("preview".into())
+        .spawn(move || {
+            store.index();
+            if shared.cancel.load(Ordering::Acquire) {
+                return;
+            }
+            let model = Model::derive(paths, infos, store);
+            let bytes = model.files.iter().map(|f| f.bytes).sum();
+            if !shared.cancel.load(Ordering::Acquire) {
+                *shared.preview.lock() = Some(model);
+                shared.progress.lock().preview_bytes = Some(bytes);
+                (shared.wake)();
+            }
+        });
+    // Without a thread there is no first picture; the whole one still comes.
+    spawned.ok()
+}
+
+/// What the read so far would show: the files read and the records of the one being read.
+fn partial(
+    store: &TraceStore,
+    infos: &[FileInfo],
+    reading: Option<(&std::path::Path, ingest::Format, &Batch, u64)>,
+) -> (TraceStore, Vec<FileInfo>) {
+    let mut store = store.clone();
+    let mut infos = infos.to_vec();
+    if let Some((path, format, batch, bytes)) = reading {
+        let mut batch = batch.clone();
+        batch.set_file(FileId(infos.len() as u32));
+        store.append(batch);
+        infos.push(FileInfo {
+            path: path.to_owned(),
+            format,
+            bytes,
+            warnings: Vec::new(),
+            warning_count: 0,
+        });
+    }
+    (store, infos)
+}
+
+fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOutcome {
+    let progress = &shared.progress;
+    let cancel = &shared.cancel;
+    let wake = &*shared.wake;
+    let cancelled = |failures| LoadOutcome {
+        model: None,
+        failures,
+        cancelled: true,
+    };
     let mut failures = Vec::new();
     let mut files = Vec::new();
     for p in paths {
@@ -140,29 +249,57 @@ fn load(
             }),
         }
     }
+    let bytes_total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
     {
         let mut pr = progress.lock();
         pr.files_total = files.len();
-        pr.bytes_total = files
-            .iter()
-            .filter_map(|f| std::fs::metadata(f).ok())
-            .map(|m| m.len())
-            .sum();
+        pr.bytes_total = bytes_total;
     }
     wake();
+    // A first picture only where the rest takes a while (or may: a pipe's size is unknown).
+    let sizes_known = files
+        .iter()
+        .all(|f| std::fs::metadata(f).is_ok_and(|m| m.is_file()));
+    let mut preview_due = !sizes_known || bytes_total >= options.preview_bytes.saturating_mul(2);
+    let mut preview = None;
     let mut store = TraceStore::default();
     let mut infos = Vec::new();
+    let mut bytes_before = 0u64;
+    let mut spans_before = 0u64;
     for path in &files {
         if cancel.load(Ordering::Acquire) {
-            return LoadOutcome {
-                model: None,
-                failures,
-                cancelled: true,
-            };
+            return cancelled(failures);
+        }
+        if preview_due && bytes_before >= options.preview_bytes {
+            preview_due = false;
+            let (s, i) = partial(&store, &infos, None);
+            preview = start_preview(paths, i, s, shared);
         }
         progress.lock().current = Some(path.clone());
         wake();
-        match ingest::read_path(path) {
+        let mut on_block = |format, batch: &Batch, bytes: u64| {
+            {
+                let mut pr = progress.lock();
+                pr.bytes_done = bytes_before + bytes;
+                pr.spans = spans_before + batch.spans.len() as u64;
+            }
+            wake();
+            if preview_due && bytes_before + bytes >= options.preview_bytes {
+                preview_due = false;
+                let (s, i) = partial(&store, &infos, Some((path, format, batch, bytes)));
+                preview = start_preview(paths, i, s, shared);
+            }
+            !cancel.load(Ordering::Acquire)
+        };
+        let read_options = ReadOptions {
+            block_bytes: options.block_bytes,
+            on_block: Some(&mut on_block),
+        };
+        match ingest::read_path_with(path, read_options) {
             Ok(read) => {
                 let mut batch = read.batch;
                 batch.set_file(FileId(infos.len() as u32));
@@ -182,20 +319,24 @@ fn load(
                     warnings,
                     warning_count: read.report.total(),
                 });
-                let mut pr = progress.lock();
-                pr.spans += spans;
-                pr.bytes_done += read.bytes;
+                spans_before += spans;
+                bytes_before += read.bytes;
             }
+            Err(_) if cancel.load(Ordering::Acquire) => return cancelled(failures),
             Err(e) => {
                 failures.push(LoadFailure {
                     path: path.clone(),
                     reason: e.to_string(),
                 });
-                let mut pr = progress.lock();
-                pr.bytes_done += std::fs::metadata(path).map_or(0, |m| m.len());
+                bytes_before += std::fs::metadata(path).map_or(0, |m| m.len());
             }
         }
-        progress.lock().files_done += 1;
+        {
+            let mut pr = progress.lock();
+            pr.spans = spans_before;
+            pr.bytes_done = bytes_before;
+            pr.files_done += 1;
+        }
         wake();
     }
     if infos.is_empty() {
@@ -211,16 +352,20 @@ fn load(
         pr.current = None;
     }
     wake();
+    // The first picture is done long before (it is small); the whole graph takes every core.
+    if let Some(preview) = preview {
+        preview.join().ok();
+    }
     store.index();
     if cancel.load(Ordering::Acquire) {
-        return LoadOutcome {
-            model: None,
-            failures,
-            cancelled: true,
-        };
+        return cancelled(failures);
+    }
+    let model = Model::derive(paths.to_vec(), infos, store);
+    if cancel.load(Ordering::Acquire) {
+        return cancelled(failures);
     }
     LoadOutcome {
-        model: Some(Model::derive(paths.to_vec(), infos, store)),
+        model: Some(model),
         failures,
         cancelled: false,
     }

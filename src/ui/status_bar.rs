@@ -81,7 +81,7 @@ impl StatusBar {
                 } else {
                     0.0
                 };
-                let text = if p.deriving {
+                let mut text = if p.deriving {
                     format!("Deriving graphs from {} spans", p.spans)
                 } else {
                     format!(
@@ -93,6 +93,9 @@ impl StatusBar {
                         p.spans
                     )
                 };
+                if let Some(shown) = p.preview_bytes {
+                    text = format!("{text} · showing the first {}", megabytes(shown));
+                }
                 ui.add(
                     egui::ProgressBar::new(fraction)
                         .desired_width(360.0)
