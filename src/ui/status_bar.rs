@@ -94,11 +94,15 @@ impl StatusBar {
                     )
                 };
                 if let Some(shown) = p.preview_bytes {
-                    text = format!("{text} · showing the first {}", megabytes(shown));
+                    text = format!("{text} · first {} shown", megabytes(shown));
                 }
                 ui.add(
                     egui::ProgressBar::new(fraction)
-                        .desired_width(360.0)
+                        .desired_width(if p.preview_bytes.is_some() {
+                            520.0
+                        } else {
+                            360.0
+                        })
                         .text(text)
                         .animate(true),
                 );
