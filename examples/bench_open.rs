@@ -7,7 +7,8 @@
 //! beside the legend) and its meshes. Prints one JSON line: `bytes`, `spans`, `read_ms` (until the
 //! loader starts deriving), `first_picture_ms` (the first picture's scene and meshes exist),
 //! `level_ms` (the same for the whole graph of the level on screen), `all_levels_ms` (every level
-//! is derived), `peak_rss_bytes` (this process's `VmHWM` at the end) and `stats_ms`, the wall time
+//! is derived), `peak_rss_bytes` (this process's `VmHWM` at the end), `read_peak_rss_bytes` (the
+//! same when the read ends, before the whole graph is derived) and `stats_ms`, the wall time
 //! of `FLOWSCOPE stats FILE` run in a child process right after (default
 //! `target/release/flowscope`).
 
@@ -36,6 +37,7 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let loader = Loader::start(vec![file.clone()], || {})?;
     let mut read_ms = None;
+    let mut read_peak = 0;
     let mut first_picture = None;
     let outcome = loop {
         if let Some(outcome) = loader.poll() {
@@ -50,6 +52,7 @@ fn main() -> anyhow::Result<()> {
         }
         if read_ms.is_none() && loader.progress().deriving {
             read_ms = Some(started.elapsed());
+            read_peak = peak_rss_kb() * 1024;
         }
         std::thread::sleep(Duration::from_millis(1));
     };
@@ -73,7 +76,7 @@ fn main() -> anyhow::Result<()> {
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "{{\"bytes\":{bytes},\"spans\":{},\"read_ms\":{:.0},\"first_picture_ms\":{:.0},\"level_ms\":{:.0},\"all_levels_ms\":{:.0},\"peak_rss_bytes\":{peak_rss_bytes},\"stats_ms\":{:.0}}}",
+        "{{\"bytes\":{bytes},\"spans\":{},\"read_ms\":{:.0},\"first_picture_ms\":{:.0},\"level_ms\":{:.0},\"all_levels_ms\":{:.0},\"peak_rss_bytes\":{peak_rss_bytes},\"read_peak_rss_bytes\":{read_peak},\"stats_ms\":{:.0}}}",
         model.store.spans().len(),
         ms(read_ms.unwrap_or(all_levels)),
         ms(first_picture.unwrap_or(level)),
