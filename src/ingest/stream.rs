@@ -66,23 +66,8 @@ pub struct Blocks<'a> {
     pub on_block: OnBlock<'a>,
 }
 
-/// Reads `file` (whose first `head` bytes were already read) and parses its records.
-pub fn stream_records(
-    file: File,
-    head: Vec<u8>,
-    framing: Framing,
-    parsers: Parsers,
-    path: &Path,
-) -> std::io::Result<(Batch, Report, u64)> {
-    let blocks = Blocks {
-        bytes: BLOCK_BYTES,
-        on_block: None,
-    };
-    stream_records_in_blocks(file, head, framing, parsers, path, blocks)
-}
-
-/// [`stream_records`] with a chosen block size (tests use small blocks to cut records often),
-/// watched block by block.
+/// Reads `file` (whose first `head` bytes were already read) and parses its records, in blocks
+/// of the chosen size (tests use small ones to cut records often), watched block by block.
 pub fn stream_records_in_blocks(
     file: File,
     head: Vec<u8>,
@@ -589,12 +574,13 @@ mod tests {
     type Streamer =
         fn(File, Vec<u8>, Framing, Parsers, &Path, usize) -> std::io::Result<(Batch, Report, u64)>;
 
-    fn stream_text(
+    /// Writes `text` to a temporary file, reads its first `block` bytes, and hands the rest of the
+    /// file, that head and Zipkin v2's parsers to `stream`.
+    fn with_file<R>(
         text: &str,
-        framing: Framing,
         block: usize,
-        streamer: Streamer,
-    ) -> (Batch, Report, u64) {
+        stream: impl FnOnce(File, Vec<u8>, Parsers, &Path) -> R,
+    ) -> R {
         let path = std::env::temp_dir().join(format!(
             "flowscope-stream-{}-{}",
             std::process::id(),
@@ -611,9 +597,20 @@ mod tests {
             record: crate::ingest::zipkin_v2::parse_record,
             at: crate::ingest::zipkin_v2::parse_record_at,
         };
-        let out = streamer(file, head, framing, parsers, &path, block).unwrap();
+        let out = stream(file, head, parsers, &path);
         std::fs::remove_file(&path).ok();
         out
+    }
+
+    fn stream_text(
+        text: &str,
+        framing: Framing,
+        block: usize,
+        streamer: Streamer,
+    ) -> (Batch, Report, u64) {
+        with_file(text, block, |file, head, parsers, path| {
+            streamer(file, head, framing, parsers, path, block).unwrap()
+        })
     }
 
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -742,29 +739,13 @@ mod tests {
         block: usize,
         watch: &mut dyn FnMut(&Batch, u64) -> bool,
     ) -> std::io::Result<(Batch, Report, u64)> {
-        let path = std::env::temp_dir().join(format!(
-            "flowscope-watch-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        std::fs::write(&path, text).unwrap();
-        let mut file = File::open(&path).unwrap();
-        let mut head = Vec::new();
-        (&mut file)
-            .take(block as u64)
-            .read_to_end(&mut head)
-            .unwrap();
-        let parsers = Parsers {
-            record: crate::ingest::zipkin_v2::parse_record,
-            at: crate::ingest::zipkin_v2::parse_record_at,
-        };
-        let blocks = Blocks {
-            bytes: block,
-            on_block: Some(watch),
-        };
-        let out = stream_records_in_blocks(file, head, Framing::Array, parsers, &path, blocks);
-        std::fs::remove_file(&path).ok();
-        out
+        with_file(text, block, |file, head, parsers, path| {
+            let blocks = Blocks {
+                bytes: block,
+                on_block: Some(watch),
+            };
+            stream_records_in_blocks(file, head, Framing::Array, parsers, path, blocks)
+        })
     }
 
     #[test]

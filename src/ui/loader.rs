@@ -249,21 +249,20 @@ fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOu
             }),
         }
     }
-    let bytes_total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
+    // A pipe's size is unknown (and so is that of a file whose metadata cannot be read).
+    let (bytes_total, sizes_known) = files.iter().fold((0u64, true), |(total, known), f| {
+        match std::fs::metadata(f) {
+            Ok(m) => (total + m.len(), known && m.is_file()),
+            Err(_) => (total, false),
+        }
+    });
     {
         let mut pr = progress.lock();
         pr.files_total = files.len();
         pr.bytes_total = bytes_total;
     }
     wake();
-    // A first picture only where the rest takes a while (or may: a pipe's size is unknown).
-    let sizes_known = files
-        .iter()
-        .all(|f| std::fs::metadata(f).is_ok_and(|m| m.is_file()));
+    // A first picture only where the rest takes a while (or may, where sizes are unknown).
     let mut preview_due = !sizes_known || bytes_total >= options.preview_bytes.saturating_mul(2);
     let mut preview = None;
     let mut store = TraceStore::default();
@@ -276,8 +275,12 @@ fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOu
         }
         if preview_due && bytes_before >= options.preview_bytes {
             preview_due = false;
-            let (s, i) = partial(&store, &infos, None);
-            preview = start_preview(paths, i, s, shared);
+            // Between files only while the copy is small: a large file read whole (a layout
+            // that does not stream) is not copied for a picture.
+            if bytes_before <= options.preview_bytes.saturating_mul(2) {
+                let (s, i) = partial(&store, &infos, None);
+                preview = start_preview(paths, i, s, shared);
+            }
         }
         progress.lock().current = Some(path.clone());
         wake();
