@@ -1,145 +1,84 @@
-//! Builds a [`Scene`] from a graph at a level, its layout positions and the view state.
+//! Builds a [`Scene`] from a graph at a level, its layout positions and the view state: which
+//! nodes are visible, the camera, node sizes, hulls and node labels (edges in [`super::edges`],
+//! legend and stamp in [`super::legend`]).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use petgraph::stable_graph::NodeIndex;
+use petgraph::stable_graph::{NodeIndex, StableGraph};
 use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
+use super::edges::edges;
 use super::hull::padded_hull;
 use super::labels::Occupancy;
-use super::style::{PACKAGE_LEGEND, Rgba, Style, Theme};
-use super::{
-    EdgeEnd, EdgeShape, GroupKey, HullKind, HullShape, Legend, LegendItem, Lod, NodeShape, Px,
-    Scene, Swatch, TextShape,
-};
-use crate::derive::ServiceGraph;
+use super::legend::{legend, stamp_text};
+use super::style::Style;
+use super::view::{Camera, SceneRequest};
+use super::{GroupKey, HullKind, HullShape, Lod, NodeShape, Px, Scene, TextShape};
 use crate::derive::filter::{Filter, NodeFacts};
-use crate::model::{Interner, Level, Sym};
+use crate::derive::{EdgeStats, NodeInfo, ServiceGraph};
+use crate::model::{Level, Sym};
 
 /// Above this many visible nodes the scene draws points and zone-summed edges.
 const POINTS_ABOVE: usize = 20_000;
-/// Above this many visible edges, edges are summed per zone pair.
-const AGGREGATE_EDGES_ABOVE: usize = 60_000;
-/// Above this many visible edges, edges are hairlines.
-const DENSE_EDGES: usize = 5_000;
 /// At most this many node labels are tried.
 const MAX_LABELS: usize = 4_000;
 /// Label tries that may fail in a row before the canvas counts as full.
 const MAX_LABEL_MISSES: usize = 400;
 
-/// A lit flow: nodes and edges named at the graph's level.
-pub type Highlight = crate::derive::flow::FlowPath;
-
-/// Where the view looks: layout coordinates at the canvas centre, and pixels per layout unit.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Camera {
-    /// Layout point shown at the centre.
-    pub center: [f32; 2],
-    /// Pixels per layout unit.
-    pub zoom: f32,
+/// A point is on the canvas, or near enough that what is drawn at it may show.
+pub(super) fn inside(size: Px, p: Px) -> bool {
+    p[0] > -50.0 && p[1] > -50.0 && p[0] < size[0] + 50.0 && p[1] < size[1] + 50.0
 }
 
-/// The view state the scene depends on.
-#[derive(Clone, Debug, PartialEq)]
-pub struct View {
-    /// Canvas size, px.
-    pub size: Px,
-    /// Theme.
-    pub theme: Theme,
-    /// Which nodes are shown.
-    pub filter: Filter,
-    /// The lit flow.
-    pub highlight: Highlight,
-    /// The selected node.
-    pub selected: Option<u32>,
-    /// The selected edge (graph edge index).
-    pub selected_edge: Option<u32>,
-    /// The selected collapsed region or zone.
-    pub selected_group: Option<GroupKey>,
-    /// The selected summed edge, by its ends.
-    pub selected_sum: Option<[EdgeEnd; 2]>,
-    /// Nodes held in place by the user, sorted.
-    pub pinned: Vec<u32>,
-    /// Regions and zones drawn as one node each, sorted.
-    pub collapsed: Vec<GroupKey>,
-    /// `None` fits everything visible.
-    pub camera: Option<Camera>,
-    /// Draw the legend and stamp.
-    pub legend: bool,
-}
-
-impl Default for View {
-    fn default() -> Self {
-        Self {
-            size: [1600.0, 1000.0],
-            theme: Theme::Dark,
-            filter: Filter::All,
-            highlight: Highlight::default(),
-            selected: None,
-            selected_edge: None,
-            selected_group: None,
-            selected_sum: None,
-            pinned: Vec::new(),
-            collapsed: Vec::new(),
-            camera: None,
-            legend: true,
-        }
-    }
-}
-
-/// What the stamp says.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Stamp {
-    /// Source files.
-    pub files: Vec<String>,
-    /// Level.
-    pub level: Level,
-    /// Filter text.
-    pub filter: String,
-    /// First and last span start, epoch µs.
-    pub time_range: Option<(i64, i64)>,
-    /// The lit trace, if any.
-    pub trace: Option<String>,
-}
-
-impl Stamp {
-    /// How a stamp names a file: its file name (the whole path when it has none).
-    pub fn file_label(path: &std::path::Path) -> String {
-        path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    }
-}
-
-/// Everything the builder reads.
-pub struct SceneRequest<'a> {
+/// The visible nodes placed on the canvas: what the edges are drawn between.
+pub(super) struct Placed<'a> {
     /// The graph.
-    pub graph: &'a ServiceGraph,
-    /// Its strings.
-    pub interner: &'a Interner,
-    /// Layout positions by `NodeIndex::index()`.
-    pub positions: &'a [[f32; 2]],
-    /// View state.
-    pub view: &'a View,
-    /// Stamp.
-    pub stamp: &'a Stamp,
-    /// Text width in px for a string at a font size (the painter's font metrics).
-    pub measure: &'a dyn Fn(&str, f32) -> f32,
+    pub g: &'a StableGraph<NodeInfo, EdgeStats>,
+    /// The view.
+    pub view: &'a super::View,
+    /// The style.
+    pub style: &'a Style,
+    /// Visible nodes.
+    pub visible: &'a [NodeIndex],
+    /// Visible, by node index.
+    pub shown: &'a [bool],
+    /// Pixel positions by node index (NaN when not visible).
+    pub px: &'a [Px],
+    /// Radii by node index.
+    pub radii: &'a [f32],
+    /// Collapsed group by node index ([`NO_GROUP`] for none).
+    pub group_of: &'a [u32],
+    /// Collapsed groups.
+    pub groups: &'a [Collapsed],
+    /// The lit flow.
+    pub lit: &'a super::Highlight,
+    /// Detail level.
+    pub lod: Lod,
 }
 
-/// A (region, zone) pair.
-type ZoneKey = (Option<Sym>, Option<Sym>);
+impl Placed<'_> {
+    /// Visible.
+    pub fn is_shown(&self, n: NodeIndex) -> bool {
+        self.shown.get(n.index()).copied().unwrap_or(false)
+    }
 
-/// The legend entry a package is listed under.
-fn canonical_package(p: &str) -> &str {
-    match p {
-        "riak" => "priamCassandra",
-        "cache" | "volume" => "store",
-        "denominator" => "monolith",
-        other => other,
+    /// Pixel position of a visible node.
+    pub fn px_of(&self, n: NodeIndex) -> Option<Px> {
+        self.px.get(n.index()).copied().filter(|p| !p[0].is_nan())
+    }
+
+    /// Radius, px.
+    pub fn radius_of(&self, n: NodeIndex) -> f32 {
+        self.radii.get(n.index()).copied().unwrap_or(0.0)
+    }
+
+    /// The collapsed group a node is drawn in.
+    pub fn group_at(&self, n: NodeIndex) -> Option<u32> {
+        self.group_of
+            .get(n.index())
+            .copied()
+            .filter(|&i| i != NO_GROUP)
     }
 }
 
@@ -253,7 +192,6 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             *s = true;
         }
     }
-    let is_shown = |n: NodeIndex| shown.get(n.index()).copied().unwrap_or(false);
     let lod = if visible.len() > POINTS_ABOVE {
         Lod::Points
     } else {
@@ -513,253 +451,20 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         }
     }
 
-    // Edges.
-    let mut edges = Vec::new();
-    let visible_edges: Vec<_> = g
-        .edge_references()
-        .filter(|e| is_shown(e.source()) && is_shown(e.target()))
-        .collect();
-    let max_edge_calls = visible_edges
-        .iter()
-        .map(|e| e.weight().calls)
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    // Level of detail: thousands of edges are drawn as hairlines (a few px wide each, they only
-    // make a solid mass), with width still growing with traffic.
-    let (thin, span) = if visible_edges.len() > DENSE_EDGES {
-        (0.35, 0.9)
-    } else if visible.len() > 2_000 {
-        (0.5, 2.6)
-    } else {
-        (0.9, 2.6)
-    };
-    let log_max_edge = ((1 + max_edge_calls) as f32).ln().max(1.0);
-    let width_of = |calls: u64| -> f32 { thin + span * ((1 + calls) as f32).ln() / log_max_edge };
-    let inside = |p: Px| {
-        p[0] > -50.0 && p[1] > -50.0 && p[0] < view.size[0] + 50.0 && p[1] < view.size[1] + 50.0
-    };
-    if visible_edges.len() > AGGREGATE_EDGES_ABOVE || lod == Lod::Points {
-        // Sum edges per (caller zone, callee zone), drawn between zone centroids.
-        let zone_of = |n: NodeIndex| g.node_weight(n).map(|i| (i.region, i.zone));
-        let mut centroid: FxHashMap<ZoneKey, ([f32; 2], f32)> = FxHashMap::default();
-        for &n in &visible {
-            if let (Some(z), Some(p)) = (zone_of(n), px_of(n)) {
-                let c = centroid.entry(z).or_insert(([0.0; 2], 0.0));
-                c.0[0] += p[0];
-                c.0[1] += p[1];
-                c.1 += 1.0;
-            }
-        }
-        let mut keys: Vec<ZoneKey> = centroid.keys().copied().collect();
-        keys.sort_unstable();
-        // Each visible node's zone, as an index into `keys`, looked up once per node rather than
-        // twice per edge.
-        let mut zone_at = vec![u32::MAX; shown.len()];
-        for &n in &visible {
-            if let (Some(slot), Some(Ok(i))) = (
-                zone_at.get_mut(n.index()),
-                zone_of(n).map(|z| keys.binary_search(&z)),
-            ) {
-                *slot = i as u32;
-            }
-        }
-        let key_at = |n: NodeIndex| zone_at.get(n.index()).copied().filter(|&i| i != u32::MAX);
-        let mut sums: FxHashMap<(u32, u32), (u64, u64)> = FxHashMap::default();
-        for e in &visible_edges {
-            let (Some(ia), Some(ib)) = (key_at(e.source()), key_at(e.target())) else {
-                continue;
-            };
-            let s = sums.entry((ia, ib)).or_insert((0, 0));
-            s.0 += e.weight().calls;
-            s.1 += e.weight().errors;
-        }
-        let mut sums: Vec<((u32, u32), (u64, u64))> = sums.into_iter().collect();
-        sums.sort_unstable_by_key(|s| s.0);
-        let max_sum = sums.iter().map(|s| s.1.0).max().unwrap_or(1).max(1);
-        for ((ia, ib), (calls, errors)) in sums {
-            let (ia, ib) = (ia as usize, ib as usize);
-            let (Some(ka), Some(kb)) = (keys.get(ia), keys.get(ib)) else {
-                continue;
-            };
-            let (Some(ca), Some(cb)) = (centroid.get(ka), centroid.get(kb)) else {
-                continue;
-            };
-            let from = [ca.0[0] / ca.1, ca.0[1] / ca.1];
-            let to = [cb.0[0] / cb.1, cb.0[1] / cb.1];
-            let t = ((1 + calls) as f32).ln() / ((1 + max_sum) as f32).ln().max(1.0);
-            let sum = [EdgeEnd::Zone(ka.0, ka.1), EdgeEnd::Zone(kb.0, kb.1)];
-            let selected = view.selected_sum == Some(sum);
-            edges.push(EdgeShape {
-                from,
-                to,
-                to_radius: 10.0,
-                width: 0.8 + 5.0 * t + if selected { 1.5 } else { 0.0 },
-                color: if selected {
-                    style.selection
-                } else {
-                    style.edge_for(errors as f32 / calls.max(1) as f32)
-                },
-                arrow: if ia == ib { 0.0 } else { 9.0 },
-                self_loop: (ia == ib).then_some(10.0),
-                highlighted: false,
-                critical: false,
-                edge: None,
-                sum: Some(sum),
-                selected,
-            });
-        }
-    } else {
-        let mut lit_edges = Vec::new();
-        // Calls into and out of collapsed groups, summed per pair of drawn ends.
-        let mut through_groups: BTreeMap<(End, End), (u64, u64, bool)> = BTreeMap::new();
-        for e in &visible_edges {
-            let (ga, gb) = (group_at(e.source()), group_at(e.target()));
-            if ga.is_some() || gb.is_some() {
-                if ga == gb {
-                    continue;
-                }
-                let end = |g: Option<u32>, n: NodeIndex| g.map_or(End::Node(n), End::Group);
-                let (Some(a), Some(b)) = (g.node_weight(e.source()), g.node_weight(e.target()))
-                else {
-                    continue;
-                };
-                let sum = through_groups
-                    .entry((end(ga, e.source()), end(gb, e.target())))
-                    .or_insert((0, 0, false));
-                sum.0 += e.weight().calls;
-                sum.1 += e.weight().errors;
-                sum.2 |= lit.edges.contains(&(a.name, b.name));
-                continue;
-            }
-            let (Some(from), Some(to)) = (px_of(e.source()), px_of(e.target())) else {
-                continue;
-            };
-            if !inside(from) && !inside(to) {
-                continue;
-            }
-            let (Some(a), Some(b)) = (g.node_weight(e.source()), g.node_weight(e.target())) else {
-                continue;
-            };
-            let w = e.weight();
-            let highlighted = lit.edges.contains(&(a.name, b.name));
-            let critical = highlighted && lit.critical_edges.contains(&(a.name, b.name));
-            let id = e.id().index() as u32;
-            let selected = view.selected_edge == Some(id);
-            let r = radius_of(e.target());
-            // An edge shorter than its ends' radii lies under their discs: nothing shows.
-            let length = ((to[0] - from[0]).powi(2) + (to[1] - from[1]).powi(2)).sqrt();
-            if e.source() != e.target()
-                && !highlighted
-                && !selected
-                && length < radius_of(e.source()) + r
-            {
-                continue;
-            }
-            let rate = w.errors as f32 / w.calls.max(1) as f32;
-            let mut color = style.edge_for(rate);
-            if any_lit && !highlighted {
-                color = style.dim(color);
-            }
-            let width = width_of(w.calls);
-            let shape = EdgeShape {
-                from,
-                to,
-                to_radius: r,
-                width: if critical {
-                    width.max(2.5) + 2.0
-                } else if highlighted || selected {
-                    width.max(2.0) + 1.0
-                } else {
-                    width
-                },
-                color: if selected {
-                    style.selection
-                } else if critical {
-                    style.critical
-                } else if highlighted {
-                    style.highlight
-                } else {
-                    color
-                },
-                arrow: if visible.len() > 2_000 && !(highlighted || selected) {
-                    0.0
-                } else {
-                    4.0 + 2.0 * width
-                },
-                self_loop: (e.source() == e.target()).then_some(r + 5.0),
-                highlighted,
-                critical,
-                edge: Some(id),
-                sum: None,
-                selected,
-            };
-            if highlighted || selected {
-                lit_edges.push(shape);
-            } else {
-                edges.push(shape);
-            }
-        }
-        let end_at = |end: End| -> Option<(Px, f32)> {
-            match end {
-                End::Node(n) => Some((px_of(n)?, radius_of(n))),
-                End::Group(i) => groups.get(i as usize).map(|c| (c.center(), c.radius())),
-            }
-        };
-        let edge_end = |end: End| match end {
-            End::Node(n) => EdgeEnd::Node(n.index() as u32),
-            End::Group(i) => groups
-                .get(i as usize)
-                .map_or(EdgeEnd::Node(u32::MAX), |c| EdgeEnd::Group(c.key)),
-        };
-        for ((a, b), (calls, errors, highlighted)) in through_groups {
-            let (Some((from, _)), Some((to, r))) = (end_at(a), end_at(b)) else {
-                continue;
-            };
-            if !inside(from) && !inside(to) {
-                continue;
-            }
-            let mut color = style.edge_for(errors as f32 / calls.max(1) as f32);
-            if any_lit && !highlighted {
-                color = style.dim(color);
-            }
-            let width = width_of(calls);
-            let sum = [edge_end(a), edge_end(b)];
-            let selected = view.selected_sum == Some(sum);
-            let shape = EdgeShape {
-                from,
-                to,
-                to_radius: r,
-                width: if highlighted || selected {
-                    width.max(2.0) + 1.0
-                } else {
-                    width
-                },
-                color: if selected {
-                    style.selection
-                } else if highlighted {
-                    style.highlight
-                } else {
-                    color
-                },
-                arrow: 4.0 + 2.0 * width,
-                self_loop: None,
-                highlighted,
-                critical: false,
-                edge: None,
-                sum: Some(sum),
-                selected,
-            };
-            if highlighted || selected {
-                lit_edges.push(shape);
-            } else {
-                edges.push(shape);
-            }
-        }
-        // The critical path on top of the rest of the flow, the selection on top of all.
-        lit_edges.sort_by_key(|e| (e.selected, e.critical));
-        edges.extend(lit_edges);
-    }
+    let edges = edges(&Placed {
+        g,
+        view,
+        style: &style,
+        visible: &visible,
+        shown: &shown,
+        px: &px,
+        radii: &radii,
+        group_of: &group_of,
+        groups: &groups,
+        lit,
+        lod,
+    });
+    let inside = |p: Px| inside(view.size, p);
 
     // Nodes.
     let mut nodes = Vec::with_capacity(visible.len());
@@ -983,146 +688,13 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     }
 }
 
-fn legend(
-    style: &Style,
-    packages: &FxHashSet<&str>,
-    regions: &[(usize, String)],
-    lit: &Highlight,
-    stopped: bool,
-    measure: &dyn Fn(&str, f32) -> f32,
-    size: Px,
-) -> Legend {
-    let mut rows: Vec<(Swatch, String)> = Vec::new();
-    let present: FxHashSet<&str> = packages.iter().map(|p| canonical_package(p)).collect();
-    for (package, label) in PACKAGE_LEGEND {
-        if present.contains(package) {
-            rows.push((Swatch::Dot(style.package(Some(package))), label.to_owned()));
-        }
-    }
-    if packages.is_empty() {
-        rows.push((Swatch::Dot(style.package(None)), "service".to_owned()));
-    }
-    rows.push((
-        Swatch::Line(style.edge_for(0.0), 2.0),
-        "calls (width: count)".to_owned(),
-    ));
-    rows.push((
-        Swatch::Line(style.edge_for(1.0), 2.0),
-        "calls with errors".to_owned(),
-    ));
-    if !lit.is_empty() {
-        rows.push((
-            Swatch::Line(style.highlight, 3.0),
-            "the selected flow".to_owned(),
-        ));
-    }
-    if !lit.critical_edges.is_empty() {
-        rows.push((
-            Swatch::Line(style.critical, 4.0),
-            "its critical path".to_owned(),
-        ));
-    }
-    if stopped {
-        rows.push((
-            Swatch::Cross(style.done_cross),
-            "stopped during the run".to_owned(),
-        ));
-    }
-    for (i, name) in regions.iter().take(12) {
-        rows.push((Swatch::Area(style.region(*i)), name.clone()));
-    }
-    let line = style.small_size * 1.5;
-    let width = rows
-        .iter()
-        .map(|(_, t)| measure(t, style.small_size))
-        .fold(0.0f32, f32::max)
-        + 40.0;
-    let height = rows.len() as f32 * line + 12.0;
-    let top_left = [12.0, size[1] - height - 12.0];
-    let items = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, (swatch, text))| {
-            let y = top_left[1] + 6.0 + i as f32 * line;
-            LegendItem {
-                swatch,
-                at: [top_left[0] + 16.0, y + line / 2.0],
-                text: TextShape {
-                    pos: [
-                        top_left[0] + 30.0,
-                        y + (line - style.small_size * 1.2) / 2.0,
-                    ],
-                    text,
-                    size: style.small_size,
-                    color: style.text,
-                },
-            }
-        })
-        .collect();
-    Legend {
-        rect: [top_left, [top_left[0] + width, top_left[1] + height]],
-        fill: style.panel,
-        items,
-    }
-}
-
-fn stamp_text(
-    style: &Style,
-    stamp: &Stamp,
-    measure: &dyn Fn(&str, f32) -> f32,
-    size: Px,
-) -> Vec<TextShape> {
-    let mut lines = Vec::new();
-    let files = match stamp.files.as_slice() {
-        [] => "no files".to_owned(),
-        [one] => one.clone(),
-        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
-    };
-    lines.push(files);
-    let mut second = format!("level {}", stamp.level.as_str());
-    if !stamp.filter.is_empty() {
-        write!(second, " · filter {}", stamp.filter).ok();
-    }
-    if let Some(trace) = &stamp.trace {
-        write!(second, " · trace {trace}").ok();
-    }
-    lines.push(second);
-    if let Some((a, b)) = stamp.time_range {
-        lines.push(format!(
-            "{} – {} UTC",
-            crate::model::time::format_utc_micros(a),
-            crate::model::time::format_utc_micros(b)
-        ));
-    }
-    lines.push(format!("flowscope {}", env!("CARGO_PKG_VERSION")));
-    let line = style.small_size * 1.35;
-    let n = lines.len() as f32;
-    lines
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let w = measure(&text, style.small_size);
-            TextShape {
-                pos: [size[0] - w - 12.0, size[1] - 12.0 - (n - i as f32) * line],
-                text,
-                size: style.small_size,
-                color: style.text_weak,
-            }
-        })
-        .collect()
-}
-
-/// The colour of region `i` in a scene (for checking pictures against the scene).
-pub fn region_color(style: &Style, i: usize) -> Rgba {
-    style.region(i)
-}
-
 /// No collapsed group (in the per-node group table).
-const NO_GROUP: u32 = u32::MAX;
+pub(super) const NO_GROUP: u32 = u32::MAX;
 
 /// A collapsed region or zone being gathered: its members' pixel positions summed.
-struct Collapsed {
-    key: GroupKey,
+pub(super) struct Collapsed {
+    /// The region or zone.
+    pub key: GroupKey,
     /// The first member seen (the group node stands for it in picking and selection).
     first: NodeIndex,
     sum: [f32; 2],
@@ -1131,20 +703,13 @@ struct Collapsed {
 
 impl Collapsed {
     /// The centre of its members, px.
-    fn center(&self) -> Px {
+    pub fn center(&self) -> Px {
         let m = self.members.max(1) as f32;
         [self.sum[0] / m, self.sum[1] / m]
     }
 
     /// The radius of its node, px: grows with the log of its size.
-    fn radius(&self) -> f32 {
+    pub fn radius(&self) -> f32 {
         (7.0 + 3.0 * (self.members.max(1) as f32).ln()).min(28.0)
     }
-}
-
-/// One end of an edge into or out of a collapsed group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum End {
-    Node(NodeIndex),
-    Group(u32),
 }

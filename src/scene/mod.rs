@@ -2,13 +2,17 @@
 //! pixel coordinates. The window and the PNG export paint the same [`Scene`].
 
 pub mod build;
+mod edges;
 pub mod hull;
 pub mod labels;
+mod legend;
 pub mod pick;
 pub mod style;
+pub mod view;
 
-pub use build::{Camera, Highlight, SceneRequest, Stamp, View, build, place_label};
+pub use build::{build, place_label};
 pub use pick::EdgeEnd;
+pub use view::{Camera, Highlight, SceneRequest, Stamp, View};
 
 use crate::model::Sym;
 pub use style::{Rgba, Style, Theme};
