@@ -1,6 +1,6 @@
 //! Builds a [`Scene`] from a graph at a level, its layout positions and the view state: which
-//! nodes are visible, the camera, node sizes, hulls and node labels (edges in [`super::edges`],
-//! legend and stamp in [`super::legend`]).
+//! nodes are visible, the camera, node sizes, hulls and node labels (edges in `scene::edges`,
+//! legend and stamp in `scene::legend`).
 
 use std::collections::BTreeMap;
 
