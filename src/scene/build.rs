@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use petgraph::stable_graph::{NodeIndex, StableGraph};
-use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
-use rustc_hash::FxHashSet;
+use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _, NodeIndexable as _};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::edges::edges;
-use super::hull::padded_hull;
+use super::hull::{convex_hull, hull_core, padded};
 use super::labels::Occupancy;
 use super::legend::{legend, stamp_text};
 use super::style::Style;
@@ -21,6 +21,8 @@ use crate::model::{Level, Sym};
 
 /// Above this many visible nodes the scene draws points and zone-summed edges.
 const POINTS_ABOVE: usize = 20_000;
+/// Below this median distance (px) between neighbours the scene draws points (zoomed out).
+const POINTS_SPACING: f32 = 5.0;
 /// At most this many node labels are tried.
 const MAX_LABELS: usize = 4_000;
 /// Label tries that may fail in a row before the canvas counts as full.
@@ -81,6 +83,9 @@ impl Placed<'_> {
             .filter(|&i| i != NO_GROUP)
     }
 }
+
+/// A region (by its index in the scene's region order) and a zone of it, or none.
+type PlaceKey = (usize, Option<Sym>);
 
 /// Per-node traffic, summed over its edges.
 #[derive(Clone, Copy, Default)]
@@ -151,7 +156,9 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     } = *req;
     let style = Style::new(view.theme);
     let g = &graph.graph;
-    let traffic = traffic(graph);
+    // Traffic is read by a filter, and by node sizes at full detail; points need none.
+    let filtered = view.filter != Filter::All;
+    let filter_traffic = filtered.then(|| traffic(graph));
     let name = |s: Option<Sym>| s.map(|s| interner.resolve(s));
 
     // Visible nodes: pass the filter and have a finite position.
@@ -167,9 +174,9 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             if !p[0].is_finite() || !p[1].is_finite() {
                 return false;
             }
-            if view.filter == Filter::All {
+            let Some(traffic) = &filter_traffic else {
                 return true;
-            }
+            };
             let t = traffic.get(n.index()).copied().unwrap_or_default();
             view.filter.matches(&NodeFacts {
                 name: interner.resolve(info.name),
@@ -186,17 +193,13 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
             })
         })
         .collect();
-    let mut shown = vec![false; traffic.len()];
+    let mut shown = vec![false; g.node_bound()];
     for n in &visible {
         if let Some(s) = shown.get_mut(n.index()) {
             *s = true;
         }
     }
-    let lod = if visible.len() > POINTS_ABOVE {
-        Lod::Points
-    } else {
-        Lod::Full
-    };
+    let many = visible.len() > POINTS_ABOVE;
 
     // Camera: fit the visible nodes, leaving room for hull padding and labels.
     let margin = 60.0;
@@ -241,20 +244,12 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     }
     let px_of = |n: NodeIndex| px.get(n.index()).copied().filter(|p| !p[0].is_nan());
 
-    // Node sizes.
-    let max_calls = visible
-        .iter()
-        .map(|n| {
-            traffic
-                .get(n.index())
-                .map_or(0, |t| t.calls_in.max(t.calls))
-        })
-        .max()
-        .unwrap_or(0)
-        .max(1);
     // Nodes may not be much larger than the typical distance to their nearest neighbour on the
-    // canvas, or they would cover each other.
-    let spacing = {
+    // canvas, or they would cover each other; where that distance is a few pixels (zoomed out)
+    // they are points.
+    let spacing = if many {
+        0.0
+    } else {
         let mut d: Vec<f32> = Vec::new();
         let step = (visible.len() / 2_000).max(1);
         for &n in visible.iter().step_by(step) {
@@ -276,6 +271,27 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         }
         d.get(mid).copied().unwrap_or(f32::MAX)
     };
+    let lod = if many || spacing < POINTS_SPACING {
+        Lod::Points
+    } else {
+        Lod::Full
+    };
+    let traffic = match filter_traffic {
+        Some(t) => t,
+        None if lod == Lod::Full => traffic(graph),
+        None => Vec::new(),
+    };
+    // Node sizes.
+    let max_calls = visible
+        .iter()
+        .map(|n| {
+            traffic
+                .get(n.index())
+                .map_or(0, |t| t.calls_in.max(t.calls))
+        })
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let radius_cap = (spacing * 0.45).max(2.5);
     // Radii of the visible nodes, computed once.
     let mut radii = vec![0.0f32; shown.len()];
@@ -320,7 +336,9 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         regions.sort_unstable_by(|a, b| interner.resolve(*a).cmp(interner.resolve(*b)));
         regions
     };
-    let region_index = |r: Option<Sym>| r.and_then(|r| regions.iter().position(|x| *x == r));
+    let region_slot: FxHashMap<Sym, usize> =
+        regions.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+    let region_index = |r: Option<Sym>| r.and_then(|r| region_slot.get(&r).copied());
 
     // Collapsed regions and zones: their visible members become one node at their centre. A
     // collapsed region wins over a collapsed zone inside it.
@@ -376,10 +394,10 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     if matches!(graph.level, Level::Instance | Level::Service | Level::Zone)
         && regions.iter().any(|r| Some(*r) != unknown)
     {
-        let mut by_region: BTreeMap<usize, Vec<Px>> = BTreeMap::new();
-        // Keyed by symbol while filling (no string per node); ordered by name below.
-        let mut by_zone: rustc_hash::FxHashMap<(usize, Sym), Vec<Px>> =
-            rustc_hash::FxHashMap::default();
+        // Each node's point goes to its zone's set (or its region's, for nodes in no zone drawn);
+        // a region's outline is the hull of its sets' hulls. Keyed by symbol while filling (no
+        // string per node); ordered by name below.
+        let mut sets: FxHashMap<PlaceKey, Vec<Px>> = FxHashMap::default();
         for &n in &visible {
             let (Some(info), Some(p)) = (g.node_weight(n), px_of(n)) else {
                 continue;
@@ -396,26 +414,35 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                     && c.key.zone.is_some()
                     && c.first == n
                 {
-                    by_region.entry(ri).or_default().push(c.center());
+                    sets.entry((ri, None)).or_default().push(c.center());
                 }
                 continue;
             }
-            by_region.entry(ri).or_default().push(p);
-            if graph.level != Level::Zone
-                && let Some(z) = info.zone
-            {
-                by_zone.entry((ri, z)).or_default().push(p);
-            }
+            let zone = info.zone.filter(|_| graph.level != Level::Zone);
+            sets.entry((ri, zone)).or_default().push(p);
         }
+        let mut sets: Vec<(PlaceKey, Vec<Px>)> = sets
+            .into_iter()
+            .map(|(key, pts)| (key, hull_core(&pts)))
+            .collect();
+        sets.sort_by(|((ra, za), _), ((rb, zb), _)| {
+            let name = |z: &Option<Sym>| z.map(|z| interner.resolve(z));
+            (ra, name(za), za).cmp(&(rb, name(zb), zb))
+        });
         let node_pad = if lod == Lod::Points { 6.0 } else { 14.0 };
-        for (ri, pts) in &by_region {
+        let mut region_core: Vec<Px> = Vec::new();
+        for (i, ((ri, _), core)) in sets.iter().enumerate() {
+            region_core.extend_from_slice(core);
+            if sets.get(i + 1).is_some_and(|((next, _), _)| next == ri) {
+                continue;
+            }
             let Some(&region) = regions.get(*ri) else {
                 continue;
             };
             let region_name = interner.resolve(region);
             hulls.push(HullShape {
                 kind: HullKind::Region,
-                points: padded_hull(pts, node_pad + 14.0),
+                points: padded(&convex_hull(&region_core), node_pad + 14.0),
                 fill: style.region_fill(*ri),
                 stroke: style.region(*ri).alpha(170),
                 stroke_width: 1.5,
@@ -423,25 +450,21 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
                 name: place_label(region_name, None),
                 group: GroupKey { region, zone: None },
             });
+            region_core.clear();
         }
-        if by_zone.len() > 1 {
-            let mut by_zone: Vec<((usize, Sym), Vec<Px>)> = by_zone.into_iter().collect();
-            by_zone.sort_by(|((ra, za), _), ((rb, zb), _)| {
-                (ra, interner.resolve(*za), za).cmp(&(rb, interner.resolve(*zb), zb))
-            });
-            for ((ri, zone_sym), pts) in &by_zone {
-                let zone = interner.resolve(*zone_sym);
-                let Some(&region) = regions.get(*ri) else {
+        if sets.iter().filter(|((_, z), _)| z.is_some()).count() > 1 {
+            for ((ri, zone_sym), core) in &sets {
+                let (Some(zone_sym), Some(&region)) = (zone_sym, regions.get(*ri)) else {
                     continue;
                 };
                 hulls.push(HullShape {
                     kind: HullKind::Zone,
-                    points: padded_hull(pts, node_pad),
+                    points: padded(core, node_pad),
                     fill: style.zone_fill(*ri),
                     stroke: style.region(*ri).alpha(110),
                     stroke_width: 1.0,
                     region: *ri,
-                    name: place_label("", Some(zone)),
+                    name: place_label("", Some(interner.resolve(*zone_sym))),
                     group: GroupKey {
                         region,
                         zone: Some(*zone_sym),
@@ -536,11 +559,21 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         let rr = r * 0.7 + edge.width;
         Some([c[0] - rr, c[1] - rr, c[0] + rr, c[1] + rr])
     });
-    let discs = nodes.iter().map(|node| {
+    // Points (a radius of a pixel or two, thousands of them) mark a bitmap; discs are kept.
+    let point = |node: &&NodeShape| lod == Lod::Points && node.group.is_none();
+    let discs = nodes.iter().filter(|n| !point(n)).map(|node| {
         let (c, r) = (node.center, node.radius);
         [c[0] - r, c[1] - r, c[0] + r, c[1] + r]
     });
     occupancy.take_all(&loops.chain(discs).collect::<Vec<_>>());
+    if lod == Lod::Points {
+        let r = nodes
+            .iter()
+            .filter(point)
+            .map(|n| n.radius)
+            .fold(0.0, f32::max);
+        occupancy.take_points(nodes.iter().filter(point).map(|n| n.center), r);
+    }
     let mut labels = Vec::new();
     for hull in &hulls {
         let (size, color) = match hull.kind {
@@ -569,11 +602,15 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     }
     // Lit, selected and group nodes first, then by size (largest first), then by index; sorted
     // by a packed key (radii are not negative, so their bits order as the numbers do).
+    // Points are labelled only when lit, selected or a group.
+    let label_all = lod == Lod::Full;
+    let first = |n: &NodeShape| n.highlighted || n.selected || n.group.is_some();
     let mut keyed: Vec<(u8, u32, u32, usize)> = nodes
         .iter()
         .enumerate()
+        .filter(|(_, n)| label_all || first(n))
         .map(|(i, n)| {
-            let first = n.highlighted || n.selected || n.group.is_some();
+            let first = first(n);
             (
                 u8::from(!first),
                 u32::MAX - n.radius.max(0.0).to_bits(),
@@ -588,7 +625,6 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     }
     keyed.sort_unstable();
     let order: Vec<&NodeShape> = keyed.iter().filter_map(|k| nodes.get(k.3)).collect();
-    let label_all = lod == Lod::Full;
     // Crowded canvases fill up sooner; stop trying sooner too.
     let max_misses = if visible.len() > 2_000 {
         MAX_LABEL_MISSES / 4
@@ -653,11 +689,12 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         let stopped = visible
             .iter()
             .any(|&n| g.node_weight(n).is_some_and(|i| i.stopped_early));
-        let packages: FxHashSet<&str> = visible
+        // Distinct symbols first (a handful), then their names.
+        let packages: FxHashSet<Sym> = visible
             .iter()
             .filter_map(|&n| g.node_weight(n).and_then(|i| i.package))
-            .map(|p| interner.resolve(p))
             .collect();
+        let packages: FxHashSet<&str> = packages.into_iter().map(|p| interner.resolve(p)).collect();
         (
             Some(legend(
                 &style,

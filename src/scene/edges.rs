@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use petgraph::stable_graph::NodeIndex;
+use petgraph::stable_graph::{EdgeReference, NodeIndex};
 use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
 use rustc_hash::FxHashMap;
 
 use super::build::{Placed, inside};
 use super::{EdgeEnd, EdgeShape, Lod, Px};
+use crate::derive::EdgeStats;
 use crate::model::Sym;
 
 /// Above this many visible edges, edges are summed per zone pair.
@@ -16,8 +17,17 @@ const AGGREGATE_EDGES_ABOVE: usize = 60_000;
 /// Above this many visible edges, edges are hairlines.
 const DENSE_EDGES: usize = 5_000;
 
-/// A (region, zone) pair.
-type ZoneKey = (Option<Sym>, Option<Sym>);
+/// Cells (px) edges are summed in when the nodes name no zones.
+const CELL_PX: f32 = 16.0;
+/// At most this many key pairs are summed in a dense table.
+const DENSE_PAIRS: usize = 1 << 18;
+
+/// What the ends of a summed edge are: a (region, zone) pair, or a cell of the canvas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum SumKey {
+    Zone(Option<Sym>, Option<Sym>),
+    Cell(i32, i32),
+}
 
 /// The edges to draw, lit and selected ones last.
 pub(super) fn edges(p: &Placed<'_>) -> Vec<EdgeShape> {
@@ -37,11 +47,18 @@ pub(super) fn edges(p: &Placed<'_>) -> Vec<EdgeShape> {
     let radius_of = |n: NodeIndex| p.radius_of(n);
     let group_at = |n: NodeIndex| p.group_at(n);
     let inside = |q: Px| inside(view.size, q);
+    let shown_edges = || {
+        g.edge_references()
+            .filter(|e| is_shown(e.source()) && is_shown(e.target()))
+    };
+    if lod == Lod::Points {
+        return summed(p, shown_edges());
+    }
     let mut edges = Vec::new();
-    let visible_edges: Vec<_> = g
-        .edge_references()
-        .filter(|e| is_shown(e.source()) && is_shown(e.target()))
-        .collect();
+    let visible_edges: Vec<_> = shown_edges().collect();
+    if visible_edges.len() > AGGREGATE_EDGES_ABOVE {
+        return summed(p, visible_edges.into_iter());
+    }
     let max_edge_calls = visible_edges
         .iter()
         .map(|e| e.weight().calls)
@@ -59,77 +76,7 @@ pub(super) fn edges(p: &Placed<'_>) -> Vec<EdgeShape> {
     };
     let log_max_edge = ((1 + max_edge_calls) as f32).ln().max(1.0);
     let width_of = |calls: u64| -> f32 { thin + span * ((1 + calls) as f32).ln() / log_max_edge };
-    if visible_edges.len() > AGGREGATE_EDGES_ABOVE || lod == Lod::Points {
-        // Sum edges per (caller zone, callee zone), drawn between zone centroids.
-        let zone_of = |n: NodeIndex| g.node_weight(n).map(|i| (i.region, i.zone));
-        let mut centroid: FxHashMap<ZoneKey, ([f32; 2], f32)> = FxHashMap::default();
-        for &n in visible {
-            if let (Some(z), Some(p)) = (zone_of(n), px_of(n)) {
-                let c = centroid.entry(z).or_insert(([0.0; 2], 0.0));
-                c.0[0] += p[0];
-                c.0[1] += p[1];
-                c.1 += 1.0;
-            }
-        }
-        let mut keys: Vec<ZoneKey> = centroid.keys().copied().collect();
-        keys.sort_unstable();
-        // Each visible node's zone, as an index into `keys`, looked up once per node rather than
-        // twice per edge.
-        let mut zone_at = vec![u32::MAX; p.shown.len()];
-        for &n in visible {
-            if let (Some(slot), Some(Ok(i))) = (
-                zone_at.get_mut(n.index()),
-                zone_of(n).map(|z| keys.binary_search(&z)),
-            ) {
-                *slot = i as u32;
-            }
-        }
-        let key_at = |n: NodeIndex| zone_at.get(n.index()).copied().filter(|&i| i != u32::MAX);
-        let mut sums: FxHashMap<(u32, u32), (u64, u64)> = FxHashMap::default();
-        for e in &visible_edges {
-            let (Some(ia), Some(ib)) = (key_at(e.source()), key_at(e.target())) else {
-                continue;
-            };
-            let s = sums.entry((ia, ib)).or_insert((0, 0));
-            s.0 += e.weight().calls;
-            s.1 += e.weight().errors;
-        }
-        let mut sums: Vec<((u32, u32), (u64, u64))> = sums.into_iter().collect();
-        sums.sort_unstable_by_key(|s| s.0);
-        let max_sum = sums.iter().map(|s| s.1.0).max().unwrap_or(1).max(1);
-        for ((ia, ib), (calls, errors)) in sums {
-            let (ia, ib) = (ia as usize, ib as usize);
-            let (Some(ka), Some(kb)) = (keys.get(ia), keys.get(ib)) else {
-                continue;
-            };
-            let (Some(ca), Some(cb)) = (centroid.get(ka), centroid.get(kb)) else {
-                continue;
-            };
-            let from = [ca.0[0] / ca.1, ca.0[1] / ca.1];
-            let to = [cb.0[0] / cb.1, cb.0[1] / cb.1];
-            let t = ((1 + calls) as f32).ln() / ((1 + max_sum) as f32).ln().max(1.0);
-            let sum = [EdgeEnd::Zone(ka.0, ka.1), EdgeEnd::Zone(kb.0, kb.1)];
-            let selected = view.selected_sum == Some(sum);
-            edges.push(EdgeShape {
-                from,
-                to,
-                to_radius: 10.0,
-                width: 0.8 + 5.0 * t + if selected { 1.5 } else { 0.0 },
-                color: if selected {
-                    style.selection
-                } else {
-                    style.edge_for(errors as f32 / calls.max(1) as f32)
-                },
-                arrow: if ia == ib { 0.0 } else { 9.0 },
-                self_loop: (ia == ib).then_some(10.0),
-                highlighted: false,
-                critical: false,
-                edge: None,
-                sum: Some(sum),
-                selected,
-            });
-        }
-    } else {
+    {
         let mut lit_edges = Vec::new();
         // Calls into and out of collapsed groups, summed per pair of drawn ends.
         let mut through_groups: BTreeMap<(End, End), (u64, u64, bool)> = BTreeMap::new();
@@ -281,6 +228,139 @@ pub(super) fn edges(p: &Placed<'_>) -> Vec<EdgeShape> {
         edges.extend(lit_edges);
     }
 
+    edges
+}
+
+/// Edges summed per pair of ends, drawn between the centres of the ends' visible nodes: per pair
+/// of zones when the visible nodes lie in more than one, else per pair of canvas cells (calls
+/// inside one cell are not drawn). One stroke per pair, its width growing with the calls.
+fn summed<'g>(
+    p: &Placed<'g>,
+    visible_edges: impl Iterator<Item = EdgeReference<'g, EdgeStats>>,
+) -> Vec<EdgeShape> {
+    let Placed {
+        g,
+        view,
+        style,
+        visible,
+        ..
+    } = *p;
+    let zone_of = |n: NodeIndex| {
+        g.node_weight(n)
+            .map_or(SumKey::Zone(None, None), |i| SumKey::Zone(i.region, i.zone))
+    };
+    let first_zone = visible.first().map(|&n| zone_of(n));
+    let zones = visible.iter().any(|&n| Some(zone_of(n)) != first_zone);
+    let key_of = |n: NodeIndex, q: Px| {
+        if zones {
+            zone_of(n)
+        } else {
+            SumKey::Cell(
+                (q[0] / CELL_PX).floor() as i32,
+                (q[1] / CELL_PX).floor() as i32,
+            )
+        }
+    };
+    // Each visible node's end, as an index into `keys` (first seen first); the centre of each.
+    let mut index: FxHashMap<SumKey, u32> = FxHashMap::default();
+    let mut keys: Vec<SumKey> = Vec::new();
+    let mut centre: Vec<([f32; 2], f32)> = Vec::new();
+    let mut end_at = vec![u32::MAX; p.shown.len()];
+    for &n in visible {
+        let Some(q) = p.px_of(n) else { continue };
+        let key = key_of(n, q);
+        let i = *index.entry(key).or_insert_with(|| {
+            keys.push(key);
+            centre.push(([0.0; 2], 0.0));
+            (keys.len() - 1) as u32
+        });
+        if let Some(c) = centre.get_mut(i as usize) {
+            c.0[0] += q[0];
+            c.0[1] += q[1];
+            c.1 += 1.0;
+        }
+        if let Some(slot) = end_at.get_mut(n.index()) {
+            *slot = i;
+        }
+    }
+    let at = |n: NodeIndex| end_at.get(n.index()).copied().filter(|&i| i != u32::MAX);
+    // Calls and errors per pair of ends: a dense table while the ends are few.
+    let k = keys.len();
+    let mut sums: Vec<((u32, u32), (u64, u64))> = if k * k <= DENSE_PAIRS {
+        let mut table = vec![(0u64, 0u64); k * k];
+        for e in visible_edges {
+            if let (Some(a), Some(b)) = (at(e.source()), at(e.target()))
+                && let Some(s) = table.get_mut(a as usize * k + b as usize)
+            {
+                s.0 += e.weight().calls.max(1);
+                s.1 += e.weight().errors;
+            }
+        }
+        table
+            .into_iter()
+            .enumerate()
+            .filter(|(_, s)| s.0 > 0)
+            .map(|(i, s)| (((i / k) as u32, (i % k) as u32), s))
+            .collect()
+    } else {
+        let mut table: FxHashMap<(u32, u32), (u64, u64)> = FxHashMap::default();
+        for e in visible_edges {
+            if let (Some(a), Some(b)) = (at(e.source()), at(e.target())) {
+                let s = table.entry((a, b)).or_default();
+                s.0 += e.weight().calls.max(1);
+                s.1 += e.weight().errors;
+            }
+        }
+        table.into_iter().collect()
+    };
+    let key = |i: u32| keys.get(i as usize).copied();
+    sums.sort_unstable_by_key(|&((a, b), _)| (key(a), key(b)));
+    let max_sum = sums.iter().map(|s| s.1.0).max().unwrap_or(1).max(1);
+    let log_max = ((1 + max_sum) as f32).ln().max(1.0);
+    let mut edges = Vec::with_capacity(sums.len());
+    for ((ia, ib), (calls, errors)) in sums {
+        let (Some(ka), Some(kb), Some(ca), Some(cb)) = (
+            key(ia),
+            key(ib),
+            centre.get(ia as usize),
+            centre.get(ib as usize),
+        ) else {
+            continue;
+        };
+        let from = [ca.0[0] / ca.1, ca.0[1] / ca.1];
+        let to = [cb.0[0] / cb.1, cb.0[1] / cb.1];
+        let same = ia == ib;
+        if (same && !zones) || (!inside(view.size, from) && !inside(view.size, to)) {
+            continue;
+        }
+        let t = ((1 + calls) as f32).ln() / log_max;
+        let sum = match (ka, kb) {
+            (SumKey::Zone(ra, za), SumKey::Zone(rb, zb)) => {
+                Some([EdgeEnd::Zone(ra, za), EdgeEnd::Zone(rb, zb)])
+            }
+            _ => None,
+        };
+        let selected = sum.is_some() && view.selected_sum == sum;
+        edges.push(EdgeShape {
+            from,
+            to,
+            to_radius: if zones { 10.0 } else { 2.0 },
+            width: if zones { 0.8 + 5.0 * t } else { 0.5 + 2.5 * t }
+                + if selected { 1.5 } else { 0.0 },
+            color: if selected {
+                style.selection
+            } else {
+                style.edge_for(errors as f32 / calls.max(1) as f32)
+            },
+            arrow: if same || !zones { 0.0 } else { 9.0 },
+            self_loop: same.then_some(10.0),
+            highlighted: false,
+            critical: false,
+            edge: None,
+            sum,
+            selected,
+        });
+    }
     edges
 }
 

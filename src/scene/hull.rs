@@ -44,10 +44,11 @@ pub fn convex_hull(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
     lower
 }
 
-/// The hull's candidate corners among many points, in one pass: in each of `bands` horizontal
-/// bands the left-most and right-most point, in each vertical band the top-most and bottom-most.
-/// Every corner of the hull is among them or within one band's width of one that is.
-fn band_extremes(points: &[[f32; 2]], bands: usize) -> Vec<[f32; 2]> {
+/// The hull's candidate corners among many points, in one pass: in each horizontal band the
+/// left-most and right-most point, in each vertical band the top-most and bottom-most, with
+/// bands about `band` px wide (at most 128 each way). Every corner of the hull is among them or
+/// within one band's width of one that is.
+fn band_extremes(points: &[[f32; 2]], band: f32) -> Vec<[f32; 2]> {
     let finite = || {
         points
             .iter()
@@ -63,7 +64,8 @@ fn band_extremes(points: &[[f32; 2]], bands: usize) -> Vec<[f32; 2]> {
     if lo[0] > hi[0] {
         return Vec::new();
     }
-    let bands = bands.max(1);
+    let extent = (hi[0] - lo[0]).max(hi[1] - lo[1]);
+    let bands = ((extent / band.max(0.1)).ceil() as usize).clamp(4, 128);
     let scale = [
         bands as f32 / (hi[0] - lo[0]).max(1e-6),
         bands as f32 / (hi[1] - lo[1]).max(1e-6),
@@ -101,16 +103,26 @@ fn band_extremes(points: &[[f32; 2]], bands: usize) -> Vec<[f32; 2]> {
 }
 
 /// A hull around `points` that keeps `pad` pixels away from every point, with rounded corners
-/// (the hull grown by a disc: each corner an arc, a full turn in about 12 segments). Large sets
-/// keep only the extreme points of 128 bands each way before the hull is taken (off by well
-/// under the padding).
+/// (the hull grown by a disc: each corner an arc, a full turn in about 12 segments).
 pub fn padded_hull(points: &[[f32; 2]], pad: f32) -> Vec<[f32; 2]> {
-    let core = if points.len() > 512 {
-        convex_hull(&band_extremes(points, 128))
+    padded(&hull_core(points), pad)
+}
+
+/// The convex hull of `points`, counter-clockwise. Large sets keep only the extreme points of
+/// bands 2 px wide (at most 128 each way) before the hull is taken (off by at most a band, under
+/// any padding).
+pub fn hull_core(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
+    if points.len() > 512 {
+        convex_hull(&band_extremes(points, 2.0))
     } else {
         convex_hull(points)
-    };
-    grown(&core, pad, 12)
+    }
+}
+
+/// A convex hull (as [`hull_core`] gives it) grown by `pad` pixels with rounded corners, a full
+/// turn in about 12 segments.
+pub fn padded(core: &[[f32; 2]], pad: f32) -> Vec<[f32; 2]> {
+    grown(core, pad, 12)
 }
 
 /// A convex polygon (counter-clockwise, as [`convex_hull`] gives it) grown by `pad`: its edges

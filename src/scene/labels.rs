@@ -21,7 +21,13 @@ pub struct Occupancy {
     bulk: Vec<Rect>,
     bulk_start: Vec<u32>,
     bulk_ids: Vec<u32>,
+    /// Small discs taken as points ([`Occupancy::take_points`]): a bit per [`FINE`] px cell.
+    fine: Vec<bool>,
+    fine_columns: usize,
 }
+
+/// The cell size (px) of the bitmap points are marked in.
+const FINE: f32 = 4.0;
 
 impl Occupancy {
     /// Empty space of `size` px, bucketed by `cell` px.
@@ -39,7 +45,56 @@ impl Occupancy {
             bulk: Vec::new(),
             bulk_start: Vec::new(),
             bulk_ids: Vec::new(),
+            fine: Vec::new(),
+            fine_columns: 0,
         }
+    }
+
+    /// Marks many small discs (points of radius `r`) as taken: each marks the [`FINE`] px cells
+    /// its box touches, in a bitmap (no rectangle kept per point).
+    pub fn take_points(&mut self, points: impl Iterator<Item = [f32; 2]>, r: f32) {
+        let columns = (self.bounds[2] / FINE).ceil().max(1.0) as usize;
+        let rows = (self.bounds[3] / FINE).ceil().max(1.0) as usize;
+        if self.fine.is_empty() {
+            self.fine = vec![false; columns * rows];
+            self.fine_columns = columns;
+        }
+        for p in points {
+            if !(p[0] + r >= 0.0
+                && p[1] + r >= 0.0
+                && p[0] - r < self.bounds[2]
+                && p[1] - r < self.bounds[3])
+            {
+                continue;
+            }
+            let x0 = ((p[0] - r).max(0.0) / FINE) as usize;
+            let x1 = (((p[0] + r).max(0.0) / FINE) as usize).min(columns - 1);
+            let y0 = ((p[1] - r).max(0.0) / FINE) as usize;
+            let y1 = (((p[1] + r).max(0.0) / FINE) as usize).min(rows - 1);
+            for y in y0..=y1 {
+                if let Some(row) = self.fine.get_mut(y * columns + x0..=y * columns + x1) {
+                    row.fill(true);
+                }
+            }
+        }
+    }
+
+    /// Whether a rectangle (inside the canvas) touches a cell a point took.
+    fn fine_taken(&self, r: &Rect) -> bool {
+        if self.fine.is_empty() {
+            return false;
+        }
+        let columns = self.fine_columns;
+        let rows = self.fine.len() / columns.max(1);
+        let x0 = (r[0].max(0.0) / FINE) as usize;
+        let x1 = ((r[2].max(0.0) / FINE) as usize).min(columns.saturating_sub(1));
+        let y0 = (r[1].max(0.0) / FINE) as usize;
+        let y1 = ((r[3].max(0.0) / FINE) as usize).min(rows.saturating_sub(1));
+        (y0..=y1).any(|y| {
+            self.fine
+                .get(y * columns + x0..=y * columns + x1)
+                .is_some_and(|row| row.contains(&true))
+        })
     }
 
     /// Marks many rectangles as taken at once (thousands of nodes): bucketed by counting, no
@@ -96,6 +151,9 @@ impl Occupancy {
             || r[2] > self.bounds[2]
             || r[3] > self.bounds[3]
         {
+            return false;
+        }
+        if self.fine_taken(r) {
             return false;
         }
         self.cells_of(r).all(|k| {
@@ -182,5 +240,15 @@ mod tests {
         }
         assert!(!bulk.free(&[35.0, 10.0, 40.0, 15.0]));
         assert!(bulk.free(&[100.0, 60.0, 120.0, 70.0]));
+    }
+
+    #[test]
+    fn points_block_the_cells_they_touch_and_nothing_far_from_them() {
+        let mut occ = Occupancy::new([200.0, 100.0], 16.0);
+        occ.take_points([[50.0, 50.0], [-10.0, 5.0], [190.0, 95.0]].into_iter(), 1.5);
+        assert!(!occ.free(&[45.0, 45.0, 60.0, 52.0]));
+        assert!(!occ.free(&[185.0, 90.0, 199.0, 99.0]));
+        assert!(occ.free(&[60.0, 40.0, 100.0, 48.0]));
+        assert!(occ.free(&[0.0, 0.0, 20.0, 10.0]));
     }
 }
