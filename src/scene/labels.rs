@@ -21,7 +21,7 @@ pub struct Occupancy {
     bulk: Vec<Rect>,
     bulk_start: Vec<u32>,
     bulk_ids: Vec<u32>,
-    /// Small discs taken as points ([`Occupancy::take_points`]): a bit per [`FINE`] px cell.
+    /// Small discs taken as points ([`Occupancy::take_points`]): a bit per `FINE` px cell.
     fine: Vec<bool>,
     fine_columns: usize,
 }
@@ -50,7 +50,7 @@ impl Occupancy {
         }
     }
 
-    /// Marks many small discs (points of radius `r`) as taken: each marks the [`FINE`] px cells
+    /// Marks many small discs (points of radius `r`) as taken: each marks the `FINE` px cells
     /// its box touches, in a bitmap (no rectangle kept per point).
     pub fn take_points(&mut self, points: impl Iterator<Item = [f32; 2]>, r: f32) {
         let columns = (self.bounds[2] / FINE).ceil().max(1.0) as usize;
