@@ -8,7 +8,7 @@ use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
 use rustc_hash::FxHashMap;
 
 use super::build::{Placed, inside};
-use super::{EdgeEnd, EdgeShape, Lod, Px};
+use super::{EdgeEnd, EdgeShape, Lod, Px, Rgba, Style};
 use crate::derive::EdgeStats;
 use crate::model::Sym;
 
@@ -128,31 +128,24 @@ pub(super) fn edges(p: &Placed<'_>) -> Vec<EdgeShape> {
             if any_lit && !highlighted {
                 color = style.dim(color);
             }
-            let width = width_of(w.calls);
+            let (width, color) = emphasis(
+                style,
+                width_of(w.calls),
+                color,
+                selected,
+                critical,
+                highlighted,
+            );
             let shape = EdgeShape {
                 from,
                 to,
                 to_radius: r,
-                width: if critical {
-                    width.max(2.5) + 2.0
-                } else if highlighted || selected {
-                    width.max(2.0) + 1.0
-                } else {
-                    width
-                },
-                color: if selected {
-                    style.selection
-                } else if critical {
-                    style.critical
-                } else if highlighted {
-                    style.highlight
-                } else {
-                    color
-                },
+                width,
+                color,
                 arrow: if visible.len() > 2_000 && !(highlighted || selected) {
                     0.0
                 } else {
-                    4.0 + 2.0 * width
+                    4.0 + 2.0 * width_of(w.calls)
                 },
                 self_loop: (e.source() == e.target()).then_some(r + 5.0),
                 highlighted,
@@ -190,26 +183,17 @@ pub(super) fn edges(p: &Placed<'_>) -> Vec<EdgeShape> {
             if any_lit && !highlighted {
                 color = style.dim(color);
             }
-            let width = width_of(calls);
             let sum = [edge_end(a), edge_end(b)];
             let selected = view.selected_sum == Some(sum);
+            let (width, color) =
+                emphasis(style, width_of(calls), color, selected, false, highlighted);
             let shape = EdgeShape {
                 from,
                 to,
                 to_radius: r,
-                width: if highlighted || selected {
-                    width.max(2.0) + 1.0
-                } else {
-                    width
-                },
-                color: if selected {
-                    style.selection
-                } else if highlighted {
-                    style.highlight
-                } else {
-                    color
-                },
-                arrow: 4.0 + 2.0 * width,
+                width,
+                color,
+                arrow: 4.0 + 2.0 * width_of(calls),
                 self_loop: None,
                 highlighted,
                 critical: false,
@@ -362,6 +346,35 @@ fn summed<'g>(
         });
     }
     edges
+}
+
+/// The width and colour of a drawn edge given its plain ones: the selection over the critical
+/// path over the lit flow over the rest.
+fn emphasis(
+    style: &Style,
+    width: f32,
+    color: Rgba,
+    selected: bool,
+    critical: bool,
+    highlighted: bool,
+) -> (f32, Rgba) {
+    let width = if critical {
+        width.max(2.5) + 2.0
+    } else if highlighted || selected {
+        width.max(2.0) + 1.0
+    } else {
+        width
+    };
+    let color = if selected {
+        style.selection
+    } else if critical {
+        style.critical
+    } else if highlighted {
+        style.highlight
+    } else {
+        color
+    };
+    (width, color)
 }
 
 /// One end of an edge into or out of a collapsed group.
