@@ -236,3 +236,105 @@ fn sizes_and_overwrites_are_checked() {
     std::fs::remove_file(&path).ok();
     let _ = Rgba::rgb(0, 0, 0);
 }
+
+/// Zoomed out on Spigo's netflix at 6 regions × 400 % (2,270 instances, 114,060 edges),
+/// the scene draws points and summed edges, far fewer shapes than nodes plus edges, and picking
+/// still finds every node at its own centre.
+#[test]
+fn zoomed_out_netflix_draws_fewer_shapes_and_picking_finds_every_node() {
+    use flowscope::ingest::Report;
+    use flowscope::ingest::spigo::{ArchOptions, read_arch_with};
+    use flowscope::layout::{LayoutEngine, LayoutGraph, LayoutParams};
+    use flowscope::scene::Lod;
+    use flowscope::scene::pick::{self, Hit};
+    use petgraph::visit::NodeIndexable as _;
+
+    let bytes = std::fs::read(fixture("spigo/arch/netflix_arch.json")).unwrap();
+    let options = ArchOptions {
+        scale_percent: 400,
+        regions: 6,
+    };
+    let mut report = Report::default();
+    let mut store = TraceStore::default();
+    store.append(read_arch_with(&bytes, &options, &mut report));
+    store.index();
+    let graph = ServiceGraph::build(&mut store, Level::Instance);
+    assert_eq!(
+        (graph.graph.node_count(), graph.graph.edge_count()),
+        (2270, 114_060)
+    );
+    // The real layout, as the window runs it.
+    let unknown = store.data.interner.get(flowscope::model::topology::UNKNOWN);
+    let (layout_graph, nodes) = LayoutGraph::from_service_graph(&graph, unknown);
+    let mut engine = LayoutEngine::new(layout_graph, LayoutParams::default());
+    engine.run();
+    let mut positions = vec![[0.0f32; 2]; graph.graph.node_bound()];
+    for (p, n) in engine.positions().into_iter().zip(&nodes) {
+        positions[n.index()] = p;
+    }
+    // Zoomed out to a quarter of the fitted zoom.
+    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+    for p in &positions {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    let size = [1280.0, 800.0];
+    let fitted = (size[0] / (hi[0] - lo[0])).min(size[1] / (hi[1] - lo[1]));
+    let view = View {
+        size,
+        camera: Some(scene::Camera {
+            center: [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0],
+            zoom: fitted / 4.0,
+        }),
+        ..View::default()
+    };
+    let scene = scene::build(&scene::SceneRequest {
+        graph: &graph,
+        interner: &store.data.interner,
+        positions: &positions,
+        view: &view,
+        stamp: &Stamp::default(),
+        measure: &png::measure,
+    });
+    assert_eq!(scene.lod, Lod::Points);
+    assert_eq!(scene.nodes.len(), 2270, "every node is drawn, as a point");
+    let shapes = scene.nodes.len() + scene.edges.len() + scene.hulls.len() + scene.labels.len();
+    assert!(
+        shapes < (graph.graph.node_count() + graph.graph.edge_count()) / 10,
+        "{shapes} shapes for {} nodes and {} edges",
+        graph.graph.node_count(),
+        graph.graph.edge_count()
+    );
+    assert!(
+        scene
+            .edges
+            .iter()
+            .all(|e| e.edge.is_none() && e.sum.is_some())
+    );
+
+    // Nodes by their centre: where two round to the same one at this zoom (the layout keeps them
+    // apart, a little), the pick is one of them.
+    let mut at: std::collections::HashMap<[u32; 2], Vec<u32>> = std::collections::HashMap::new();
+    for n in &scene.nodes {
+        at.entry([n.center[0].to_bits(), n.center[1].to_bits()])
+            .or_default()
+            .push(n.node);
+    }
+    assert!(
+        at.len() * 100 >= scene.nodes.len() * 99,
+        "{} centres",
+        at.len()
+    );
+    for n in &scene.nodes {
+        let hit = pick::hit(&scene, n.center, 1.0);
+        let there = &at[&[n.center[0].to_bits(), n.center[1].to_bits()]];
+        assert!(
+            matches!(hit, Some(Hit::Node(m)) if there.contains(&m)),
+            "node {} at {:?}: {hit:?}",
+            n.node,
+            n.center
+        );
+    }
+}

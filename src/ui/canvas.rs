@@ -8,14 +8,12 @@ use super::inspector;
 use super::paint;
 use crate::derive::ServiceGraph;
 use crate::model::Interner;
-use crate::scene::{self, Camera, EdgeEnd, GroupKey, HullKind, Scene, Stamp, View};
+use crate::scene::pick::Hit;
+use crate::scene::{self, Camera, GroupKey, HullKind, Scene, Stamp, View};
 
 /// Seconds after the last pan or zoom step before the scene is built again at the new camera;
 /// until then the last scene's meshes are moved (a pan or zoom costs no scene or mesh build).
 const SETTLE_SECS: f64 = 0.15;
-
-/// Pointer distance (points) within which an edge is hit.
-const EDGE_HIT: f32 = 4.0;
 
 /// What the scene was built from; the scene is rebuilt only when this changes (a change of
 /// camera alone moves the last scene until the camera settles).
@@ -62,19 +60,6 @@ pub struct CanvasInput<'a> {
     pub view: View,
     /// What the stamp says.
     pub stamp: Stamp,
-}
-
-/// What is under the pointer.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Hit {
-    /// A node (graph index), drawn alone.
-    Node(u32),
-    /// A collapsed region or zone drawn as one node.
-    Group(GroupKey, u32),
-    /// An edge (graph edge index).
-    Edge(u32),
-    /// An edge drawn for several, by its ends.
-    Sum([EdgeEnd; 2]),
 }
 
 /// The graph canvas: camera, the last scene and its meshes.
@@ -358,40 +343,14 @@ impl Canvas {
         [q.x, q.y]
     }
 
-    /// The node, collapsed group or edge under a ui point.
+    /// The node, collapsed group or edge under a ui point ([`scene::pick::hit`]).
     fn hit(&self, rect: Rect, p: Pos2) -> Option<Hit> {
         let scene = self.scene()?;
-        let scale = self.meshes.transform().scaling.max(1e-6);
-        let [x, y] = self.scene_point(rect, p);
-        let node = scene.nodes.iter().rev().find(|n| {
-            let d = Vec2::new(x - n.center[0], y - n.center[1]);
-            d.length() <= n.radius.max(3.0) + 3.0 / scale
-        });
-        if let Some(n) = node {
-            return Some(match n.group {
-                Some(key) => Hit::Group(key, n.node),
-                None => Hit::Node(n.node),
-            });
-        }
-        let reach = EDGE_HIT / scale;
-        scene
-            .edges
-            .iter()
-            .rev()
-            .filter_map(|e| {
-                let hit = match (e.edge, e.sum) {
-                    (Some(id), _) => Hit::Edge(id),
-                    (None, Some(ends)) => Hit::Sum(ends),
-                    (None, None) => return None,
-                };
-                if e.self_loop.is_some() {
-                    return None;
-                }
-                let d = distance_to_segment([x, y], e.from, e.to);
-                (d <= reach + e.width / 2.0).then_some((d, hit))
-            })
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, hit)| hit)
+        scene::pick::hit(
+            scene,
+            self.scene_point(rect, p),
+            self.meshes.transform().scaling,
+        )
     }
 
     /// The innermost region or zone hull under a ui point.
@@ -526,20 +485,6 @@ fn context_menu_ui(
     if close {
         ui.close();
     }
-}
-
-/// Distance from `p` to the segment `a`–`b`.
-fn distance_to_segment(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
-    let ab = [b[0] - a[0], b[1] - a[1]];
-    let ap = [p[0] - a[0], p[1] - a[1]];
-    let len2 = ab[0] * ab[0] + ab[1] * ab[1];
-    let t = if len2 > 0.0 {
-        ((ap[0] * ab[0] + ap[1] * ab[1]) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let d = [ap[0] - ab[0] * t, ap[1] - ab[1] * t];
-    (d[0] * d[0] + d[1] * d[1]).sqrt()
 }
 
 /// A fitted camera shrunk and shifted so the content sits right of the legend (bottom-left).
