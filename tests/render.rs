@@ -285,7 +285,7 @@ fn zoomed_out_netflix_draws_fewer_shapes_and_picking_finds_every_node() {
     let view = View {
         size,
         camera: Some(scene::Camera {
-            center: [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0],
+            center: [f32::midpoint(lo[0], hi[0]), f32::midpoint(lo[1], hi[1])],
             zoom: fitted / 4.0,
         }),
         ..View::default()
