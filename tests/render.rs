@@ -239,7 +239,8 @@ fn sizes_and_overwrites_are_checked() {
 
 /// Zoomed out on Spigo's netflix at 6 regions × 400 % (2,270 instances, 114,060 edges),
 /// the scene draws points and summed edges, far fewer shapes than nodes plus edges, and picking
-/// still finds every node at its own centre.
+/// still finds every node at its own centre; a lit flow and a selected edge are drawn on their
+/// own on top of the sums.
 #[test]
 fn zoomed_out_netflix_draws_fewer_shapes_and_picking_finds_every_node() {
     use flowscope::ingest::Report;
@@ -247,7 +248,7 @@ fn zoomed_out_netflix_draws_fewer_shapes_and_picking_finds_every_node() {
     use flowscope::layout::{LayoutEngine, LayoutGraph, LayoutParams};
     use flowscope::scene::Lod;
     use flowscope::scene::pick::{self, Hit};
-    use petgraph::visit::NodeIndexable as _;
+    use petgraph::visit::{EdgeRef as _, NodeIndexable as _};
 
     let bytes = std::fs::read(fixture("spigo/arch/netflix_arch.json")).unwrap();
     let options = ArchOptions {
@@ -337,4 +338,82 @@ fn zoomed_out_netflix_draws_fewer_shapes_and_picking_finds_every_node() {
             n.center
         );
     }
+
+    // A lit flow (a chain of three calls) and a selected edge: each drawn on its own, on top.
+    let mut highlight = scene::Highlight::default();
+    let mut n = graph
+        .graph
+        .node_indices()
+        .find(|&n| graph.graph.edges(n).count() > 0)
+        .unwrap();
+    let mut chain = Vec::new();
+    for _ in 0..3 {
+        let Some(e) = graph.graph.edges(n).find(|e| e.target() != n) else {
+            break;
+        };
+        let (a, b) = (graph.graph[e.source()].name, graph.graph[e.target()].name);
+        highlight.nodes.extend([a, b]);
+        highlight.edges.insert((a, b));
+        chain.push(e.id().index() as u32);
+        n = e.target();
+    }
+    assert!(chain.len() >= 2, "a chain of calls");
+    let selected = graph
+        .graph
+        .edge_indices()
+        .map(|e| e.index() as u32)
+        .find(|e| !chain.contains(e))
+        .unwrap();
+    let lit_view = View {
+        highlight,
+        selected_edge: Some(selected),
+        ..view.clone()
+    };
+    let lit_scene = scene::build(&scene::SceneRequest {
+        graph: &graph,
+        interner: &store.data.interner,
+        positions: &positions,
+        view: &lit_view,
+        stamp: &Stamp::default(),
+        measure: &png::measure,
+    });
+    assert_eq!(lit_scene.lod, Lod::Points);
+    let own: Vec<_> = lit_scene
+        .edges
+        .iter()
+        .filter(|e| e.edge.is_some())
+        .collect();
+    let mut drawn: Vec<u32> = own.iter().filter_map(|e| e.edge).collect();
+    drawn.sort_unstable();
+    let mut expected = chain.clone();
+    expected.push(selected);
+    expected.sort_unstable();
+    // Parallel calls between the same two lit nodes are lit too.
+    assert!(
+        expected.iter().all(|e| drawn.contains(e)),
+        "{drawn:?} ⊇ {expected:?}"
+    );
+    assert!(own.iter().all(|e| e.highlighted || e.selected));
+    let first_own = lit_scene
+        .edges
+        .iter()
+        .position(|e| e.edge.is_some())
+        .unwrap();
+    assert!(
+        lit_scene.edges[first_own..]
+            .iter()
+            .all(|e| e.edge.is_some()),
+        "on top"
+    );
+    let last = lit_scene.edges.last().unwrap();
+    assert_eq!(
+        (last.edge, last.color),
+        (Some(selected), lit_scene.style.selection)
+    );
+    assert!(
+        lit_scene.edges[..first_own]
+            .iter()
+            .all(|e| e.color != lit_scene.style.edge_for(0.0)),
+        "the sums are dimmed under a lit flow"
+    );
 }

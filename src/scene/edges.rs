@@ -52,12 +52,12 @@ pub(super) fn edges(p: &Placed<'_>) -> Vec<EdgeShape> {
             .filter(|e| is_shown(e.source()) && is_shown(e.target()))
     };
     if lod == Lod::Points {
-        return summed(p, shown_edges());
+        return summed_under_lit(p, summed(p, shown_edges()));
     }
     let mut edges = Vec::new();
     let visible_edges: Vec<_> = shown_edges().collect();
     if visible_edges.len() > AGGREGATE_EDGES_ABOVE {
-        return summed(p, visible_edges.into_iter());
+        return summed_under_lit(p, summed(p, visible_edges.into_iter()));
     }
     let max_edge_calls = visible_edges
         .iter()
@@ -99,65 +99,12 @@ pub(super) fn edges(p: &Placed<'_>) -> Vec<EdgeShape> {
                 sum.2 |= lit.edges.contains(&(a.name, b.name));
                 continue;
             }
-            let (Some(from), Some(to)) = (px_of(e.source()), px_of(e.target())) else {
-                continue;
-            };
-            if !inside(from) && !inside(to) {
-                continue;
-            }
-            let (Some(a), Some(b)) = (g.node_weight(e.source()), g.node_weight(e.target())) else {
-                continue;
-            };
-            let w = e.weight();
-            let highlighted = lit.edges.contains(&(a.name, b.name));
-            let critical = highlighted && lit.critical_edges.contains(&(a.name, b.name));
-            let id = e.id().index() as u32;
-            let selected = view.selected_edge == Some(id);
-            let r = radius_of(e.target());
-            // An edge shorter than its ends' radii lies under their discs: nothing shows.
-            let length = ((to[0] - from[0]).powi(2) + (to[1] - from[1]).powi(2)).sqrt();
-            if e.source() != e.target()
-                && !highlighted
-                && !selected
-                && length < radius_of(e.source()) + r
-            {
-                continue;
-            }
-            let rate = w.errors as f32 / w.calls.max(1) as f32;
-            let mut color = style.edge_for(rate);
-            if any_lit && !highlighted {
-                color = style.dim(color);
-            }
-            let (width, color) = emphasis(
-                style,
-                width_of(w.calls),
-                color,
-                selected,
-                critical,
-                highlighted,
-            );
-            let shape = EdgeShape {
-                from,
-                to,
-                to_radius: r,
-                width,
-                color,
-                arrow: if visible.len() > 2_000 && !(highlighted || selected) {
-                    0.0
+            if let Some(shape) = drawn(p, *e, &width_of) {
+                if shape.highlighted || shape.selected {
+                    lit_edges.push(shape);
                 } else {
-                    4.0 + 2.0 * width_of(w.calls)
-                },
-                self_loop: (e.source() == e.target()).then_some(r + 5.0),
-                highlighted,
-                critical,
-                edge: Some(id),
-                sum: None,
-                selected,
-            };
-            if highlighted || selected {
-                lit_edges.push(shape);
-            } else {
-                edges.push(shape);
+                    edges.push(shape);
+                }
             }
         }
         let end_at = |end: End| -> Option<(Px, f32)> {
@@ -212,6 +159,136 @@ pub(super) fn edges(p: &Placed<'_>) -> Vec<EdgeShape> {
         edges.extend(lit_edges);
     }
 
+    edges
+}
+
+/// One graph edge drawn on its own, `width_of(calls)` wide: dimmed when a flow is lit and it is
+/// not on it, emphasised when lit, critical or selected. `None` when an end is in a collapsed
+/// group or not placed, when both ends are off the canvas, or when it lies under its ends' discs.
+fn drawn(
+    p: &Placed<'_>,
+    e: EdgeReference<'_, EdgeStats>,
+    width_of: &dyn Fn(u64) -> f32,
+) -> Option<EdgeShape> {
+    let Placed {
+        g,
+        view,
+        style,
+        visible,
+        lit,
+        ..
+    } = *p;
+    if p.group_at(e.source()).is_some() || p.group_at(e.target()).is_some() {
+        return None;
+    }
+    let (from, to) = (p.px_of(e.source())?, p.px_of(e.target())?);
+    if !inside(view.size, from) && !inside(view.size, to) {
+        return None;
+    }
+    let (a, b) = (g.node_weight(e.source())?, g.node_weight(e.target())?);
+    let w = e.weight();
+    let highlighted = lit.edges.contains(&(a.name, b.name));
+    let critical = highlighted && lit.critical_edges.contains(&(a.name, b.name));
+    let id = e.id().index() as u32;
+    let selected = view.selected_edge == Some(id);
+    let r = p.radius_of(e.target());
+    // An edge shorter than its ends' radii lies under their discs: nothing shows.
+    let length = ((to[0] - from[0]).powi(2) + (to[1] - from[1]).powi(2)).sqrt();
+    if e.source() != e.target() && !highlighted && !selected && length < p.radius_of(e.source()) + r
+    {
+        return None;
+    }
+    let rate = w.errors as f32 / w.calls.max(1) as f32;
+    let mut color = style.edge_for(rate);
+    if !lit.is_empty() && !highlighted {
+        color = style.dim(color);
+    }
+    let (width, color) = emphasis(
+        style,
+        width_of(w.calls),
+        color,
+        selected,
+        critical,
+        highlighted,
+    );
+    Some(EdgeShape {
+        from,
+        to,
+        to_radius: r,
+        width,
+        color,
+        arrow: if visible.len() > 2_000 && !(highlighted || selected) {
+            0.0
+        } else {
+            4.0 + 2.0 * width_of(w.calls)
+        },
+        self_loop: (e.source() == e.target()).then_some(r + 5.0),
+        highlighted,
+        critical,
+        edge: Some(id),
+        sum: None,
+        selected,
+    })
+}
+
+/// Summed edges with the lit flow's and the selected edge's own edges drawn on top of them, so
+/// a trace's path and a selection stay visible zoomed out; the sums are dimmed while a flow is
+/// lit. Finds the lit edges from the lit nodes, without a pass over every edge.
+fn summed_under_lit(p: &Placed<'_>, mut edges: Vec<EdgeShape>) -> Vec<EdgeShape> {
+    let Placed {
+        g,
+        view,
+        style,
+        visible,
+        lit,
+        ..
+    } = *p;
+    if lit.is_empty() && view.selected_edge.is_none() {
+        return edges;
+    }
+    if !lit.is_empty() {
+        for e in &mut edges {
+            if !e.selected {
+                e.color = style.dim(e.color);
+            }
+        }
+    }
+    let width_of = |_calls: u64| 1.0;
+    let mut on_top = Vec::new();
+    if !lit.edges.is_empty() {
+        for &n in visible {
+            if !g
+                .node_weight(n)
+                .is_some_and(|i| lit.nodes.contains(&i.name))
+            {
+                continue;
+            }
+            for e in g.edges(n) {
+                if e.id().index() as u32 == view.selected_edge.unwrap_or(u32::MAX)
+                    || !p.is_shown(e.target())
+                {
+                    continue;
+                }
+                if let Some(shape) = drawn(p, e, &width_of).filter(|s| s.highlighted) {
+                    on_top.push(shape);
+                }
+            }
+        }
+    }
+    if let Some(id) = view.selected_edge {
+        let index = petgraph::stable_graph::EdgeIndex::new(id as usize);
+        if let Some((a, b)) = g.edge_endpoints(index)
+            && p.is_shown(a)
+            && p.is_shown(b)
+            && let Some(e) = g.edges_connecting(a, b).find(|e| e.id() == index)
+            && let Some(shape) = drawn(p, e, &width_of)
+        {
+            on_top.push(shape);
+        }
+    }
+    // The critical path on top of the rest of the flow, the selection on top of all.
+    on_top.sort_by_key(|e| (e.selected, e.critical));
+    edges.extend(on_top);
     edges
 }
 
