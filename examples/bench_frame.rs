@@ -3,7 +3,10 @@
 //! Prints one row per size with the median milliseconds of: building the scene; building the
 //! canvas meshes (and laying out its labels); an egui frame that paints the cached meshes and tessellates (nothing changed);
 //! a pan or zoom step (cached meshes moved, painted, tessellated); and a whole frame after the
-//! positions changed (scene + meshes + labels + paint + tessellate), with the mesh vertex count.
+//! positions changed (scene + meshes + labels + paint + tessellate); a frame while the layout
+//! moves (the window's own [`LayoutState`] runs its worker thread on the same graph, and each
+//! frame takes its newest positions and builds everything again, sharing the 2 cores with it);
+//! and the mesh vertex count.
 //! Sizes come from the arguments (default `1000 10000 100000`).
 
 #![expect(
@@ -20,6 +23,7 @@ use std::time::Instant;
 use egui::emath::TSTransform;
 use flowscope::render::png;
 use flowscope::scene::{self, Stamp, View};
+use flowscope::ui::layout_state::LayoutState;
 use flowscope::ui::paint::{SceneMeshes, scene_with_meshes_ui};
 
 /// Median milliseconds of `runs` calls of `f` (after one warm-up call).
@@ -47,8 +51,17 @@ fn main() {
         sizes
     };
     println!(
-        "{:>8} {:>8} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10}",
-        "nodes", "edges", "scene ms", "mesh ms", "cached ms", "pan ms", "frame ms", "vertices"
+        "{:>8} {:>8} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10} {:>8} {:>10}",
+        "nodes",
+        "edges",
+        "scene ms",
+        "mesh ms",
+        "cached ms",
+        "pan ms",
+        "frame ms",
+        "moving ms",
+        "frames",
+        "vertices"
     );
     for n in sizes {
         let (store, graph, positions) = synthetic::synthetic(n);
@@ -115,8 +128,33 @@ fn main() {
                 scene_with_meshes_ui(p, &s, &meshes);
             });
         });
+        // The layout is moving: its worker publishes positions while the frames are drawn.
+        let mut layout = LayoutState::start(&graph, &store.data.interner, || {});
+        let mut moving = Vec::new();
+        while layout.is_running() && moving.len() < runs * 3 {
+            let start = Instant::now();
+            layout.poll();
+            tessellate(&mut |p| {
+                let request = scene::SceneRequest {
+                    graph: &graph,
+                    interner: &store.data.interner,
+                    positions: layout.positions(),
+                    view: &view,
+                    stamp: &stamp,
+                    measure: &png::measure,
+                };
+                let s = scene::build(&request);
+                meshes.rebuild(&s, egui::Pos2::ZERO, Some(p));
+                scene_with_meshes_ui(p, &s, &meshes);
+            });
+            moving.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        drop(layout);
+        moving.sort_by(f64::total_cmp);
+        let frames = moving.len();
+        let moving_ms = moving.get(frames / 2).copied().unwrap_or(f64::NAN);
         println!(
-            "{:>8} {:>8} {scene_ms:>9.2} {mesh_ms:>9.2} {cached_ms:>10.2} {pan_ms:>9.2} {frame_ms:>10.2} {vertices:>10}",
+            "{:>8} {:>8} {scene_ms:>9.2} {mesh_ms:>9.2} {cached_ms:>10.2} {pan_ms:>9.2} {frame_ms:>10.2} {moving_ms:>10.2} {frames:>8} {vertices:>10}",
             graph.graph.node_count(),
             graph.graph.edge_count(),
         );
