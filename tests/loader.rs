@@ -68,10 +68,14 @@ fn spelled(model: &Model) -> (Vec<Spelled>, Vec<String>) {
         .traces
         .iter()
         .map(|r| {
-            let services: Vec<&str> = r.services.iter().map(|&s| interner.resolve(s)).collect();
             format!(
-                "{} {:?} {} {} {} {} {services:?}",
-                r.id, r.start_micros, r.duration_micros, r.spans, r.errors, r.root_service
+                "{} {:?} {} {} {} {}",
+                model.trace_id(r.trace()).unwrap(),
+                r.start_micros,
+                r.duration_micros,
+                r.spans,
+                r.errors,
+                r.root_service(interner)
             )
         })
         .collect();

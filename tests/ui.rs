@@ -186,9 +186,10 @@ fn selecting_a_trace_opens_its_waterfall_and_lights_its_path() {
     row.click();
     h.run_steps(3);
     let shown = h.state().waterfall().trace().expect("a waterfall");
-    let row = traces.iter().find(|r| r.index == shown).unwrap();
-    assert_eq!(h.state().waterfall().rows().len(), row.spans);
-    assert!(has_label(&h, &format!("Trace {}", row.id)));
+    let row = traces.iter().find(|r| r.trace() == shown).unwrap();
+    assert_eq!(h.state().waterfall().rows().len(), row.spans as usize);
+    let id = h.state().model().unwrap().trace_id(shown).unwrap();
+    assert!(has_label(&h, &format!("Trace {id}")));
     assert!(has_label(&h, &format!("{} spans", row.spans)));
     // Its path is lit on the graph, its critical path (coresrv → auth, see derive_flow) marked.
     let scene = h.state().canvas().scene().unwrap();
@@ -256,12 +257,21 @@ fn an_unreadable_file_shows_a_banner_and_keeps_what_was_loaded() {
 fn selecting_a_node_lists_the_traces_through_its_service() {
     let mut h = opened_with(fixture("zipkin"), true);
     let rows = h.state().model().unwrap().traces.clone();
-    let service = rows.first().unwrap().root_service.clone();
-    let expected = rows
+    let model = h.state().model().unwrap();
+    let interner = &model.store.data.interner;
+    let service = rows.first().unwrap().root_service(interner).to_owned();
+    // Traces with a span naming the service on either side.
+    let expected = model
+        .store
+        .traces()
         .iter()
-        .filter(|r| {
-            let interner = &h.state().model().unwrap().store.data.interner;
-            r.services.iter().any(|&s| interner.resolve(s) == service)
+        .filter(|t| {
+            model.store.trace_spans(t).any(|s| {
+                [s.local.service, s.remote.service]
+                    .into_iter()
+                    .flatten()
+                    .any(|sym| interner.resolve(sym) == service)
+            })
         })
         .count();
     assert!(

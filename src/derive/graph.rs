@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::links::{Link, LinkAcc, LinkMap, Side, link_traces, link_traces_by_trace};
+use super::sets::ListSets;
 use super::tree::TreeSpan;
 use crate::model::topology::UNKNOWN;
 use crate::model::{
@@ -111,63 +112,81 @@ pub struct ServiceGraph {
 }
 
 /// Where each trace goes in a graph: by trace (in store order), the graph nodes its spans name or
-/// link and the graph edges it crosses, as sorted indices, kept in one flat list.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// link and the graph edges it crosses, as sorted indices. Each distinct set is kept once
+/// ([`ListSets`]): at the service, zone and region levels of a gigabyte of traces that is a few
+/// thousand sets for hundreds of thousands of traces.
+#[derive(Clone, Debug, Default)]
 pub struct TraceMembers {
-    indices: Vec<u32>,
-    /// By trace: where its nodes end, and where its edges end, in `indices`.
-    ends: Vec<(usize, usize)>,
+    sets: ListSets<u32, u32>,
 }
+
+impl PartialEq for TraceMembers {
+    /// The same nodes and edges for every trace (however the sets are numbered).
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.sets.iter().eq(other.sets.iter())
+    }
+}
+
+impl Eq for TraceMembers {}
 
 impl TraceMembers {
     /// Adds the next trace: its nodes and edges (sorted and deduplicated here; both are emptied).
     pub fn push(&mut self, nodes: &mut Vec<u32>, edges: &mut Vec<u32>) {
+        let set = Self::intern(&mut self.sets, nodes, edges);
+        self.sets.push_set(set);
+    }
+
+    /// The set of `nodes` and `edges` (sorted and deduplicated here; both are emptied).
+    fn intern(sets: &mut ListSets<u32, u32>, nodes: &mut Vec<u32>, edges: &mut Vec<u32>) -> u32 {
         for list in [&mut *nodes, &mut *edges] {
             list.sort_unstable();
             list.dedup();
         }
-        self.indices.append(nodes);
-        let nodes_end = self.indices.len();
-        self.indices.append(edges);
-        self.ends.push((nodes_end, self.indices.len()));
+        let set = sets.intern(nodes, edges);
+        nodes.clear();
+        edges.clear();
+        set
     }
 
     /// Number of traces.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.sets.len()
     }
 
     /// No trace is recorded.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.sets.is_empty()
     }
 
-    fn start(&self, trace: usize) -> usize {
-        match trace.checked_sub(1) {
-            Some(before) => self.ends.get(before).map_or(0, |e| e.1),
-            None => 0,
-        }
+    /// Number of distinct sets the traces go through.
+    pub fn distinct(&self) -> usize {
+        self.sets.distinct()
     }
 
     /// The graph nodes trace `trace` goes through, sorted (empty for an unknown trace).
     pub fn nodes(&self, trace: usize) -> &[u32] {
-        let Some(&(end, _)) = self.ends.get(trace) else {
-            return &[];
-        };
-        self.indices.get(self.start(trace)..end).unwrap_or_default()
+        self.sets.get(trace).0
     }
 
     /// The graph edges trace `trace` crosses, sorted (empty for an unknown trace).
     pub fn edges(&self, trace: usize) -> &[u32] {
-        let Some(&(start, end)) = self.ends.get(trace) else {
-            return &[];
-        };
-        self.indices.get(start..end).unwrap_or_default()
+        self.sets.get(trace).1
+    }
+
+    /// For every trace, whether `test(nodes, edges)` holds for it; `test` runs once per distinct
+    /// set, not once per trace.
+    pub fn matching(&self, mut test: impl FnMut(&[u32], &[u32]) -> bool) -> Vec<bool> {
+        let by_set: Vec<bool> = self.sets.sets().map(|(n, e)| test(n, e)).collect();
+        self.sets
+            .set_of_trace()
+            .iter()
+            .map(|&set| by_set.get(set as usize).copied().unwrap_or(false))
+            .collect()
     }
 
     /// Bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.indices.capacity() * 4 + self.ends.capacity() * 16
+        self.sets.heap_bytes()
     }
 }
 
@@ -646,56 +665,85 @@ impl ServiceGraph {
     }
 }
 
-/// Per trace, the node pairs it links and the nodes its spans name, flat: one list after another.
+/// Per trace, the node pairs it links and the nodes its spans name, each sorted, each distinct
+/// pair of lists kept once ([`ListSets`]).
 #[derive(Clone, Debug)]
 pub(crate) struct KeyLists<K> {
+    sets: ListSets<(K, K), K>,
+    /// One trace's lists while they are sorted.
     pairs: Vec<(K, K)>,
     locals: Vec<K>,
-    /// By trace: where its pairs and its locals end.
-    ends: Vec<(usize, usize)>,
 }
 
 impl<K> Default for KeyLists<K> {
     fn default() -> Self {
         Self {
+            sets: ListSets::default(),
             pairs: Vec::new(),
             locals: Vec::new(),
-            ends: Vec::new(),
         }
     }
 }
 
-impl<K: Copy> KeyLists<K> {
+impl<K: Copy + Ord + std::hash::Hash> KeyLists<K> {
+    /// The set of `pairs` and `locals`, sorted and deduplicated.
+    fn intern(
+        &mut self,
+        pairs: impl IntoIterator<Item = (K, K)>,
+        locals: impl IntoIterator<Item = K>,
+    ) -> u32 {
+        self.pairs.extend(pairs);
+        self.locals.extend(locals);
+        self.pairs.sort_unstable();
+        self.pairs.dedup();
+        self.locals.sort_unstable();
+        self.locals.dedup();
+        let set = self.sets.intern(&self.pairs, &self.locals);
+        self.pairs.clear();
+        self.locals.clear();
+        set
+    }
+
     /// Adds the next trace's lists.
     pub(crate) fn push(
         &mut self,
         pairs: impl IntoIterator<Item = (K, K)>,
         locals: impl IntoIterator<Item = K>,
     ) {
-        self.pairs.extend(pairs);
-        self.locals.extend(locals);
-        self.ends.push((self.pairs.len(), self.locals.len()));
+        let set = self.intern(pairs, locals);
+        self.sets.push_set(set);
     }
 
-    /// Appends `other`'s traces, each key mapped through `map`.
-    pub(crate) fn append_mapped<J: Copy>(&mut self, other: &KeyLists<J>, map: impl Fn(J) -> K) {
-        for (pairs, locals) in other.iter() {
-            self.push(
-                pairs.iter().map(|&(p, c)| (map(p), map(c))),
-                locals.iter().map(|&k| map(k)),
-            );
+    /// Appends `other`'s traces, each key mapped through `map` (once per distinct set).
+    pub(crate) fn append_mapped<J: Copy + std::hash::Hash + Eq>(
+        &mut self,
+        other: &KeyLists<J>,
+        map: impl Fn(J) -> K,
+    ) {
+        let mine: Vec<u32> = other
+            .sets
+            .sets()
+            .map(|(pairs, locals)| {
+                self.intern(
+                    pairs.iter().map(|&(p, c)| (map(p), map(c))),
+                    locals.iter().map(|&k| map(k)),
+                )
+            })
+            .collect();
+        for &set in other.sets.set_of_trace() {
+            self.sets
+                .push_set(mine.get(set as usize).copied().unwrap_or(u32::MAX));
         }
     }
 
-    /// Each trace's pairs and locals, in trace order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[(K, K)], &[K])> {
-        let starts = std::iter::once((0, 0)).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|((p0, l0), &(p1, l1))| {
-            (
-                self.pairs.get(p0..p1).unwrap_or_default(),
-                self.locals.get(l0..l1).unwrap_or_default(),
-            )
-        })
+    /// Every distinct set's pairs and locals, by number.
+    pub(crate) fn sets(&self) -> impl Iterator<Item = (&[(K, K)], &[K])> {
+        self.sets.sets()
+    }
+
+    /// By trace, the number of its set.
+    pub(crate) fn set_of_trace(&self) -> &[u32] {
+        self.sets.set_of_trace()
     }
 }
 
@@ -803,14 +851,17 @@ pub(crate) fn assemble(
         }
     }
     // Where each trace goes, as graph indices (edges are numbered in insertion order).
-    let mut trace_members = TraceMembers::default();
     let edge_index = |builder: &GraphBuilder, a: NodeIndex, b: NodeIndex| {
         builder.edges.get_index_of(&(a, b)).map(|i| i as u32)
     };
     let (mut nodes, mut edges) = (Vec::new(), Vec::new());
+    // Worked out once per distinct set of keys, then numbered for every trace.
+    let mut member_sets = ListSets::default();
+    let mut of_set: Vec<u32> = Vec::new();
+    let mut by_trace: &[u32] = &[];
     match (&linked.service_lists, &linked.instance_lists) {
         (Some(lists), _) if by_service => {
-            for (pairs, locals) in lists.iter() {
+            for (pairs, locals) in lists.sets() {
                 let node = |k: &Sym| builder.index.get(k).copied();
                 for (p, c) in pairs {
                     if let (Some(a), Some(b)) = (node(p), node(c)) {
@@ -819,11 +870,16 @@ pub(crate) fn assemble(
                     }
                 }
                 nodes.extend(locals.iter().filter_map(node).map(|n| n.index() as u32));
-                trace_members.push(&mut nodes, &mut edges);
+                of_set.push(TraceMembers::intern(
+                    &mut member_sets,
+                    &mut nodes,
+                    &mut edges,
+                ));
             }
+            by_trace = lists.set_of_trace();
         }
         (_, Some((table, lists))) if !by_service => {
-            // Each key is placed once, on first use, in the order the traces name them.
+            // Each key is placed once, on first use, in the order the sets name them.
             let mut node_of_key: Vec<Option<NodeIndex>> = vec![None; table.len()];
             let mut node = |batch: &mut Batch,
                             topo: &mut TopologyBuilder,
@@ -836,7 +892,7 @@ pub(crate) fn assemble(
                 }
                 *slot
             };
-            for (pairs, locals) in lists.iter() {
+            for (pairs, locals) in lists.sets() {
                 for &(p, c) in pairs {
                     let a = node(batch, &mut topo, &mut builder, p);
                     let b = node(batch, &mut topo, &mut builder, c);
@@ -850,11 +906,21 @@ pub(crate) fn assemble(
                         nodes.push(n.index() as u32);
                     }
                 }
-                trace_members.push(&mut nodes, &mut edges);
+                of_set.push(TraceMembers::intern(
+                    &mut member_sets,
+                    &mut nodes,
+                    &mut edges,
+                ));
             }
+            by_trace = lists.set_of_trace();
         }
         _ => {}
     }
+    for &set in by_trace {
+        member_sets.push_set(of_set.get(set as usize).copied().unwrap_or(u32::MAX));
+    }
+    member_sets.shrink_to_fit();
+    let trace_members = TraceMembers { sets: member_sets };
     // Declared edges.
     let declared_edges = if whole_store {
         batch.edges.clone()

@@ -6,6 +6,7 @@ pub mod flow;
 pub mod graph;
 pub mod levels;
 pub mod links;
+pub mod sets;
 pub mod skew;
 pub mod tree;
 

@@ -6,7 +6,7 @@ use crate::derive::ServiceGraph;
 use crate::derive::levels::build_levels;
 use crate::derive::tree::TraceTree;
 use crate::ingest::Format;
-use crate::model::{Interner, Level, SpigoName, Sym, TraceEntry, TraceStore};
+use crate::model::{Interner, Level, SpigoName, Sym, TraceEntry, TraceId, TraceStore};
 
 /// One file that was read.
 #[derive(Clone, Debug)]
@@ -23,25 +23,36 @@ pub struct FileInfo {
     pub warning_count: u64,
 }
 
-/// One row of the trace list.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One row of the trace list: 40 bytes, since a gigabyte holds over half a million traces (the
+/// id and the root's service name are looked up when a row is drawn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceRow {
     /// Index in [`TraceStore::traces`].
-    pub index: usize,
-    /// Trace id as text.
-    pub id: String,
+    pub index: u32,
+    /// Spans (after merging shared pieces).
+    pub spans: u32,
+    /// Spans with an `error` tag.
+    pub errors: u32,
+    /// The root span's service as its span names it (see [`TraceRow::root_service`]).
+    pub root: Option<Sym>,
     /// Earliest span start, epoch µs.
     pub start_micros: Option<i64>,
     /// From the earliest start to the latest end, µs.
     pub duration_micros: u64,
-    /// Spans (after merging shared pieces).
-    pub spans: usize,
-    /// Spans with an `error` tag.
-    pub errors: usize,
-    /// The root span's service.
-    pub root_service: String,
-    /// Every service name its spans carry (local and remote endpoints), sorted, distinct.
-    pub services: Vec<Sym>,
+}
+
+impl TraceRow {
+    /// The root span's service ("unknown" when no span names one); a Spigo name says its
+    /// service in one of its fields.
+    pub fn root_service<'a>(&self, interner: &'a Interner) -> &'a str {
+        self.root
+            .map_or("unknown", |s| service_of(interner.resolve(s)))
+    }
+
+    /// Index in [`TraceStore::traces`], as a `usize`.
+    pub fn trace(&self) -> usize {
+        self.index as usize
+    }
 }
 
 /// Everything loaded: the store, its graphs at each level and the rows of the trace list.
@@ -84,6 +95,26 @@ impl Model {
         }
     }
 
+    /// Trace `index`'s id as Zipkin prints it.
+    pub fn trace_id(&self, index: usize) -> Option<String> {
+        let entry = self.store.traces().get(index)?;
+        Some(entry.id.display(&self.store.data.interner))
+    }
+
+    /// The trace whose id prints as `id` (as [`Model::trace_id`] gives it).
+    pub fn find_trace(&self, id: &str) -> Option<usize> {
+        let traces = self.store.traces();
+        let interner = &self.store.data.interner;
+        if let Ok(hex) = TraceId::parse_hex(id)
+            && let Some(found) = traces.iter().position(|t| t.id == hex)
+        {
+            return Some(found);
+        }
+        traces
+            .iter()
+            .position(|t| matches!(t.id, TraceId::Opaque(s) if interner.resolve(s) == id))
+    }
+
     /// The graph at `level`.
     pub fn graph(&self, level: Level) -> Option<&ServiceGraph> {
         let i = Level::ALL.iter().position(|&l| l == level)?;
@@ -97,34 +128,11 @@ pub fn service_of(name: &str) -> &str {
     SpigoName::parse_full(name).map_or(name, |n| n.service)
 }
 
-/// Which rows have a span of service `service` (by name, as graph nodes name services).
-pub fn traces_through_service(rows: &[TraceRow], interner: &Interner, service: &str) -> Vec<bool> {
-    let mut known: rustc_hash::FxHashMap<Sym, bool> = rustc_hash::FxHashMap::default();
-    rows.iter()
-        .map(|row| {
-            row.services.iter().any(|&sym| {
-                *known
-                    .entry(sym)
-                    .or_insert_with(|| service_of(interner.resolve(sym)) == service)
-            })
-        })
-        .collect()
-}
-
 /// One trace's row in the trace list, from the tree [`build_levels`] built for it.
-fn trace_row(store: &TraceStore, index: usize, entry: &TraceEntry, tree: &TraceTree) -> TraceRow {
-    let interner = &store.data.interner;
+fn trace_row(_store: &TraceStore, index: usize, _entry: &TraceEntry, tree: &TraceTree) -> TraceRow {
     let mut lo: Option<i64> = None;
     let mut hi: Option<i64> = None;
     let mut errors = 0;
-    let mut services: Vec<Sym> = tree
-        .spans
-        .iter()
-        .flat_map(|s| [s.local.service, s.remote.service])
-        .flatten()
-        .collect();
-    services.sort_unstable();
-    services.dedup();
     for s in &tree.spans {
         if s.error {
             errors += 1;
@@ -135,26 +143,19 @@ fn trace_row(store: &TraceStore, index: usize, entry: &TraceEntry, tree: &TraceT
             hi = Some(hi.map_or(end, |x| x.max(end)));
         }
     }
-    let root_service = tree
+    let root = tree
         .span(tree.root())
         .or_else(|| tree.spans.first())
-        .and_then(|s| s.local.service.or(s.remote.service))
-        .map_or_else(
-            || "unknown".to_owned(),
-            // A Spigo name says its service in one of its fields.
-            |s| service_of(interner.resolve(s)).to_owned(),
-        );
+        .and_then(|s| s.local.service.or(s.remote.service));
     TraceRow {
-        index,
-        id: entry.id.display(interner),
+        index: u32::try_from(index).unwrap_or(u32::MAX),
+        spans: u32::try_from(tree.spans.len()).unwrap_or(u32::MAX),
+        errors,
+        root,
         start_micros: lo,
         duration_micros: match (lo, hi) {
             (Some(lo), Some(hi)) => hi.saturating_sub(lo).max(0) as u64,
             _ => 0,
         },
-        spans: tree.spans.len(),
-        errors,
-        root_service,
-        services,
     }
 }

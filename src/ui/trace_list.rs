@@ -4,7 +4,8 @@ use egui::{Align2, ScrollArea, Sense, TextStyle, pos2, vec2};
 
 use super::actions::Action;
 use super::inspector::format_micros;
-use super::model::TraceRow;
+use super::model::{Model, TraceRow};
+use crate::model::Interner;
 use crate::model::time::format_utc_micros;
 
 /// What the list is sorted by.
@@ -64,7 +65,13 @@ impl TraceList {
         }
     }
 
-    fn refresh(&mut self, rows: &[TraceRow], model_generation: u64, subset: Option<&TraceSubset>) {
+    fn refresh(
+        &mut self,
+        rows: &[TraceRow],
+        interner: &Interner,
+        model_generation: u64,
+        subset: Option<&TraceSubset>,
+    ) {
         let key = (
             self.sort,
             self.descending,
@@ -81,6 +88,21 @@ impl TraceList {
             None => (0..rows.len()).collect(),
         };
         let row = |i: usize| rows.get(i);
+        // Root services compare by name, looked up once per distinct name.
+        let mut root_names: rustc_hash::FxHashMap<Option<crate::model::Sym>, &str> =
+            rustc_hash::FxHashMap::default();
+        let roots: Vec<&str> = if self.sort == SortKey::Root {
+            rows.iter()
+                .map(|r| {
+                    *root_names
+                        .entry(r.root)
+                        .or_insert_with(|| r.root_service(interner))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let root = |r: &TraceRow| roots.get(r.trace()).copied().unwrap_or("");
         order.sort_by(|&a, &b| {
             let (Some(a), Some(b)) = (row(a), row(b)) else {
                 return std::cmp::Ordering::Equal;
@@ -90,7 +112,7 @@ impl TraceList {
                 SortKey::Duration => a.duration_micros.cmp(&b.duration_micros),
                 SortKey::Spans => a.spans.cmp(&b.spans),
                 SortKey::Errors => a.errors.cmp(&b.errors),
-                SortKey::Root => a.root_service.cmp(&b.root_service),
+                SortKey::Root => root(a).cmp(root(b)),
             };
             let o = if self.descending { o.reverse() } else { o };
             o.then(a.index.cmp(&b.index))
@@ -103,18 +125,20 @@ impl TraceList {
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        rows: &[TraceRow],
+        model: &Model,
         selected: Option<usize>,
         model_generation: u64,
         subset: Option<&TraceSubset>,
     ) -> Option<Action> {
         let mut action = None;
+        let rows = &model.traces;
+        let interner = &model.store.data.interner;
         ui.heading(format!("Traces ({})", rows.len()));
         if rows.is_empty() {
             ui.weak("These files hold no traces (a graph or dependency file)");
             return None;
         }
-        self.refresh(rows, model_generation, subset);
+        self.refresh(rows, interner, model_generation, subset);
         if let Some(subset) = subset {
             ui.horizontal(|ui| {
                 ui.label(format!("{} {}", self.order.len(), subset.label));
@@ -164,7 +188,7 @@ impl TraceList {
                         "{start} {} {} sp {errors} {}",
                         format_micros(row.duration_micros),
                         row.spans,
-                        row.root_service
+                        row.root_service(interner)
                     );
                     let columns = [
                         (start, 0.0, Align2::LEFT_CENTER),
@@ -175,9 +199,13 @@ impl TraceList {
                         ),
                         (format!("{} sp", row.spans), 39.0 * cw, Align2::RIGHT_CENTER),
                         (errors, 47.0 * cw, Align2::RIGHT_CENTER),
-                        (row.root_service.clone(), 48.0 * cw, Align2::LEFT_CENTER),
+                        (
+                            row.root_service(interner).to_owned(),
+                            48.0 * cw,
+                            Align2::LEFT_CENTER,
+                        ),
                     ];
-                    let is_selected = selected == Some(row.index);
+                    let is_selected = selected == Some(row.trace());
                     let (rect, response) =
                         ui.allocate_exact_size(vec2(width, row_height), Sense::click());
                     response.widget_info(|| {
@@ -206,12 +234,15 @@ impl TraceList {
                             colour,
                         );
                     }
-                    let response = response.on_hover_text(format!("Trace {}", row.id));
+                    let response = response.on_hover_text(format!(
+                        "Trace {}",
+                        model.trace_id(row.trace()).unwrap_or_default()
+                    ));
                     if response.clicked() {
                         action = Some(Action::SelectTrace(if is_selected {
                             None
                         } else {
-                            Some(row.index)
+                            Some(row.trace())
                         }));
                     }
                 }

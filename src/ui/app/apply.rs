@@ -206,13 +206,13 @@ impl FlowscopeApp {
         };
         let any_of =
             |wanted: &[u32], have: &[u32]| wanted.iter().any(|x| have.binary_search(x).is_ok());
-        let members = &graph.trace_members;
+        let through = graph
+            .trace_members
+            .matching(|n, e| any_of(&nodes, n) || any_of(&edges, e));
         let rows = model
             .traces
             .iter()
-            .map(|r| {
-                any_of(&nodes, members.nodes(r.index)) || any_of(&edges, members.edges(r.index))
-            })
+            .map(|r| through.get(r.trace()).copied().unwrap_or(false))
             .collect();
         self.trace_subset = Some(TraceSubset {
             label,

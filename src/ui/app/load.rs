@@ -182,10 +182,7 @@ impl FlowscopeApp {
                         .node_weight(petgraph::stable_graph::NodeIndex::new(n as usize))?;
                     Some(interner.resolve(w.name).to_owned())
                 });
-                let trace_id = self
-                    .selected_trace
-                    .and_then(|t| old.traces.get(t))
-                    .map(|r| r.id.clone());
+                let trace_id = self.selected_trace.and_then(|t| old.trace_id(t));
                 (previous, node_name, trace_id)
             }
             None => Default::default(),
@@ -217,7 +214,7 @@ impl FlowscopeApp {
             let sym = interner.get(&name)?;
             graph.index.get(&sym).map(|n| n.index() as u32)
         });
-        let trace = trace_id.and_then(|id| model.traces.iter().position(|r| r.id == id));
+        let trace = trace_id.and_then(|id| model.find_trace(&id));
         self.layout = LayoutState::default();
         self.layout = model
             .graph(self.level)

@@ -97,10 +97,7 @@ impl FlowscopeApp {
             level: self.level,
             filter: self.filter_text.clone(),
             time_range: model.time_range,
-            trace: self
-                .selected_trace
-                .and_then(|t| model.traces.get(t))
-                .map(|r| r.id.clone()),
+            trace: self.selected_trace.and_then(|t| model.trace_id(t)),
         }
     }
 
@@ -300,7 +297,7 @@ impl FlowscopeApp {
                 .show(ui, |ui| {
                     actions.extend(self.trace_list.ui(
                         ui,
-                        &model.traces,
+                        model,
                         self.selected_trace,
                         self.model_generation,
                         self.trace_subset.as_ref(),
