@@ -11,7 +11,8 @@ use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::links::{Link, LinkAcc, LinkMap, Side, link_traces, link_traces_by_trace};
+pub use super::latency::Latency;
+use super::links::{Link, LinkMap, Side, link_traces, link_traces_by_trace};
 use super::sets::ListSets;
 use super::tree::TreeSpan;
 use crate::model::topology::UNKNOWN;
@@ -40,48 +41,6 @@ pub struct NodeInfo {
     pub done: bool,
     /// One of its instances stopped well before the run's end (the chaos-monkey victim).
     pub stopped_early: bool,
-}
-
-/// Latency of the calls an edge stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Latency {
-    /// Calls with a known duration.
-    pub count: u64,
-    /// Mean, µs.
-    pub mean_micros: u64,
-    /// Median, µs.
-    pub p50_micros: u64,
-    /// 99th percentile, µs.
-    pub p99_micros: u64,
-}
-
-impl Latency {
-    /// From durations (reordered in place); `None` when there are none.
-    pub fn from_durations(d: &mut [u64]) -> Option<Self> {
-        if d.is_empty() {
-            return None;
-        }
-        d.sort_unstable();
-        let n = d.len();
-        let at = |q: f64| {
-            d.get(
-                ((n as f64 * q).ceil() as usize)
-                    .saturating_sub(1)
-                    .min(n - 1),
-            )
-            .copied()
-        };
-        Some(Self {
-            count: n as u64,
-            mean_micros: d
-                .iter()
-                .map(|&x| u128::from(x))
-                .sum::<u128>()
-                .div_euclid(n as u128) as u64,
-            p50_micros: at(0.5)?,
-            p99_micros: at(0.99)?,
-        })
-    }
 }
 
 /// What an edge carries.
@@ -468,14 +427,23 @@ fn stops(nodes: &[crate::model::DeclaredNode]) -> Vec<Stop> {
 }
 
 /// Accumulates nodes and edges of the graph being built.
-struct GraphBuilder {
+/// One edge's calls while a graph is built: counts, and the sorted durations of the links it
+/// stands for, borrowed from them.
+#[derive(Default)]
+struct EdgeAcc<'a> {
+    calls: u64,
+    errors: u64,
+    durations: Vec<&'a [u64]>,
+}
+
+struct GraphBuilder<'a> {
     graph: StableGraph<NodeInfo, EdgeStats>,
     index: FxHashMap<Sym, NodeIndex>,
     edges: IndexSet<(NodeIndex, NodeIndex), FxBuildHasher>,
-    accs: Vec<LinkAcc>,
+    accs: Vec<EdgeAcc<'a>>,
 }
 
-impl GraphBuilder {
+impl<'a> GraphBuilder<'a> {
     fn node(&mut self, name: Sym, place: &Place, stop: Stop) -> NodeIndex {
         let Stop { done, early } = stop;
         if let Some(&n) = self.index.get(&name) {
@@ -512,15 +480,18 @@ impl GraphBuilder {
         n
     }
 
-    fn edge(&mut self, a: NodeIndex, b: NodeIndex, acc: &LinkAcc) {
+    /// Adds calls to the edge from `a` to `b`; `durations` must be sorted.
+    fn edge(&mut self, a: NodeIndex, b: NodeIndex, calls: u64, errors: u64, durations: &'a [u64]) {
         let (i, new) = self.edges.insert_full((a, b));
         if new {
-            self.accs.push(acc.clone());
-        } else if let Some(into) = self.accs.get_mut(i) {
-            into.calls += acc.calls;
-            into.errors += acc.errors;
-            into.durations_micros
-                .extend_from_slice(&acc.durations_micros);
+            self.accs.push(EdgeAcc::default());
+        }
+        if let Some(into) = self.accs.get_mut(i) {
+            into.calls += calls;
+            into.errors += errors;
+            if !durations.is_empty() {
+                into.durations.push(durations);
+            }
         }
     }
 
@@ -533,10 +504,10 @@ impl GraphBuilder {
         } = self;
         let stats: Vec<EdgeStats> = accs
             .into_par_iter()
-            .map(|mut acc| EdgeStats {
+            .map(|acc| EdgeStats {
                 calls: acc.calls,
                 errors: acc.errors,
-                latency: Latency::from_durations(&mut acc.durations_micros),
+                latency: Latency::from_sorted_parts(&acc.durations),
             })
             .collect();
         for (&(a, b), s) in edges.iter().zip(stats) {
@@ -644,6 +615,7 @@ impl ServiceGraph {
             None => names.all_span_keys(),
         };
         let Names { info, .. } = names;
+        linked.sort_durations();
         assemble(store, level, &info, &span_keys, &linked, trace.is_none())
     }
 
@@ -761,7 +733,21 @@ pub(crate) struct Linked {
     pub(crate) instance_lists: Option<(IndexSet<InstanceKey, FxBuildHasher>, KeyLists<u32>)>,
 }
 
-/// Builds the graph at `level` from linked pairs: places every instance the spans name
+impl Linked {
+    /// Sorts every link's durations (on every core), as [`assemble`] needs them.
+    pub(crate) fn sort_durations(&mut self) {
+        let mut all: Vec<&mut Vec<u64>> = self
+            .service
+            .values_mut()
+            .chain(self.instance.values_mut())
+            .map(|acc| &mut acc.durations_micros)
+            .collect();
+        all.par_iter_mut().for_each(|d| d.sort_unstable());
+    }
+}
+
+/// Builds the graph at `level` from linked pairs (their durations sorted,
+/// [`Linked::sort_durations`]): places every instance the spans name
 /// (`span_keys`), the declared elements when `whole_store`, the edges, and where each trace goes.
 pub(crate) fn assemble(
     store: &mut TraceStore,
@@ -835,7 +821,7 @@ pub(crate) fn assemble(
             let (Some(&a), Some(&b)) = (builder.index.get(p), builder.index.get(c)) else {
                 continue;
             };
-            builder.edge(a, b, acc);
+            builder.edge(a, b, acc.calls, acc.errors, &acc.durations_micros);
         }
     } else {
         for ((p, c), acc) in &linked.instance {
@@ -847,7 +833,7 @@ pub(crate) fn assemble(
             ) else {
                 continue;
             };
-            builder.edge(a, b, acc);
+            builder.edge(a, b, acc.calls, acc.errors, &acc.durations_micros);
         }
     }
     // Where each trace goes, as graph indices (edges are numbered in insertion order).
@@ -944,15 +930,7 @@ pub(crate) fn assemble(
         let (Some(a), Some(b)) = (end(e.source), end(e.target)) else {
             continue;
         };
-        builder.edge(
-            a,
-            b,
-            &LinkAcc {
-                calls: e.calls,
-                errors: e.errors,
-                durations_micros: Vec::new(),
-            },
-        );
+        builder.edge(a, b, e.calls, e.errors, &[]);
     }
     let (graph, index) = builder.finish();
     ServiceGraph {

@@ -178,6 +178,7 @@ where
     linked.instance_lists = Some((keys, instance_lists));
     let span_keys = names.all_span_keys();
     let Names { info, .. } = names;
+    linked.sort_durations();
     let graphs = Level::ALL
         .iter()
         .map(|&level| assemble(store, level, &info, &span_keys, &linked, true))

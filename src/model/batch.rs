@@ -70,6 +70,33 @@ pub struct Batch {
     pub memo: Memo,
     /// Runs of one trace id over the first spans, kept as batches are appended.
     pub runs: TraceRuns,
+    /// The tag runs sealed so far, by content, so spans with the same tags share one run.
+    pub tag_runs: TagRuns,
+}
+
+/// The runs of the tag arena sealed so far, found by their content ([`Batch::seal_tags`]): most
+/// spans repeat another span's tags exactly (a method, a route, a status), and a span whose tags
+/// were seen before points at the earlier run instead of adding its own, which keeps the arena
+/// a fraction of its size. The table is bounded; past its size it starts afresh (runs already
+/// shared stay shared).
+#[derive(Default, Debug, Clone)]
+pub struct TagRuns {
+    table: hashbrown::HashTable<Slice>,
+}
+
+impl TagRuns {
+    /// Runs remembered before the table starts afresh.
+    const MAX_RUNS: usize = 1 << 16;
+
+    fn hash(tags: &[Tag]) -> u64 {
+        use std::hash::BuildHasher as _;
+        rustc_hash::FxBuildHasher.hash_one(tags)
+    }
+
+    /// Forgets every run.
+    pub fn clear(&mut self) {
+        self.table.clear();
+    }
 }
 
 /// Runs of consecutive spans with one trace id, covering the first spans of a batch. Appending a
@@ -210,6 +237,7 @@ impl Batch {
         self.runs = TraceRuns::default();
         self.spans.clear();
         self.tags.clear();
+        self.tag_runs.clear();
         self.annotations.clear();
         self.nodes.clear();
         self.edges.clear();
@@ -330,10 +358,41 @@ impl Batch {
             }
         }
         self.tags.truncate(start + len);
-        Slice {
-            start: start as u32,
-            len: len as u32,
+        self.share_tag_run(start)
+    }
+
+    /// The slice of the sealed run from `start` to the arena's end: an earlier run with the same
+    /// tags, the new run being dropped, or this one, now remembered.
+    fn share_tag_run(&mut self, start: usize) -> Slice {
+        let Self { tags, tag_runs, .. } = self;
+        let Some(run) = tags.get(start..).filter(|r| !r.is_empty()) else {
+            return Slice {
+                start: start as u32,
+                len: 0,
+            };
+        };
+        let hash = TagRuns::hash(run);
+        // Content is compared as it is now, and only runs before this one can match, so a
+        // remembered run whose tags were since dropped (a span refused after its tags were
+        // sealed) can never be handed out wrongly.
+        let earlier = |s: &Slice| {
+            s.start as usize + s.len as usize <= start && tags.get(s.range()) == Some(run)
+        };
+        if let Some(&shared) = tag_runs.table.find(hash, earlier) {
+            tags.truncate(start);
+            return shared;
         }
+        let slice = Slice {
+            start: start as u32,
+            len: run.len() as u32,
+        };
+        if tag_runs.table.len() >= TagRuns::MAX_RUNS {
+            tag_runs.table.clear();
+        }
+        tag_runs.table.insert_unique(hash, slice, |s| {
+            TagRuns::hash(tags.get(s.range()).unwrap_or_default())
+        });
+        slice
     }
 
     /// Appends annotations sorted by time and returns their slice.
