@@ -461,12 +461,26 @@ impl Batch {
     pub fn append_mapped(&mut self, other: &Batch, map: &mut SymMap) {
         self.interner.absorb_new(&other.interner, map);
         let map = &*map;
-        let tag_offset = self.tags.len() as u32;
         let ann_offset = self.annotations.len() as u32;
-        self.tags.extend(other.tags.iter().map(|t| Tag {
-            key: map.map(t.key),
-            value: map.map(t.value),
-        }));
+        // Tag runs are shared with this batch's runs of the same tags: each of `other`'s runs
+        // (already shared within it) is mapped and looked up once.
+        let mut moved: rustc_hash::FxHashMap<(u32, u32), Slice> = rustc_hash::FxHashMap::default();
+        let mut move_run = |this: &mut Self, run: Slice| -> Slice {
+            if run.len == 0 {
+                return Slice {
+                    start: this.tags.len() as u32,
+                    len: 0,
+                };
+            }
+            *moved.entry((run.start, run.len)).or_insert_with(|| {
+                let start = this.tags.len();
+                this.tags.extend(other.tags_of(run).iter().map(|t| Tag {
+                    key: map.map(t.key),
+                    value: map.map(t.value),
+                }));
+                this.share_tag_run(start)
+            })
+        };
         self.annotations
             .extend(other.annotations.iter().map(|a| Annotation {
                 timestamp_micros: a.timestamp_micros,
@@ -480,6 +494,8 @@ impl Batch {
             if track {
                 self.runs.push(trace_id, self.spans.len());
             }
+            let tags = move_run(self, s.tags);
+            let resource = move_run(self, s.resource);
             self.spans.push(Span {
                 trace_id,
                 id: map_span_id(map, s.id),
@@ -487,9 +503,9 @@ impl Batch {
                 name: map.map_opt(s.name),
                 local: map_endpoint(map, s.local),
                 remote: map_endpoint(map, s.remote),
-                tags: s.tags.offset(tag_offset),
+                tags,
                 annotations: s.annotations.offset(ann_offset),
-                resource: s.resource.offset(tag_offset),
+                resource,
                 ..*s
             });
         }
@@ -582,6 +598,33 @@ fn map_endpoint(map: &SymMap, e: Endpoint) -> Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equal_tags_share_one_run_and_dropped_tags_are_never_shared() {
+        let mut b = Batch::default();
+        let (k1, k2, v1, v2) = (b.sym("a"), b.sym("b"), b.sym("x"), b.sym("y"));
+        let one = [Tag { key: k1, value: v1 }, Tag { key: k2, value: v2 }];
+        let first = b.push_tags(&one);
+        // Unsorted input seals to the same run.
+        let again = b.push_tags(&[one[1], one[0]]);
+        assert_eq!(again, first);
+        assert_eq!(b.tags.len(), 2);
+        // A different list gets its own run.
+        let other = b.push_tags(&[Tag { key: k1, value: v2 }]);
+        assert_ne!(other, first);
+        assert_eq!(b.tags_of(other), &[Tag { key: k1, value: v2 }]);
+        // Tags sealed for a span that is then refused are cut off the arena...
+        let mark = b.tags.len();
+        b.push_tags(&[Tag { key: k2, value: v1 }]);
+        b.tags.truncate(mark);
+        // ...and the same tags later get a run that holds them, not the dropped one's place.
+        let later = b.push_tags(&[Tag { key: k2, value: v1 }]);
+        assert_eq!(b.tags_of(later), &[Tag { key: k2, value: v1 }]);
+        assert_eq!(b.push_tags(&[Tag { key: k2, value: v1 }]), later);
+        assert_eq!(b.tags_of(first), &one);
+        // Empty lists take nothing.
+        assert_eq!(b.push_tags(&[]).len, 0);
+    }
 
     #[test]
     fn room_beyond_what_the_system_gives_is_not_fatal() {

@@ -6,6 +6,7 @@ use crate::derive::ServiceGraph;
 use crate::derive::levels::build_levels;
 use crate::derive::tree::TraceTree;
 use crate::ingest::Format;
+use crate::model::batch::TraceRuns;
 use crate::model::{Interner, Level, SpigoName, Sym, TraceEntry, TraceId, TraceStore};
 
 /// One file that was read.
@@ -75,6 +76,9 @@ pub struct Model {
 impl Model {
     /// Derives the graphs and rows of an indexed store.
     pub fn derive(paths: Vec<PathBuf>, files: Vec<FileInfo>, mut store: TraceStore) -> Self {
+        // The runs that made indexing cheap are not needed again (nothing is appended to a
+        // loaded store; an index after an append would find them itself).
+        store.data.runs = TraceRuns::default();
         let levels = build_levels(&mut store, trace_row);
         let graphs = levels.graphs;
         let traces = levels.per_trace;
