@@ -194,14 +194,14 @@ impl TraceList {
                         (start, 0.0, Align2::LEFT_CENTER),
                         (
                             format_micros(row.duration_micros),
-                            30.0 * cw,
+                            29.0 * cw,
                             Align2::RIGHT_CENTER,
                         ),
-                        (format!("{} sp", row.spans), 39.0 * cw, Align2::RIGHT_CENTER),
-                        (errors, 47.0 * cw, Align2::RIGHT_CENTER),
+                        (format!("{} sp", row.spans), 37.0 * cw, Align2::RIGHT_CENTER),
+                        (errors, 45.0 * cw, Align2::RIGHT_CENTER),
                         (
                             row.root_service(interner).to_owned(),
-                            48.0 * cw,
+                            46.0 * cw,
                             Align2::LEFT_CENTER,
                         ),
                     ];

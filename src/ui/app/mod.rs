@@ -293,7 +293,7 @@ impl FlowscopeApp {
         if let Some(model) = &self.model {
             egui::Panel::left("traces")
                 .resizable(true)
-                .default_size(420.0)
+                .default_size(450.0)
                 .show(ui, |ui| {
                     actions.extend(self.trace_list.ui(
                         ui,
