@@ -734,7 +734,7 @@ pub(crate) struct Linked {
 }
 
 impl Linked {
-    /// Sorts every link's durations (on every core), as [`assemble`] needs them.
+    /// Sorts every link's durations (on every core), as [`assemble`] needs them, and trims them.
     pub(crate) fn sort_durations(&mut self) {
         let mut all: Vec<&mut Vec<u64>> = self
             .service
@@ -742,7 +742,11 @@ impl Linked {
             .chain(self.instance.values_mut())
             .map(|acc| &mut acc.durations_micros)
             .collect();
-        all.par_iter_mut().for_each(|d| d.sort_unstable());
+        // Their spare room goes back too: assembling the graphs reuses it.
+        all.par_iter_mut().for_each(|d| {
+            d.sort_unstable();
+            d.shrink_to_fit();
+        });
     }
 }
 

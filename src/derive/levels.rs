@@ -14,7 +14,7 @@ use rustc_hash::{FxBuildHasher, FxHashSet};
 use super::graph::{
     InstanceKey, KeyLists, Linked, Names, ServiceGraph, assemble, attr_keys, name_infos,
 };
-use super::links::{LinkAcc, LinkMap, Side, link_tree, trace_tree};
+use super::links::{LinkAcc, LinkMap, Side, add_call, link_tree_into, trace_tree};
 use super::tree::{TraceTree, TreeSpan};
 use crate::model::{Level, Sym, TraceEntry, TraceStore};
 
@@ -93,17 +93,26 @@ where
         instance_lists: KeyLists::default(),
         per_trace: Vec::with_capacity(traces.len()),
     };
-    // One trace's links and names, reused from trace to trace.
-    let mut services = LinkMap::default();
-    let mut instances = LinkMap::default();
+    // One trace's links and names, reused from trace to trace. Links go straight into the
+    // chunk's sums; the trace keeps only which pairs it linked.
+    let mut service_pairs = Vec::new();
+    let mut instance_pairs: Vec<(InstanceKey, InstanceKey)> = Vec::new();
     let mut service_locals = Vec::new();
     let mut instance_locals = Vec::new();
     let mut seen_services = FxHashSet::default();
     let mut seen_instances = FxHashSet::default();
+    let mut ids: Vec<(u32, u32)> = Vec::new();
+    let mut local_ids: Vec<u32> = Vec::new();
     for (k, trace) in traces.iter().enumerate() {
         let tree = trace_tree(store, trace);
-        link_tree(&tree, &service_name, &mut services);
-        link_tree(&tree, &instance_name, &mut instances);
+        link_tree_into(&tree, &service_name, &mut |p, c, error, duration| {
+            add_call(&mut chunk.service, p, c, error, duration);
+            service_pairs.push((p, c));
+        });
+        link_tree_into(&tree, &instance_name, &mut |p, c, error, duration| {
+            add_call(&mut chunk.instance, p, c, error, duration);
+            instance_pairs.push((p, c));
+        });
         for s in &tree.spans {
             for side in [Side::Local, Side::Remote] {
                 if let Some(name) = service_name(s, side) {
@@ -116,14 +125,14 @@ where
         }
         chunk
             .service_lists
-            .push(services.keys().copied(), service_locals.drain(..));
+            .push(service_pairs.drain(..), service_locals.drain(..));
         let keys = &mut chunk.keys;
         let mut id = |key: InstanceKey| keys.insert_full(key).0 as u32;
-        let pairs: Vec<(u32, u32)> = instances.keys().map(|&(p, c)| (id(p), id(c))).collect();
-        let locals: Vec<u32> = instance_locals.drain(..).map(&mut id).collect();
-        chunk.instance_lists.push(pairs, locals);
-        merge_links(&mut chunk.service, services.drain(..));
-        merge_links(&mut chunk.instance, instances.drain(..));
+        ids.extend(instance_pairs.drain(..).map(|(p, c)| (id(p), id(c))));
+        local_ids.extend(instance_locals.drain(..).map(&mut id));
+        chunk
+            .instance_lists
+            .push(ids.drain(..), local_ids.drain(..));
         seen_services.clear();
         seen_instances.clear();
         chunk

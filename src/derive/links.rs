@@ -45,7 +45,8 @@ pub struct LinkAcc {
 /// Links keyed by (parent, child), in first-seen order.
 pub type LinkMap<K> = IndexMap<(K, K), LinkAcc, FxBuildHasher>;
 
-fn add<K: Hash + Eq>(
+/// Adds one call from `parent` to `child` to `links`.
+pub(crate) fn add_call<K: Hash + Eq>(
     links: &mut LinkMap<K>,
     parent: K,
     child: K,
@@ -66,6 +67,21 @@ fn add<K: Hash + Eq>(
 /// level being linked (a service name for Zipkin's own graph).
 pub fn link_tree<K, F>(tree: &TraceTree, name: &F, links: &mut LinkMap<K>)
 where
+    K: Copy + Eq + Hash,
+    F: Fn(&TreeSpan, Side) -> Option<K>,
+{
+    link_tree_into(tree, name, &mut |p, c, error, duration| {
+        add_call(links, p, c, error, duration);
+    });
+}
+
+/// [`link_tree`], giving each link to `add(parent, child, error, duration)` as it is found (the
+/// same links in the same order), so a caller can sum many traces without a map per trace.
+pub fn link_tree_into<K, F>(
+    tree: &TraceTree,
+    name: &F,
+    add: &mut impl FnMut(K, K, bool, Option<u64>),
+) where
     K: Copy + Eq + Hash,
     F: Fn(&TreeSpan, Side) -> Option<K>,
 {
@@ -98,7 +114,7 @@ where
         let mut error = span.error;
         if matches!(kind, Kind::Producer | Kind::Consumer) {
             if let (Some(p), Some(c)) = (parent, child) {
-                add(links, p, c, error, span.duration_micros);
+                add(p, c, error, span.duration_micros);
             }
             continue;
         }
@@ -110,7 +126,7 @@ where
                 && let Some(local) = local
                 && local != ancestor_name
             {
-                add(links, ancestor_name, local, false, None);
+                add(ancestor_name, local, false, None);
             }
             if kind == Kind::Server || parent.is_none() {
                 parent = Some(ancestor_name);
@@ -122,7 +138,7 @@ where
             }
         }
         if let (Some(p), Some(c)) = (parent, child) {
-            add(links, p, c, error, span.duration_micros);
+            add(p, c, error, span.duration_micros);
         }
     }
 }
