@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::derive::{ServiceGraph, dependency_links};
 use crate::ingest::{self, Format, IngestError, Report};
-use crate::model::{Level, TraceStore};
+use crate::model::{Level, Span, TraceStore};
 
 /// One file that was read.
 #[derive(Debug)]
@@ -616,7 +616,7 @@ pub fn render(
     let graph = ServiceGraph::build(store, options.level);
     let unknown = store.data.interner.get(crate::model::topology::UNKNOWN);
     let positions = converged_positions(&graph, unknown);
-    let times = store.spans().iter().filter_map(|s| s.timestamp_micros);
+    let times = store.spans().iter().filter_map(Span::timestamp_micros);
     let time_range = times.clone().min().zip(times.max());
     let stamp = Stamp {
         files: loaded

@@ -151,11 +151,11 @@ fn absurd_times_and_endlessly_repeated_ids_are_limited() {
     let spans = loaded.store.spans();
     assert_eq!(spans.len(), 2);
     assert_eq!(
-        (spans[0].timestamp_micros, spans[0].duration_micros),
+        (spans[0].timestamp_micros(), spans[0].duration_micros()),
         (None, Some(5))
     );
     assert_eq!(
-        (spans[1].timestamp_micros, spans[1].duration_micros),
+        (spans[1].timestamp_micros(), spans[1].duration_micros()),
         (Some(1_700_000_000_000_000), None)
     );
     // One span id repeated past the limit in one trace: the copies beyond it are left out.

@@ -254,8 +254,8 @@ fn protobuf_json_decodes_base64_ids_rfc3339_times_and_nanosecond_durations() {
     assert_eq!(s.id.display(i), "7be2fd98d0973be3");
     assert_eq!(s.kind, Some(Kind::Server));
     assert_eq!(s.name.map(|n| i.resolve(n)), Some("Driver::findNearest"));
-    assert_eq!(s.timestamp_micros, Some(1_576_827_704_953_864));
-    assert_eq!(s.duration_micros, Some(243_417));
+    assert_eq!(s.timestamp_micros(), Some(1_576_827_704_953_864));
+    assert_eq!(s.duration_micros(), Some(243_417));
     // Process: service, `ip` tag as the local address, tags as the resource.
     assert_eq!(s.local.service.map(|n| i.resolve(n)), Some("driver"));
     assert_eq!(s.local.ipv4.map(|n| i.resolve(n)), Some("10.0.0.13"));
@@ -383,8 +383,8 @@ fn ui_json_matches_the_otlp_it_came_from() {
         assert_eq!(a.id, b.id);
         assert_eq!(a.parent_id, b.parent_id);
         assert_eq!(a.kind, b.kind);
-        assert_eq!(a.timestamp_micros, b.timestamp_micros);
-        assert_eq!(a.duration_micros, b.duration_micros);
+        assert_eq!(a.timestamp_micros(), b.timestamp_micros());
+        assert_eq!(a.duration_micros(), b.duration_micros());
         let name = |batch: &Batch, s: &Span| s.name.map(|n| batch.interner.resolve(n).to_owned());
         assert_eq!(name(&ui, a), name(&otlp, b));
         let service = |batch: &Batch, s: Option<_>| s.map(|n| batch.interner.resolve(n).to_owned());

@@ -128,8 +128,8 @@ fn upper_case_ids_are_read_the_same_with_and_without_tempo_batches() {
         assert_eq!(s.parent_id, Some(SpanId::Hex(0xeee1_9b7e_c3c1_b173)));
         assert_eq!(s.kind, Some(Kind::Server));
         assert_eq!(s.name.map(|n| i.resolve(n)), Some("I'm a server span"));
-        assert_eq!(s.timestamp_micros, Some(1_544_712_660_000_000));
-        assert_eq!(s.duration_micros, Some(1_000_000));
+        assert_eq!(s.timestamp_micros(), Some(1_544_712_660_000_000));
+        assert_eq!(s.duration_micros(), Some(1_000_000));
         assert_eq!(s.local.service.map(|n| i.resolve(n)), Some("my.service"));
         assert_eq!(batch.tag(s.tags, "my.span.attr"), Some("some value"));
         assert_eq!(batch.tag(s.resource, "service.name"), Some("my.service"));
@@ -165,7 +165,7 @@ fn ids_differing_only_in_the_high_half_are_two_traces() {
     assert_eq!(batch.tag(s.tags, "peer.ipv4"), Some("23456"));
     assert_eq!(batch.tag(s.tags, "temperature"), Some("72.5"));
     assert_eq!(batch.tag(s.tags, "blob"), Some("AAAwOQ=="));
-    assert_eq!(s.duration_micros, Some(5));
+    assert_eq!(s.duration_micros(), Some(5));
     // Events are annotations; one without a name is "event".
     let events: Vec<&str> = batch
         .annotations_of(s.annotations)
@@ -188,9 +188,9 @@ fn ndjson_requests_form_one_trace_with_an_empty_parent_as_root() {
     assert_eq!(roots, ["eff3153be6b1fb93"]);
     assert!(batch.spans.iter().all(|s| s.kind.is_none()));
     let root = batch.spans[3];
-    assert_eq!(root.timestamp_micros, Some(1_711_138_246_940_000));
+    assert_eq!(root.timestamp_micros(), Some(1_711_138_246_940_000));
     // 1711138247116321958 − 1711138246940000000 ns.
-    assert_eq!(root.duration_micros, Some(176_321));
+    assert_eq!(root.duration_micros(), Some(176_321));
     assert_eq!(
         batch.tag(root.resource, "telemetry.sdk.language"),
         Some("nodejs")

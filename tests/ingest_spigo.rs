@@ -314,11 +314,11 @@ fn migration_flow_groups_into_2405_spans_in_200_traces() {
         svc(client.remote.service),
         "migration.us-east-1.*.www-elb0....www-elb.elb"
     );
-    assert_eq!(client.timestamp_micros, Some(1_445_106_638_743_842));
+    assert_eq!(client.timestamp_micros(), Some(1_445_106_638_743_842));
     assert_eq!(server.kind, Some(Kind::Server));
     assert!(server.shared);
     assert_eq!(svc(server.local.service), svc(client.remote.service));
-    assert_eq!(server.timestamp_micros, Some(1_445_106_638_744_672));
+    assert_eq!(server.timestamp_micros(), Some(1_445_106_638_744_672));
 
     // t1p1s2: parent 1; decimal digits are read as hex, as in Spigo's Zipkin output.
     assert!(

@@ -48,8 +48,8 @@ fn canonical_spans(store: &TraceStore) -> Vec<String> {
                 s.parent_id.map(|p| p.display(i)),
                 s.kind,
                 sym(s.name),
-                s.timestamp_micros,
-                s.duration_micros,
+                s.timestamp_micros(),
+                s.duration_micros(),
                 sym(s.local.service),
                 sym(s.remote.service),
                 tags.join(",")

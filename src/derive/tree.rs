@@ -52,8 +52,8 @@ impl TreeSpan {
             local: span.local,
             remote: span.remote,
             error,
-            timestamp_micros: span.timestamp_micros,
-            duration_micros: span.duration_micros,
+            timestamp_micros: span.timestamp_micros(),
+            duration_micros: span.duration_micros(),
             name: span.name,
         }
     }

@@ -741,14 +741,16 @@ fn read_ui_span(
         .operation_name
         .as_ref()
         .and_then(|n| batch.sym_nonempty(&n.0));
-    out.timestamp_micros = span
-        .start_time
-        .and_then(|t| checked_micros(t.0, "startTime", report))
-        .filter(|t| *t > 0);
-    out.duration_micros = span
-        .duration
-        .and_then(|d| checked_micros(d.0, "duration", report))
-        .map(|d| d as u64);
+    out.set_timestamp_micros(
+        span.start_time
+            .and_then(|t| checked_micros(t.0, "startTime", report))
+            .filter(|t| *t > 0),
+    );
+    out.set_duration_micros(
+        span.duration
+            .and_then(|d| checked_micros(d.0, "duration", report))
+            .map(|d| d as u64),
+    );
     out.local = Endpoint {
         service: process.service,
         ipv4: process.ipv4,
@@ -1122,8 +1124,8 @@ fn read_proto_span(
         .operation_name
         .as_ref()
         .and_then(|n| batch.sym_nonempty(&n.0));
-    out.timestamp_micros = timestamp;
-    out.duration_micros = duration.map(|d| d as u64);
+    out.set_timestamp_micros(timestamp);
+    out.set_duration_micros(duration.map(|d| d as u64));
     out.local = Endpoint {
         service: process.service,
         ipv4: process.ipv4,
@@ -1224,7 +1226,10 @@ mod tests {
             assert_eq!(s.id, SpanId::Hex(1));
             assert_eq!(text(&batch, s.local.service), Some("svc"));
             assert_eq!(text(&batch, s.name), Some("Get"));
-            assert_eq!((s.timestamp_micros, s.duration_micros), (Some(10), Some(5)));
+            assert_eq!(
+                (s.timestamp_micros(), s.duration_micros()),
+                (Some(10), Some(5))
+            );
         }
     }
 
@@ -1364,7 +1369,7 @@ mod tests {
         assert_eq!(report.count(WarningKind::BadTimestamp), 1);
         let ids: Vec<SpanId> = batch.spans.iter().map(|s| s.id).collect();
         assert_eq!(ids, vec![SpanId::Hex(2), SpanId::Hex(3)]);
-        assert_eq!(batch.spans[0].timestamp_micros, None);
+        assert_eq!(batch.spans[0].timestamp_micros(), None);
     }
 
     /// A duplicate span id within a trace is counted and both spans are kept; the same id in
@@ -1483,23 +1488,23 @@ mod tests {
         assert_eq!(root.id, SpanId::Hex(0x7be2_fd98_d097_3be3));
         assert_eq!(root.kind, Some(Kind::Server));
         assert!(root.debug);
-        assert_eq!(root.timestamp_micros, Some(1_576_827_704_953_864));
-        assert_eq!(root.duration_micros, Some(243_417));
+        assert_eq!(root.timestamp_micros(), Some(1_576_827_704_953_864));
+        assert_eq!(root.duration_micros(), Some(243_417));
         assert_eq!(batch.tag(root.tags, "error"), None);
         assert_eq!(text(&batch, root.local.service), Some("driver"));
         assert_eq!(text(&batch, root.local.ipv4), Some("10.0.0.13"));
         let child = batch.spans[1];
         assert_eq!(child.parent_id, Some(root.id));
         assert_eq!(text(&batch, child.name), Some("child"));
-        assert_eq!(child.duration_micros, Some(500_000));
-        assert_eq!(child.timestamp_micros, Some(1_576_827_705_000_000));
+        assert_eq!(child.duration_micros(), Some(500_000));
+        assert_eq!(child.timestamp_micros(), Some(1_576_827_705_000_000));
         assert_eq!(text(&batch, child.local.service), Some("redis"));
         assert_eq!(child.resource.len, 0);
         assert_eq!(batch.tag(child.tags, "error"), Some("true"));
         assert_eq!(batch.tag(child.tags, "n"), Some("12"));
         let third = batch.spans[2];
         assert_eq!(third.parent_id, Some(child.id));
-        assert_eq!(third.duration_micros, Some(1));
+        assert_eq!(third.duration_micros(), Some(1));
         assert_eq!(text(&batch, third.local.service), Some("driver"));
         assert_eq!(batch.annotations_of(third.annotations).len(), 1);
     }

@@ -41,17 +41,17 @@ pub fn settle(batch: &mut Batch, report: &mut Report) {
     let mut times = 0u64;
     for span in &mut batch.spans {
         if span
-            .timestamp_micros
+            .timestamp_micros()
             .is_some_and(|t| t > MAX_TIMESTAMP_MICROS)
         {
-            span.timestamp_micros = None;
+            span.set_timestamp_micros(None);
             times += 1;
         }
         if span
-            .duration_micros
+            .duration_micros()
             .is_some_and(|d| d > MAX_DURATION_MICROS)
         {
-            span.duration_micros = None;
+            span.set_duration_micros(None);
             times += 1;
         }
     }

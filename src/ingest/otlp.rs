@@ -521,8 +521,8 @@ fn read_span(record: &[u8], info: ResourceInfo, batch: &mut Batch, report: &mut 
     out.parent_id = parent_id;
     out.kind = span_kind(&span.kind);
     out.name = span.name.as_ref().and_then(|n| batch.sym_nonempty(&n.0));
-    out.timestamp_micros = start.map(|s| s / 1000);
-    out.duration_micros = duration;
+    out.set_timestamp_micros(start.map(|s| s / 1000));
+    out.set_duration_micros(duration);
     out.local = Endpoint {
         service: info.service,
         ..Endpoint::default()
@@ -582,7 +582,10 @@ mod tests {
             assert_eq!(text(&batch, s.name), Some("op"));
             assert_eq!(text(&batch, s.local.service), Some("svc"));
             assert_eq!(batch.tag(s.resource, "service.name"), Some("Svc"));
-            assert_eq!((s.timestamp_micros, s.duration_micros), (Some(1), Some(2)));
+            assert_eq!(
+                (s.timestamp_micros(), s.duration_micros()),
+                (Some(1), Some(2))
+            );
             // The array layout holds the same span twice.
             assert_eq!(
                 report.total(),
@@ -715,8 +718,8 @@ mod tests {
         assert_eq!(tag("empty"), Some(""));
         assert_eq!(text(&batch, s.remote.service), Some("db"));
         assert_eq!(s.remote.port, Some(5432));
-        assert_eq!(s.timestamp_micros, Some(5000));
-        assert_eq!(s.duration_micros, None);
+        assert_eq!(s.timestamp_micros(), Some(5000));
+        assert_eq!(s.duration_micros(), None);
         let events: Vec<(i64, &str)> = batch
             .annotations_of(s.annotations)
             .iter()

@@ -188,7 +188,7 @@ impl SpanBuilder {
             _ => batch.push_tags(&tags),
         };
         let annotations = batch.push_annotations(annotations);
-        batch.spans.push(Span {
+        let mut span = Span {
             trace_id,
             id,
             parent_id,
@@ -196,14 +196,15 @@ impl SpanBuilder {
             shared,
             debug,
             name,
-            timestamp_micros: (timestamp > 0).then_some(timestamp),
-            duration_micros: (duration > 0).then_some(duration as u64),
             local,
             remote,
             tags,
             annotations,
             ..Span::new(trace_id, id)
-        });
+        };
+        span.set_timestamp_micros((timestamp > 0).then_some(timestamp));
+        span.set_duration_micros((duration > 0).then_some(duration as u64));
+        batch.spans.push(span);
     }
 }
 

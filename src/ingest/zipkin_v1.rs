@@ -636,11 +636,11 @@ mod tests {
         assert_eq!(batch.spans.len(), 2);
         let (c, s) = (batch.spans[0], batch.spans[1]);
         assert_eq!(
-            (c.kind, c.shared, c.timestamp_micros, c.duration_micros),
+            (c.kind, c.shared, c.timestamp_micros(), c.duration_micros()),
             (Some(Kind::Client), false, Some(100), Some(50))
         );
         assert_eq!(
-            (s.kind, s.shared, s.timestamp_micros, s.duration_micros),
+            (s.kind, s.shared, s.timestamp_micros(), s.duration_micros()),
             (Some(Kind::Server), true, Some(110), Some(30))
         );
         assert_eq!(services(&batch, c.local), Some("web"));
@@ -662,7 +662,7 @@ mod tests {
         let batch = read(json, &mut report);
         let s = batch.spans[0];
         assert_eq!(
-            (s.kind, s.shared, s.timestamp_micros, s.duration_micros),
+            (s.kind, s.shared, s.timestamp_micros(), s.duration_micros()),
             (Some(Kind::Server), true, Some(10), Some(10))
         );
     }

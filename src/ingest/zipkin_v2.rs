@@ -500,7 +500,7 @@ mod tests {
         assert_eq!(s.id, SpanId::Hex(2));
         assert_eq!(s.parent_id, None);
         assert!(!s.shared);
-        assert_eq!(s.duration_micros, None);
+        assert_eq!(s.duration_micros(), None);
         assert_eq!(batch.interner.resolve(s.name.unwrap()), "get");
         assert_eq!(batch.interner.resolve(s.local.service.unwrap()), "front");
         assert_eq!(batch.interner.resolve(s.local.ipv4.unwrap()), "10.0.0.1");
@@ -564,8 +564,8 @@ mod fast_tests {
                     s.parent_id,
                     s.kind,
                     name(s.name),
-                    s.timestamp_micros,
-                    s.duration_micros,
+                    s.timestamp_micros(),
+                    s.duration_micros(),
                     endpoint(s.local),
                     endpoint(s.remote),
                     s.shared,

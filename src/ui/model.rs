@@ -7,7 +7,7 @@ use crate::derive::levels::build_levels;
 use crate::derive::tree::TraceTree;
 use crate::ingest::Format;
 use crate::model::batch::TraceRuns;
-use crate::model::{Interner, Level, SpigoName, Sym, TraceEntry, TraceId, TraceStore};
+use crate::model::{Interner, Level, Span, SpigoName, Sym, TraceEntry, TraceId, TraceStore};
 
 /// One file that was read.
 #[derive(Clone, Debug)]
@@ -85,7 +85,7 @@ impl Model {
         let time_range = store
             .spans()
             .iter()
-            .filter_map(|s| s.timestamp_micros)
+            .filter_map(Span::timestamp_micros)
             .fold(None, |acc: Option<(i64, i64)>, t| {
                 Some(acc.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
             });

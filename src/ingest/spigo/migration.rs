@@ -381,13 +381,13 @@ mod tests {
         assert_eq!(service(&b, client.local), Some(WWW));
         assert_eq!(service(&b, client.remote), Some(ELB));
         assert_eq!(
-            (client.timestamp_micros, client.duration_micros),
+            (client.timestamp_micros(), client.duration_micros()),
             (Some(1000), Some(1000))
         );
         assert_eq!((server.kind, server.shared), (Some(Kind::Server), true));
         assert_eq!(service(&b, server.local), Some(ELB));
         assert_eq!(
-            (server.timestamp_micros, server.duration_micros),
+            (server.timestamp_micros(), server.duration_micros()),
             (Some(1200), Some(500))
         );
         assert!(b.annotations.is_empty());
@@ -411,10 +411,10 @@ mod tests {
                 (Some(Kind::Server), true, Some(ELB)),
             ]
         );
-        assert!(b.spans.iter().all(|s| s.duration_micros.is_none()));
-        assert_eq!(b.spans[2].timestamp_micros, Some(3000));
+        assert!(b.spans.iter().all(|s| s.duration_micros().is_none()));
+        assert_eq!(b.spans[2].timestamp_micros(), Some(3000));
         assert_eq!(b.spans[2].parent_id, Some(SpanId::Hex(6)));
-        assert_eq!(b.spans[3].timestamp_micros, Some(4000));
+        assert_eq!(b.spans[3].timestamp_micros(), Some(4000));
     }
 
     /// A call within one instance is loopback: two spans anyway. Spigo names keep their case.
@@ -452,7 +452,11 @@ mod tests {
                 (Some(Kind::Server), true, Some(proxy)),
             ]
         );
-        let ts: Vec<_> = b.spans.iter().map(|s| s.timestamp_micros).collect();
+        let ts: Vec<_> = b
+            .spans
+            .iter()
+            .map(crate::model::Span::timestamp_micros)
+            .collect();
         assert_eq!(ts, vec![None, Some(3000), Some(4000)]);
     }
 
@@ -502,7 +506,7 @@ mod tests {
         ]);
         assert_eq!(b.spans.len(), 1);
         let span = b.spans[0];
-        assert_eq!(span.duration_micros, Some(1000));
+        assert_eq!(span.duration_micros(), Some(1000));
         let values: Vec<_> = b
             .annotations_of(span.annotations)
             .iter()
