@@ -219,3 +219,24 @@ impl Span {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_stays_small_and_keeps_unknown_times_unknown() {
+        // 2.7 million spans in a gigabyte: every 8 bytes here is 21 MB resident.
+        assert!(size_of::<Span>() <= 144, "{}", size_of::<Span>());
+        let mut s = Span::new(TraceId::Hex64(1), SpanId::Hex(2));
+        assert_eq!((s.timestamp_micros(), s.duration_micros()), (None, None));
+        s.set_timestamp_micros(Some(-5));
+        s.set_duration_micros(Some(0));
+        assert_eq!(
+            (s.timestamp_micros(), s.duration_micros()),
+            (Some(-5), Some(0))
+        );
+        s.set_timestamp_micros(None);
+        assert_eq!(s.timestamp_micros(), None);
+    }
+}
