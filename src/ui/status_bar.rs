@@ -99,9 +99,9 @@ impl StatusBar {
                 ui.add(
                     egui::ProgressBar::new(fraction)
                         .desired_width(if p.preview_bytes.is_some() {
-                            520.0
+                            600.0
                         } else {
-                            360.0
+                            420.0
                         })
                         .text(text)
                         .animate(true),
