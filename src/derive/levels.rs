@@ -22,7 +22,7 @@ use crate::model::{Level, Sym, TraceEntry, TraceStore};
 const CHUNK: usize = 64;
 
 /// Chunks walked in parallel before their results are joined (bounds what is held at once).
-const CHUNKS_PER_WAVE: usize = 64;
+const CHUNKS_PER_WAVE: usize = 16;
 
 /// What [`build_levels`] derives.
 #[derive(Debug, Default)]
@@ -42,6 +42,46 @@ struct Chunk<R> {
     service_lists: KeyLists<Sym>,
     instance_lists: KeyLists<u32>,
     per_trace: Vec<R>,
+}
+
+/// The chunks joined so far, in trace order.
+struct Joined<R> {
+    linked: Linked,
+    keys: IndexSet<InstanceKey, FxBuildHasher>,
+    service_lists: KeyLists<Sym>,
+    instance_lists: KeyLists<u32>,
+    rows: Vec<R>,
+}
+
+impl<R> Joined<R> {
+    fn with_capacity(traces: usize) -> Self {
+        Self {
+            linked: Linked::default(),
+            keys: IndexSet::default(),
+            service_lists: KeyLists::default(),
+            instance_lists: KeyLists::default(),
+            rows: Vec::with_capacity(traces),
+        }
+    }
+
+    /// Joins the next chunk: its links summed in, its keys renumbered into the whole table.
+    fn add(&mut self, chunk: Chunk<R>) {
+        merge_links(&mut self.linked.service, chunk.service);
+        merge_links(&mut self.linked.instance, chunk.instance);
+        let keys = &mut self.keys;
+        let global: Vec<u32> = chunk
+            .keys
+            .iter()
+            .map(|k| keys.insert_full(*k).0 as u32)
+            .collect();
+        self.service_lists
+            .append_mapped(&chunk.service_lists, |s| s);
+        self.instance_lists
+            .append_mapped(&chunk.instance_lists, |k: u32| {
+                global.get(k as usize).copied().unwrap_or(u32::MAX)
+            });
+        self.rows.extend(chunk.per_trace);
+    }
 }
 
 /// Adds `from`'s calls, errors and durations into `into`, keeping first-seen order.
@@ -156,33 +196,44 @@ where
         keys: attr_keys(&store.data),
     };
     let traces = store.traces();
-    let mut linked = Linked::default();
-    let mut keys: IndexSet<InstanceKey, FxBuildHasher> = IndexSet::default();
-    let mut service_lists = KeyLists::default();
-    let mut instance_lists = KeyLists::default();
-    let mut rows = Vec::with_capacity(traces.len());
-    for (w, wave) in traces.chunks(CHUNK * CHUNKS_PER_WAVE).enumerate() {
-        let first = w * CHUNK * CHUNKS_PER_WAVE;
-        let chunks: Vec<Chunk<R>> = wave
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, part)| walk_chunk(store, &names, part, first + c * CHUNK, &per_trace))
-            .collect();
-        for chunk in chunks {
-            merge_links(&mut linked.service, chunk.service);
-            merge_links(&mut linked.instance, chunk.instance);
-            let global: Vec<u32> = chunk
-                .keys
-                .iter()
-                .map(|k| keys.insert_full(*k).0 as u32)
+    // Waves of chunks are walked on every core while the chunks of the wave before are joined,
+    // in trace order, on a thread of their own (joining is a third of the work, and one core's).
+    // The channel holds one wave, so at most three are in memory at once.
+    let joined = std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Chunk<R>>>(1);
+        let joiner = scope.spawn(move || {
+            let mut joined = Joined::with_capacity(traces.len());
+            for wave in receive {
+                for chunk in wave {
+                    joined.add(chunk);
+                }
+            }
+            joined
+        });
+        for (w, wave) in traces.chunks(CHUNK * CHUNKS_PER_WAVE).enumerate() {
+            let first = w * CHUNK * CHUNKS_PER_WAVE;
+            let chunks: Vec<Chunk<R>> = wave
+                .par_chunks(CHUNK)
+                .enumerate()
+                .map(|(c, part)| walk_chunk(store, &names, part, first + c * CHUNK, &per_trace))
                 .collect();
-            service_lists.append_mapped(&chunk.service_lists, |s| s);
-            instance_lists.append_mapped(&chunk.instance_lists, |k: u32| {
-                global.get(k as usize).copied().unwrap_or(u32::MAX)
-            });
-            rows.extend(chunk.per_trace);
+            if send.send(chunks).is_err() {
+                break;
+            }
         }
-    }
+        drop(send);
+        match joiner.join() {
+            Ok(joined) => joined,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let Joined {
+        mut linked,
+        keys,
+        service_lists,
+        instance_lists,
+        rows,
+    } = joined;
     linked.service_lists = Some(service_lists);
     linked.instance_lists = Some((keys, instance_lists));
     let span_keys = names.all_span_keys();
