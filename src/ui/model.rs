@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use crate::derive::ServiceGraph;
 use crate::derive::levels::build_levels;
 use crate::derive::tree::TraceTree;
@@ -82,13 +84,17 @@ impl Model {
         let levels = build_levels(&mut store, trace_row);
         let graphs = levels.graphs;
         let traces = levels.per_trace;
+        // One pass over every span, on every core.
+        let widen = |a: Option<(i64, i64)>, b: Option<(i64, i64)>| match (a, b) {
+            (Some((lo, hi)), Some((l, h))) => Some((lo.min(l), hi.max(h))),
+            (a, b) => a.or(b),
+        };
         let time_range = store
             .spans()
-            .iter()
+            .par_iter()
             .filter_map(Span::timestamp_micros)
-            .fold(None, |acc: Option<(i64, i64)>, t| {
-                Some(acc.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
-            });
+            .map(|t| Some((t, t)))
+            .reduce(|| None, widen);
         Self {
             paths,
             files,
