@@ -89,24 +89,6 @@ impl PartialEq for TraceMembers {
 impl Eq for TraceMembers {}
 
 impl TraceMembers {
-    /// Adds the next trace: its nodes and edges (sorted and deduplicated here; both are emptied).
-    pub fn push(&mut self, nodes: &mut Vec<u32>, edges: &mut Vec<u32>) {
-        let set = Self::intern(&mut self.sets, nodes, edges);
-        self.sets.push_set(set);
-    }
-
-    /// The set of `nodes` and `edges` (sorted and deduplicated here; both are emptied).
-    fn intern(sets: &mut ListSets<u32, u32>, nodes: &mut Vec<u32>, edges: &mut Vec<u32>) -> u32 {
-        for list in [&mut *nodes, &mut *edges] {
-            list.sort_unstable();
-            list.dedup();
-        }
-        let set = sets.intern(nodes, edges);
-        nodes.clear();
-        edges.clear();
-        set
-    }
-
     /// Number of traces.
     pub fn len(&self) -> usize {
         self.sets.len()
@@ -115,11 +97,6 @@ impl TraceMembers {
     /// No trace is recorded.
     pub fn is_empty(&self) -> bool {
         self.sets.is_empty()
-    }
-
-    /// Number of distinct sets the traces go through.
-    pub fn distinct(&self) -> usize {
-        self.sets.distinct()
     }
 
     /// The graph nodes trace `trace` goes through, sorted (empty for an unknown trace).
@@ -426,7 +403,6 @@ fn stops(nodes: &[crate::model::DeclaredNode]) -> Vec<Stop> {
         .collect()
 }
 
-/// Accumulates nodes and edges of the graph being built.
 /// One edge's calls while a graph is built: counts, and the sorted durations of the links it
 /// stands for, borrowed from them.
 #[derive(Default)]
@@ -436,6 +412,7 @@ struct EdgeAcc<'a> {
     durations: Vec<&'a [u64]>,
 }
 
+/// Accumulates nodes and edges of the graph being built.
 struct GraphBuilder<'a> {
     graph: StableGraph<NodeInfo, EdgeStats>,
     index: FxHashMap<Sym, NodeIndex>,
@@ -666,14 +643,7 @@ impl<K: Copy + Ord + std::hash::Hash> KeyLists<K> {
     ) -> u32 {
         self.pairs.extend(pairs);
         self.locals.extend(locals);
-        self.pairs.sort_unstable();
-        self.pairs.dedup();
-        self.locals.sort_unstable();
-        self.locals.dedup();
-        let set = self.sets.intern(&self.pairs, &self.locals);
-        self.pairs.clear();
-        self.locals.clear();
-        set
+        self.sets.intern_unsorted(&mut self.pairs, &mut self.locals)
     }
 
     /// Adds the next trace's lists.
@@ -860,11 +830,7 @@ pub(crate) fn assemble(
                     }
                 }
                 nodes.extend(locals.iter().filter_map(node).map(|n| n.index() as u32));
-                of_set.push(TraceMembers::intern(
-                    &mut member_sets,
-                    &mut nodes,
-                    &mut edges,
-                ));
+                of_set.push(member_sets.intern_unsorted(&mut nodes, &mut edges));
             }
             by_trace = lists.set_of_trace();
         }
@@ -896,11 +862,7 @@ pub(crate) fn assemble(
                         nodes.push(n.index() as u32);
                     }
                 }
-                of_set.push(TraceMembers::intern(
-                    &mut member_sets,
-                    &mut nodes,
-                    &mut edges,
-                ));
+                of_set.push(member_sets.intern_unsorted(&mut nodes, &mut edges));
             }
             by_trace = lists.set_of_trace();
         }

@@ -5,7 +5,7 @@ use std::hash::{BuildHasher as _, Hash, Hasher as _};
 use rustc_hash::FxBuildHasher;
 
 /// Clamped to `u32` (a store holds fewer than 2³² spans, so this never clamps in practice).
-pub(crate) fn as_u32(n: usize) -> u32 {
+fn as_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
@@ -81,6 +81,22 @@ impl<A: Copy + Hash + Eq, B: Copy + Hash + Eq> ListSets<A, B> {
             let (a, b) = lists(all_a, all_b, ends, s);
             hash_of(a, b)
         });
+        set
+    }
+
+    /// [`ListSets::intern`] of `a` and `b` sorted and deduplicated (here); both are emptied.
+    pub fn intern_unsorted(&mut self, a: &mut Vec<A>, b: &mut Vec<B>) -> u32
+    where
+        A: Ord,
+        B: Ord,
+    {
+        a.sort_unstable();
+        a.dedup();
+        b.sort_unstable();
+        b.dedup();
+        let set = self.intern(a, b);
+        a.clear();
+        b.clear();
         set
     }
 
