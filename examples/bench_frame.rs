@@ -18,11 +18,13 @@
 mod synthetic;
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Instant;
 
 use egui::emath::TSTransform;
 use flowscope::render::png;
 use flowscope::scene::{self, Stamp, View};
+use flowscope::ui::canvas::{Canvas, CanvasInput};
 use flowscope::ui::layout_state::LayoutState;
 use flowscope::ui::paint::{SceneMeshes, scene_with_meshes_ui};
 
@@ -40,6 +42,15 @@ fn median_millis(runs: usize, mut f: impl FnMut()) -> f64 {
     t.get(t.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// The frame interval of a 60 Hz display, ms.
+const FRAME_MS: f64 = 1e3 / 60.0;
+
+/// The median of some milliseconds.
+fn median(t: &mut [f64]) -> f64 {
+    t.sort_by(f64::total_cmp);
+    t.get(t.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 fn main() {
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
@@ -51,7 +62,7 @@ fn main() {
         sizes
     };
     println!(
-        "{:>8} {:>8} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10} {:>8} {:>10}",
+        "{:>8} {:>8} {:>9} {:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>8} {:>10}",
         "nodes",
         "edges",
         "scene ms",
@@ -59,7 +70,9 @@ fn main() {
         "cached ms",
         "pan ms",
         "frame ms",
+        "scenes/s",
         "moving ms",
+        "scenes/s",
         "frames",
         "vertices"
     );
@@ -121,40 +134,85 @@ fn main() {
             });
         });
         // Positions changed (the layout is running): everything is built again.
-        let frame_ms = median_millis(runs, || {
-            tessellate(&mut |p| {
-                let s = scene::build(&request);
-                meshes.rebuild(&s, egui::Pos2::ZERO, Some(p));
-                scene_with_meshes_ui(p, &s, &meshes);
-            });
-        });
-        // The layout is moving: its worker publishes positions while the frames are drawn.
+        // The window's own path from here: the canvas in a central panel, frames paced as a
+        // 60 Hz display paces them, the scene built on the scene thread from 2,000 nodes.
+        let graph = Arc::new(graph);
+        let mut canvas = Canvas::default();
+        let view = View {
+            legend: true,
+            ..View::default()
+        };
+        let canvas_frame =
+            |canvas: &mut Canvas, positions: &[[f32; 2]], layout_generation: u64| -> f64 {
+                let start = Instant::now();
+                let mut out = ctx.run_ui(input(), |ui| {
+                    egui::CentralPanel::no_frame().show(ui, |ui| {
+                        canvas.ui(
+                            ui,
+                            &CanvasInput {
+                                graph: &graph,
+                                interner: &store.data.interner,
+                                positions,
+                                layout_generation,
+                                model_generation: 1,
+                                view: view.clone(),
+                                stamp: stamp.clone(),
+                            },
+                        );
+                    });
+                });
+                out.textures_delta.clear();
+                black_box(ctx.tessellate(out.shapes, out.pixels_per_point).len());
+                start.elapsed().as_secs_f64() * 1e3
+            };
+        let paced = |ms: f64| {
+            std::thread::sleep(std::time::Duration::from_secs_f64(
+                (FRAME_MS - ms).max(0.0) / 1e3,
+            ));
+        };
+        // First picture (built in the frame), then the positions change every frame.
+        canvas_frame(&mut canvas, &positions, 0);
+        let builds_before = canvas.scenes_shown();
+        let jittered: Vec<[f32; 2]> = positions.iter().map(|p| [p[0] + 0.5, p[1] - 0.5]).collect();
+        let started = Instant::now();
+        let mut changed: Vec<f64> = (1..=(runs * 3) as u64)
+            .map(|generation| {
+                let p = if generation % 2 == 0 {
+                    &positions
+                } else {
+                    &jittered
+                };
+                let ms = canvas_frame(&mut canvas, p, generation);
+                paced(ms);
+                ms
+            })
+            .collect();
+        let changed_scenes =
+            (canvas.scenes_shown() - builds_before) as f64 / started.elapsed().as_secs_f64();
+        let frame_ms = median(&mut changed);
         let mut layout = LayoutState::start(&graph, &store.data.interner, || {});
         let mut moving = Vec::new();
-        while layout.is_running() && moving.len() < runs * 3 {
+        let builds_before = canvas.scenes_shown();
+        let started = Instant::now();
+        while layout.is_running() && moving.len() < runs * 6 {
             let start = Instant::now();
             layout.poll();
-            tessellate(&mut |p| {
-                let request = scene::SceneRequest {
-                    graph: &graph,
-                    interner: &store.data.interner,
-                    positions: layout.positions(),
-                    view: &view,
-                    stamp: &stamp,
-                    measure: &png::measure,
-                };
-                let s = scene::build(&request);
-                meshes.rebuild(&s, egui::Pos2::ZERO, Some(p));
-                scene_with_meshes_ui(p, &s, &meshes);
-            });
-            moving.push(start.elapsed().as_secs_f64() * 1e3);
+            canvas_frame(
+                &mut canvas,
+                layout.positions(),
+                layout.generation() + 1_000_000,
+            );
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            moving.push(ms);
+            paced(ms);
         }
+        let moving_scenes =
+            (canvas.scenes_shown() - builds_before) as f64 / started.elapsed().as_secs_f64();
         drop(layout);
-        moving.sort_by(f64::total_cmp);
         let frames = moving.len();
-        let moving_ms = moving.get(frames / 2).copied().unwrap_or(f64::NAN);
+        let moving_ms = median(&mut moving);
         println!(
-            "{:>8} {:>8} {scene_ms:>9.2} {mesh_ms:>9.2} {cached_ms:>10.2} {pan_ms:>9.2} {frame_ms:>10.2} {moving_ms:>10.2} {frames:>8} {vertices:>10}",
+            "{:>8} {:>8} {scene_ms:>9.2} {mesh_ms:>9.2} {cached_ms:>10.2} {pan_ms:>9.2} {frame_ms:>10.2} {changed_scenes:>9.0} {moving_ms:>10.2} {moving_scenes:>9.0} {frames:>8} {vertices:>10}",
             graph.graph.node_count(),
             graph.graph.edge_count(),
         );

@@ -40,6 +40,7 @@ mod cli;
 
 // The window, driven through egui_kittest.
 mod ui;
+mod ui_canvas;
 
 // Writing Spigo-compatible architectures, graphs and flows.
 mod simulate;

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod ids;
 pub mod intern;
+pub mod names;
 pub mod span;
 pub mod store;
 pub mod time;
@@ -11,6 +12,7 @@ pub mod topology;
 pub use batch::{Batch, DeclaredEdge, DeclaredNode, Memo, NameLevel, TraceRuns};
 pub use ids::{IdError, IdRules, SpanId, TraceId};
 pub use intern::{Interner, Sym};
+pub use names::{NameTable, Resolve};
 pub use span::{Annotation, Endpoint, FileId, Kind, Slice, Span, Tag};
 pub use store::{TraceEntry, TraceStore};
 pub use topology::{InstanceId, Level, Place, Placer, SpigoName, Topology};

@@ -14,10 +14,10 @@ use super::labels::Occupancy;
 use super::legend::{legend, stamp_text};
 use super::style::Style;
 use super::view::{Camera, SceneRequest};
-use super::{GroupKey, HullKind, HullShape, Lod, NodeShape, Px, Scene, TextShape};
+use super::{GroupKey, HullKind, HullShape, Legend, Lod, NodeShape, Px, Scene, TextShape};
 use crate::derive::filter::{Filter, NodeFacts};
 use crate::derive::{EdgeStats, NodeInfo, ServiceGraph};
-use crate::model::{Level, Sym};
+use crate::model::{Level, Resolve, Sym};
 
 /// Above this many visible nodes the scene draws points and zone-summed edges.
 const POINTS_ABOVE: usize = 20_000;
@@ -156,43 +156,8 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     } = *req;
     let style = Style::new(view.theme);
     let g = &graph.graph;
-    // Traffic is read by a filter, and by node sizes at full detail; points need none.
-    let filtered = view.filter != Filter::All;
-    let filter_traffic = filtered.then(|| traffic(graph));
+    let (visible, filter_traffic) = visible_nodes(req);
     let name = |s: Option<Sym>| s.map(|s| interner.resolve(s));
-
-    // Visible nodes: pass the filter and have a finite position.
-    let visible: Vec<NodeIndex> = g
-        .node_indices()
-        .filter(|&n| {
-            let Some(info) = g.node_weight(n) else {
-                return false;
-            };
-            let Some(p) = positions.get(n.index()) else {
-                return false;
-            };
-            if !p[0].is_finite() || !p[1].is_finite() {
-                return false;
-            }
-            let Some(traffic) = &filter_traffic else {
-                return true;
-            };
-            let t = traffic.get(n.index()).copied().unwrap_or_default();
-            view.filter.matches(&NodeFacts {
-                name: interner.resolve(info.name),
-                service: name(info.service),
-                region: name(info.region),
-                zone: name(info.zone),
-                package: name(info.package),
-                calls: t.calls,
-                errors: t.errors,
-                p50_micros: t.p50,
-                p99_micros: t.p99,
-                mean_micros: (t.latency_calls > 0)
-                    .then(|| (t.mean_weighted / t.latency_calls as f64) as u64),
-            })
-        })
-        .collect();
     let mut shown = vec![false; g.node_bound()];
     for n in &visible {
         if let Some(s) = shown.get_mut(n.index()) {
@@ -201,34 +166,9 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     }
     let many = visible.len() > POINTS_ABOVE;
 
-    // Camera: fit the visible nodes, leaving room for hull padding and labels.
-    let margin = 60.0;
-    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
-    for n in &visible {
-        if let Some(p) = positions.get(n.index()) {
-            for k in 0..2 {
-                lo[k] = lo[k].min(p[k]);
-                hi[k] = hi[k].max(p[k]);
-            }
-        }
-    }
-    if visible.is_empty() {
-        lo = [0.0; 2];
-        hi = [1.0; 2];
-    }
-    let camera = view.camera.unwrap_or_else(|| {
-        let span = [(hi[0] - lo[0]).max(1e-3), (hi[1] - lo[1]).max(1e-3)];
-        let zoom =
-            ((view.size[0] - 2.0 * margin) / span[0]).min((view.size[1] - 2.0 * margin) / span[1]);
-        Camera {
-            center: [f32::midpoint(lo[0], hi[0]), f32::midpoint(lo[1], hi[1])],
-            zoom: if zoom.is_finite() && zoom > 0.0 {
-                zoom
-            } else {
-                1.0
-            },
-        }
-    });
+    let camera = view
+        .camera
+        .unwrap_or_else(|| fit(view.size, positions, &visible));
     let to_px = |p: [f32; 2]| -> Px {
         [
             (p[0] - camera.center[0]) * camera.zoom + view.size[0] / 2.0,
@@ -318,24 +258,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     let any_lit = !lit.is_empty();
 
     // Regions in a stable order (by name), for colours and the legend.
-    let regions: Vec<Sym> = {
-        // Distinct symbols first (a handful), then those sorted by name: collecting every
-        // node's region name into an ordered set sorted them all, each frame.
-        let mut seen: FxHashSet<Sym> = FxHashSet::default();
-        let mut last = None;
-        for &n in &visible {
-            let region = g.node_weight(n).and_then(|i| i.region);
-            if region != last {
-                last = region;
-                if let Some(r) = region {
-                    seen.insert(r);
-                }
-            }
-        }
-        let mut regions: Vec<Sym> = seen.into_iter().collect();
-        regions.sort_unstable_by(|a, b| interner.resolve(*a).cmp(interner.resolve(*b)));
-        regions
-    };
+    let regions = region_order(g, interner, &visible);
     let region_slot: FxHashMap<Sym, usize> =
         regions.iter().enumerate().map(|(i, r)| (*r, i)).collect();
     let region_index = |r: Option<Sym>| r.and_then(|r| region_slot.get(&r).copied());
@@ -680,31 +603,8 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
 
     // Legend and stamp.
     let (legend, stamp_lines) = if view.legend {
-        let regions_named: Vec<(usize, String)> = regions
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| Some(**r) != unknown)
-            .map(|(i, r)| (i, place_label(interner.resolve(*r), None)))
-            .collect();
-        let stopped = visible
-            .iter()
-            .any(|&n| g.node_weight(n).is_some_and(|i| i.stopped_early));
-        // Distinct symbols first (a handful), then their names.
-        let packages: FxHashSet<Sym> = visible
-            .iter()
-            .filter_map(|&n| g.node_weight(n).and_then(|i| i.package))
-            .collect();
-        let packages: FxHashSet<&str> = packages.into_iter().map(|p| interner.resolve(p)).collect();
         (
-            Some(legend(
-                &style,
-                &packages,
-                &regions_named,
-                lit,
-                stopped,
-                measure,
-                view.size,
-            )),
+            Some(legend_of(req, &style, &visible, &regions, unknown)),
             stamp_text(&style, stamp, measure, view.size),
         )
     } else {
@@ -722,6 +622,171 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         stamp: stamp_lines,
         lod,
         zoom: camera.zoom,
+    }
+}
+
+/// The nodes that pass the view's filter and have a finite position, with the traffic per
+/// node when a filter needed it.
+fn visible_nodes(req: &SceneRequest<'_>) -> (Vec<NodeIndex>, Option<Vec<Traffic>>) {
+    let SceneRequest {
+        graph,
+        interner,
+        positions,
+        view,
+        ..
+    } = *req;
+    let g = &graph.graph;
+    // Traffic is read by a filter, and by node sizes at full detail; points need none.
+    let filtered = view.filter != Filter::All;
+    let filter_traffic = filtered.then(|| traffic(graph));
+    let name = |s: Option<Sym>| s.map(|s| interner.resolve(s));
+    let visible = g
+        .node_indices()
+        .filter(|&n| {
+            let Some(info) = g.node_weight(n) else {
+                return false;
+            };
+            let Some(p) = positions.get(n.index()) else {
+                return false;
+            };
+            if !p[0].is_finite() || !p[1].is_finite() {
+                return false;
+            }
+            let Some(traffic) = &filter_traffic else {
+                return true;
+            };
+            let t = traffic.get(n.index()).copied().unwrap_or_default();
+            view.filter.matches(&NodeFacts {
+                name: interner.resolve(info.name),
+                service: name(info.service),
+                region: name(info.region),
+                zone: name(info.zone),
+                package: name(info.package),
+                calls: t.calls,
+                errors: t.errors,
+                p50_micros: t.p50,
+                p99_micros: t.p99,
+                mean_micros: (t.latency_calls > 0)
+                    .then(|| (t.mean_weighted / t.latency_calls as f64) as u64),
+            })
+        })
+        .collect();
+    (visible, filter_traffic)
+}
+
+/// The camera that fits `visible` into a canvas of `size`, leaving room for hull padding and
+/// labels.
+fn fit(size: Px, positions: &[[f32; 2]], visible: &[NodeIndex]) -> Camera {
+    let margin = 60.0;
+    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+    for n in visible {
+        if let Some(p) = positions.get(n.index()) {
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+    }
+    if visible.is_empty() {
+        lo = [0.0; 2];
+        hi = [1.0; 2];
+    }
+    let span = [(hi[0] - lo[0]).max(1e-3), (hi[1] - lo[1]).max(1e-3)];
+    let zoom = ((size[0] - 2.0 * margin) / span[0]).min((size[1] - 2.0 * margin) / span[1]);
+    Camera {
+        center: [f32::midpoint(lo[0], hi[0]), f32::midpoint(lo[1], hi[1])],
+        zoom: if zoom.is_finite() && zoom > 0.0 {
+            zoom
+        } else {
+            1.0
+        },
+    }
+}
+
+/// The regions of the visible nodes in a stable order (by name), for colours and the legend.
+fn region_order(
+    g: &StableGraph<NodeInfo, EdgeStats>,
+    interner: &dyn Resolve,
+    visible: &[NodeIndex],
+) -> Vec<Sym> {
+    // Distinct symbols first (a handful), then those sorted by name: collecting every node's
+    // region name into an ordered set sorted them all, each frame.
+    let mut seen: FxHashSet<Sym> = FxHashSet::default();
+    let mut last = None;
+    for &n in visible {
+        let region = g.node_weight(n).and_then(|i| i.region);
+        if region != last {
+            last = region;
+            if let Some(r) = region {
+                seen.insert(r);
+            }
+        }
+    }
+    let mut regions: Vec<Sym> = seen.into_iter().collect();
+    regions.sort_unstable_by(|a, b| interner.resolve(*a).cmp(interner.resolve(*b)));
+    regions
+}
+
+/// The legend of the visible nodes: their packages, regions, the lit flow, stopped nodes.
+fn legend_of(
+    req: &SceneRequest<'_>,
+    style: &Style,
+    visible: &[NodeIndex],
+    regions: &[Sym],
+    unknown: Option<Sym>,
+) -> Legend {
+    let (g, interner, view) = (&req.graph.graph, req.interner, req.view);
+    let regions_named: Vec<(usize, String)> = regions
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| Some(**r) != unknown)
+        .map(|(i, r)| (i, place_label(interner.resolve(*r), None)))
+        .collect();
+    let stopped = visible
+        .iter()
+        .any(|&n| g.node_weight(n).is_some_and(|i| i.stopped_early));
+    // Distinct symbols first (a handful), then their names.
+    let packages: FxHashSet<Sym> = visible
+        .iter()
+        .filter_map(|&n| g.node_weight(n).and_then(|i| i.package))
+        .collect();
+    let packages: FxHashSet<&str> = packages.into_iter().map(|p| interner.resolve(p)).collect();
+    legend(
+        style,
+        &packages,
+        &regions_named,
+        &view.highlight,
+        stopped,
+        req.measure,
+        view.size,
+    )
+}
+
+/// The camera a view that fits everything is drawn with: the visible nodes fitted into the
+/// canvas, right of the legend (bottom-left) when there is one, so it hides no node. Cheaper
+/// than building the scene to find it: no node, edge, hull or label is made.
+pub fn fitted_camera(req: &SceneRequest<'_>) -> Camera {
+    let view = req.view;
+    let (visible, _) = visible_nodes(req);
+    let camera = fit(view.size, req.positions, &visible);
+    if !view.legend {
+        return camera;
+    }
+    let style = Style::new(view.theme);
+    let regions = region_order(&req.graph.graph, req.interner, &visible);
+    let unknown = req.interner.get(crate::model::topology::UNKNOWN);
+    let legend = legend_of(req, &style, &visible, &regions, unknown);
+    let width = view.size[0];
+    let inset = (legend.rect[1][0] + 8.0).min(width * 0.4);
+    // The fit left 60 px each side; now the left margin starts at the legend's right edge.
+    let shrink = ((width - inset - 60.0) / (width - 120.0).max(1.0)).clamp(0.3, 1.0);
+    let zoom = camera.zoom * shrink;
+    Camera {
+        center: [
+            camera.center[0] - (inset - 60.0).max(0.0) / 2.0 / zoom,
+            camera.center[1],
+        ],
+        zoom,
     }
 }
 

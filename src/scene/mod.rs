@@ -10,7 +10,7 @@ pub mod pick;
 pub mod style;
 pub mod view;
 
-pub use build::{build, place_label};
+pub use build::{build, fitted_camera, place_label};
 pub use pick::EdgeEnd;
 pub use view::{Camera, Highlight, SceneRequest, Stamp, View};
 

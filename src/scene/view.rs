@@ -3,7 +3,7 @@
 use super::{EdgeEnd, GroupKey, Px, Theme};
 use crate::derive::ServiceGraph;
 use crate::derive::filter::Filter;
-use crate::model::{Interner, Level};
+use crate::model::{Level, Resolve};
 
 /// A lit flow: nodes and edges named at the graph's level.
 pub type Highlight = crate::derive::flow::FlowPath;
@@ -94,8 +94,8 @@ impl Stamp {
 pub struct SceneRequest<'a> {
     /// The graph.
     pub graph: &'a ServiceGraph,
-    /// Its strings.
-    pub interner: &'a Interner,
+    /// Its strings: the interner, or a [`crate::model::NameTable`] of the graph's names.
+    pub interner: &'a dyn Resolve,
     /// Layout positions by `NodeIndex::index()`.
     pub positions: &'a [[f32; 2]],
     /// View state.

@@ -1,6 +1,7 @@
 //! [`Model`]: what the window shows, built off the UI thread: the merged store, its graph at every level, the trace list's rows.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -67,8 +68,8 @@ pub struct Model {
     pub files: Vec<FileInfo>,
     /// All files merged and indexed.
     pub store: TraceStore,
-    /// The graph at each level, in [`Level::ALL`] order.
-    pub graphs: Vec<ServiceGraph>,
+    /// The graph at each level, in [`Level::ALL`] order (shared with the canvas's scene builder).
+    pub graphs: Vec<Arc<ServiceGraph>>,
     /// One row per trace, in store order.
     pub traces: Vec<TraceRow>,
     /// First and last span start, epoch µs.
@@ -82,7 +83,7 @@ impl Model {
         // loaded store; an index after an append would find them itself).
         store.data.runs = TraceRuns::default();
         let levels = build_levels(&mut store, trace_row);
-        let graphs = levels.graphs;
+        let graphs = levels.graphs.into_iter().map(Arc::new).collect();
         let traces = levels.per_trace;
         // One pass over every span, on every core.
         let widen = |a: Option<(i64, i64)>, b: Option<(i64, i64)>| match (a, b) {
@@ -126,7 +127,7 @@ impl Model {
     }
 
     /// The graph at `level`.
-    pub fn graph(&self, level: Level) -> Option<&ServiceGraph> {
+    pub fn graph(&self, level: Level) -> Option<&Arc<ServiceGraph>> {
         let i = Level::ALL.iter().position(|&l| l == level)?;
         self.graphs.get(i)
     }

@@ -387,6 +387,14 @@ fn reuse(mesh: &mut Arc<Mesh>) -> &mut Mesh {
 }
 
 impl SceneMeshes {
+    /// True when nothing has been built into it.
+    pub fn is_empty(&self) -> bool {
+        self.hulls.vertices.is_empty()
+            && self.edges.vertices.is_empty()
+            && self.nodes.vertices.is_empty()
+            && self.labels.is_empty()
+    }
+
     /// Builds the meshes of `scene` placed at `origin` (labels are left to the painter).
     pub fn build(scene: &Scene, origin: Pos2) -> Self {
         let mut meshes = Self::default();

@@ -309,7 +309,7 @@ impl FlowscopeApp {
                 .show(ui, |ui| {
                     actions.extend(self.inspector.ui(
                         ui,
-                        model.graph(self.level),
+                        model.graph(self.level).map(AsRef::as_ref),
                         &model.store.data.interner,
                         self.selected,
                     ));

@@ -1,5 +1,9 @@
 //! [`Canvas`]: the graph view. Builds the scene when what it shows changes, moves the cached meshes while a pan or zoom is under way, paints, and turns pan, zoom, keys, clicks, drags and hovers into camera moves and actions.
 
+mod worker;
+
+use std::sync::Arc;
+
 use egui::emath::TSTransform;
 use egui::{Key, Pos2, Rect, Sense, Vec2};
 
@@ -10,6 +14,11 @@ use crate::derive::ServiceGraph;
 use crate::model::Interner;
 use crate::scene::pick::Hit;
 use crate::scene::{self, Camera, GroupKey, HullKind, Scene, Stamp, View};
+use worker::{SceneSource, SceneWorker};
+
+/// From this many nodes, a scene whose nodes or camera moved is built on the scene thread
+/// (building it takes a millisecond or more); smaller graphs are built within the frame.
+pub const OFF_THREAD_NODES: usize = 2_000;
 
 /// Seconds after the last pan or zoom step before the scene is built again at the new camera;
 /// until then the last scene's meshes are moved (a pan or zoom costs no scene or mesh build).
@@ -28,14 +37,18 @@ struct SceneKey {
 impl SceneKey {
     /// Equal in everything but the camera.
     fn same_content(&self, other: &Self) -> bool {
+        self.layout_generation == other.layout_generation && self.same_but_motion(other)
+    }
+
+    /// Equal in everything but the camera and the node positions.
+    fn same_but_motion(&self, other: &Self) -> bool {
         let Self {
             view,
             stamp,
-            layout_generation,
+            layout_generation: _,
             model_generation,
         } = self;
         *stamp == other.stamp
-            && *layout_generation == other.layout_generation
             && *model_generation == other.model_generation
             && View {
                 camera: other.view.camera,
@@ -46,8 +59,8 @@ impl SceneKey {
 
 /// Everything the canvas draws from, borrowed for one frame.
 pub struct CanvasInput<'a> {
-    /// The graph at the current level.
-    pub graph: &'a ServiceGraph,
+    /// The graph at the current level (shared with the scene thread).
+    pub graph: &'a Arc<ServiceGraph>,
     /// Its strings.
     pub interner: &'a Interner,
     /// Layout positions by node index.
@@ -75,12 +88,29 @@ pub struct Canvas {
     meshes: paint::SceneMeshes,
     /// The camera of the last fitted scene.
     fitted: Option<Camera>,
-    /// Scene builds so far (for tests and the frame-cost readout).
+    /// Scene builds within a frame so far (for tests and the frame-cost readout).
     builds: u64,
+    /// Scenes from the scene thread shown so far.
+    from_thread: u64,
+    /// Scenes shown so far.
+    shown: u64,
     /// When the camera last moved by pan or zoom (egui time, seconds).
     camera_moved_secs: f64,
     /// The node being dragged (pinned where it is dropped).
     dragging: Option<u32>,
+    /// The scene thread, started by the first large graph that moves.
+    worker: Option<SceneWorker>,
+    /// The thread could not be started: every scene is built in the frame.
+    no_worker: bool,
+    /// The graph (and its names) the scene thread builds from.
+    source: Option<Arc<SceneSource>>,
+    /// Counts builds made in the frame; a build from the scene thread asked for before the
+    /// last of them is stale.
+    epoch: u64,
+    /// The newest scene asked of the scene thread.
+    asked: Option<SceneKey>,
+    /// Meshes for the scene thread to fill next (the ones shown before the current ones).
+    spare: Option<paint::SceneMeshes>,
 }
 
 impl Canvas {
@@ -94,9 +124,19 @@ impl Canvas {
         self.meshes.transform() * (self.meshes.origin + Vec2::new(scene_px[0], scene_px[1]))
     }
 
-    /// How many times the scene was built.
+    /// How many times a scene was built within a frame (on the UI thread).
     pub fn builds(&self) -> u64 {
         self.builds
+    }
+
+    /// How many scenes were shown (each build, in the frame or on the scene thread, once).
+    pub fn scenes_shown(&self) -> u64 {
+        self.shown
+    }
+
+    /// How many scenes built on the scene thread were shown.
+    pub fn scenes_from_thread(&self) -> u64 {
+        self.from_thread
     }
 
     /// The camera the user set, or `None` while the view fits everything.
@@ -211,10 +251,24 @@ impl Canvas {
             layout_generation: input.layout_generation,
             model_generation: input.model_generation,
         };
+        // A scene from the scene thread that is still current replaces the last one.
+        if let Some(built) = self.worker.as_ref().and_then(SceneWorker::take) {
+            if built.epoch == self.epoch {
+                self.from_thread += 1;
+                self.install(built);
+            } else {
+                self.spare = Some(built.meshes);
+            }
+        }
         let now = ui.input(|i| i.time);
-        let (content_same, camera_same) = self.scene.as_ref().map_or((false, false), |(k, _)| {
-            (k.same_content(&key), k.view.camera == key.view.camera)
-        });
+        let (content_same, camera_same, moved) =
+            self.scene.as_ref().map_or((false, false, false), |(k, _)| {
+                (
+                    k.same_content(&key),
+                    k.view.camera == key.view.camera,
+                    k.same_but_motion(&key),
+                )
+            });
         let gesture = self.camera.is_some()
             && self.built_camera.is_some()
             && now - self.camera_moved_secs < SETTLE_SECS;
@@ -225,6 +279,12 @@ impl Canvas {
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_secs_f64(SETTLE_SECS));
             }
+        } else if moved
+            && origin_same
+            && !self.no_worker
+            && input.graph.graph.node_count() >= OFF_THREAD_NODES
+        {
+            self.build_off_thread(ui, input, key, rect);
         } else {
             self.build(ui, input, key, rect);
         }
@@ -291,50 +351,87 @@ impl Canvas {
         actions
     }
 
-    /// Builds the scene (and its meshes) for `key`.
+    /// Builds the scene (and its meshes) for `key` now, on the UI thread.
     fn build(&mut self, ui: &egui::Ui, input: &CanvasInput<'_>, key: SceneKey, rect: Rect) {
-        // Text is measured with the fonts egui paints it with, so labels and the stamp fit.
-        let ctx = ui.ctx().clone();
-        let measure = move |text: &str, size: f32| {
-            ctx.fonts_mut(|f| {
-                f.layout_no_wrap(
-                    text.to_owned(),
-                    egui::FontId::proportional(size),
-                    egui::Color32::WHITE,
-                )
-                .size()
-                .x
-            })
-        };
-        let build = |view: &View| {
-            scene::build(&scene::SceneRequest {
-                graph: input.graph,
-                interner: input.interner,
-                positions: input.positions,
-                view,
-                stamp: &key.stamp,
-                measure: &measure,
-            })
-        };
-        let mut built = build(&key.view);
+        let meshes = std::mem::take(&mut self.meshes);
+        let built = worker::build(
+            &ui.painter_at(rect),
+            rect.min,
+            input.graph,
+            input.interner,
+            input.positions,
+            key,
+            meshes,
+        );
+        // What the worker is building now shows an older state.
+        self.epoch += 1;
+        self.asked = None;
         self.builds += 1;
-        if key.view.camera.is_none() {
-            self.fitted = fitted_camera(&built, input.positions).map(|c| beside_legend(c, &built));
-            // Fit again beside the legend, so it hides no node.
-            if let Some(camera) = self.fitted
-                && built.legend.is_some()
-            {
-                built = build(&View {
-                    camera: Some(camera),
-                    ..key.view.clone()
-                });
-                self.builds += 1;
+        self.install(built);
+    }
+
+    /// Asks the worker for the scene of `key` (the shown one with the nodes or the camera
+    /// moved); the last scene is drawn, moved to the camera, until it is ready. Builds here when
+    /// no worker can be started.
+    fn build_off_thread(
+        &mut self,
+        ui: &egui::Ui,
+        input: &CanvasInput<'_>,
+        key: SceneKey,
+        rect: Rect,
+    ) {
+        if self.asked.as_ref() == Some(&key) {
+            return;
+        }
+        if self.worker.is_none() {
+            match SceneWorker::start(ui.ctx().clone()) {
+                Ok(w) => self.worker = Some(w),
+                Err(e) => {
+                    eprintln!("flowscope: no scene thread ({e}); scenes are built between frames");
+                    self.no_worker = true;
+                    self.build(ui, input, key, rect);
+                    return;
+                }
             }
         }
-        self.built_camera = key.view.camera.or(self.fitted);
-        self.meshes
-            .rebuild(&built, rect.min, Some(&ui.painter_at(rect)));
-        self.scene = Some((key, built));
+        let Some(worker) = &self.worker else { return };
+        let source = match &self.source {
+            Some(s) if Arc::ptr_eq(&s.graph, input.graph) => Arc::clone(s),
+            _ => {
+                let s = Arc::new(SceneSource::new(Arc::clone(input.graph), input.interner));
+                self.source = Some(Arc::clone(&s));
+                s
+            }
+        };
+        self.asked = Some(key.clone());
+        let meshes = self.spare.take().unwrap_or_default();
+        self.spare = worker.submit(worker::Job {
+            key,
+            source,
+            positions: input.positions.to_vec(),
+            rect,
+            meshes,
+            epoch: self.epoch,
+        });
+    }
+
+    /// Shows a finished build.
+    fn install(&mut self, built: worker::Built) {
+        self.shown += 1;
+        if built.key.view.camera.is_none() {
+            self.fitted = built.fitted;
+        }
+        self.built_camera = built.camera;
+        let old = std::mem::replace(&mut self.meshes, built.meshes);
+        if !old.is_empty() {
+            self.spare = Some(old);
+        }
+        self.scene = Some((built.key, built.scene));
+    }
+
+    /// True while the worker has a scene on the way.
+    pub fn building(&self) -> bool {
+        self.worker.as_ref().is_some_and(SceneWorker::is_busy)
     }
 
     /// The scene point (scene pixels) under a ui point.
@@ -485,40 +582,4 @@ fn context_menu_ui(
     if close {
         ui.close();
     }
-}
-
-/// A fitted camera shrunk and shifted so the content sits right of the legend (bottom-left).
-fn beside_legend(camera: Camera, scene: &Scene) -> Camera {
-    let Some(legend) = &scene.legend else {
-        return camera;
-    };
-    let width = scene.size[0];
-    let inset = (legend.rect[1][0] + 8.0).min(width * 0.4);
-    // The fit left 60 px each side; now the left margin starts at the legend's right edge.
-    let shrink = ((width - inset - 60.0) / (width - 120.0).max(1.0)).clamp(0.3, 1.0);
-    let zoom = camera.zoom * shrink;
-    Camera {
-        center: [
-            camera.center[0] - (inset - 60.0).max(0.0) / 2.0 / zoom,
-            camera.center[1],
-        ],
-        zoom,
-    }
-}
-
-/// The camera a fitted scene was drawn with, recovered from its first node's layout position.
-fn fitted_camera(scene: &Scene, positions: &[[f32; 2]]) -> Option<Camera> {
-    let node = scene.nodes.iter().find(|n| n.group.is_none())?;
-    let p = positions.get(node.node as usize)?;
-    let zoom = scene.zoom;
-    if !(zoom.is_finite() && zoom > 0.0) {
-        return None;
-    }
-    Some(Camera {
-        center: [
-            p[0] - (node.center[0] - scene.size[0] / 2.0) / zoom,
-            p[1] - (node.center[1] - scene.size[1] / 2.0) / zoom,
-        ],
-        zoom,
-    })
 }
