@@ -1,12 +1,12 @@
 //! Frame-time table for `scripts/bench-frame`: scene build, mesh build and egui tessellation of the window's canvas at 1k, 10k and 100k nodes.
 //!
 //! Prints one row per size with the median milliseconds of: building the scene; building the
-//! canvas meshes (and laying out its labels); an egui frame that paints the cached meshes and tessellates (nothing changed);
-//! a pan or zoom step (cached meshes moved, painted, tessellated); and a whole frame after the
-//! positions changed (scene + meshes + labels + paint + tessellate); a frame while the layout
-//! moves (the window's own [`LayoutState`] runs its worker thread on the same graph, and each
-//! frame takes its newest positions and builds everything again, sharing the 2 cores with it);
-//! and the mesh vertex count.
+//! canvas meshes (and laying out its labels); an egui frame that paints the cached meshes and
+//! tessellates (nothing changed); a pan or zoom step (cached meshes moved, painted,
+//! tessellated); then through the window's own [`Canvas`] in a central panel, frames paced at
+//! 60 Hz: a frame while the positions change every frame, with the scenes shown per second, and a
+//! frame while the layout moves (the window's own [`LayoutState`] runs its worker thread on the
+//! same graph, sharing the 2 cores), with its scenes per second; and the mesh vertex count.
 //! Sizes come from the arguments (default `1000 10000 100000`).
 
 #![expect(
