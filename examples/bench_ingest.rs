@@ -4,6 +4,8 @@
 //! `serde_json::from_slice::<Vec<SpanStruct>>` of the same bytes. Prints one JSON line with the
 //! throughput and the process's peak resident memory (`VmHWM`), so each mode runs in its own process.
 //! With `PHASES` set, `flowscope` also prints the time to read and parse and the time to index.
+//! `bench_ingest gzip|zstd FILE OUT` writes a compressed copy of FILE (for the compressed rows);
+//! `flowscope` on a compressed file counts its MB/s in decompressed bytes.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -43,9 +45,18 @@ struct EndpointStruct {
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(mode), Some(path)) = (args.next(), args.next()) else {
-        anyhow::bail!("usage: bench_ingest flowscope|baseline FILE");
+        anyhow::bail!("usage: bench_ingest flowscope|baseline FILE | gzip|zstd FILE OUT");
     };
-    let bytes = std::fs::metadata(&path)?.len();
+    if mode == "gzip" || mode == "zstd" {
+        let out = args
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{mode} needs OUT"))?;
+        let input = std::io::BufReader::new(std::fs::File::open(&path)?);
+        let output = std::io::BufWriter::new(std::fs::File::create(&out)?);
+        compress(&mode, input, output)?;
+        return Ok(());
+    }
+    let mut bytes = std::fs::metadata(&path)?.len();
     let started = Instant::now();
     let spans = match mode.as_str() {
         "baseline" => {
@@ -55,6 +66,8 @@ fn main() -> anyhow::Result<()> {
         }
         "flowscope" => {
             let read = flowscope::ingest::read_path(std::path::Path::new(&path))?;
+            // Decompressed bytes: what was parsed.
+            bytes = read.bytes;
             let parsed = started.elapsed();
             let mut store = TraceStore::default();
             store.append(read.batch);
@@ -75,5 +88,26 @@ fn main() -> anyhow::Result<()> {
         bytes as f64 / 1e6 / secs,
         peak_rss_kb()
     );
+    Ok(())
+}
+
+/// Writes `input` compressed with `how` (gzip at level 6, zstd at level 3: the tools' defaults).
+fn compress(
+    how: &str,
+    mut input: impl std::io::Read,
+    output: impl std::io::Write,
+) -> anyhow::Result<()> {
+    match how {
+        "gzip" => {
+            let mut enc = flate2::write::GzEncoder::new(output, flate2::Compression::default());
+            std::io::copy(&mut input, &mut enc)?;
+            enc.finish()?;
+        }
+        _ => {
+            let mut enc = zstd::stream::write::Encoder::new(output, 3)?;
+            std::io::copy(&mut input, &mut enc)?;
+            enc.finish()?;
+        }
+    }
     Ok(())
 }

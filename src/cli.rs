@@ -19,6 +19,8 @@ pub struct FileSummary {
     pub path: PathBuf,
     /// Its format.
     pub format: Format,
+    /// How it was compressed, if it was.
+    pub compression: Option<ingest::Compression>,
     /// Its warnings.
     pub report: Report,
     /// Size in bytes.
@@ -130,6 +132,7 @@ pub fn load(paths: &[PathBuf], per_file_counts: bool) -> Result<Loaded, IngestEr
                 loaded.files.push(FileSummary {
                     path: read.path,
                     format: read.format,
+                    compression: read.compression,
                     report: read.report,
                     bytes: read.bytes,
                     read_ms: read.elapsed.as_secs_f64() * 1000.0,
@@ -241,9 +244,9 @@ pub fn deps(paths: &[PathBuf], level: Level) -> anyhow::Result<bool> {
 }
 
 #[derive(Serialize)]
-struct FileJson<'a> {
+struct FileJson {
     path: String,
-    format: &'a str,
+    format: String,
     #[serde(flatten)]
     counts: Counts,
     warnings: std::collections::BTreeMap<&'static str, u64>,
@@ -302,12 +305,12 @@ pub fn stats(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
         for e in &loaded.errors {
             eprintln!("flowscope: {e}");
         }
-        let files: Vec<FileJson<'_>> = loaded
+        let files: Vec<FileJson> = loaded
             .files
             .iter()
             .map(|f| FileJson {
                 path: f.path.display().to_string(),
-                format: f.format.as_str(),
+                format: ingest::layout_name(f.format, f.compression),
                 counts: f.counts,
                 warnings: warnings_map(&f.report),
                 bytes: f.bytes,
@@ -352,7 +355,7 @@ pub fn stats(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
         for f in &loaded.files {
             row(
                 &mut out,
-                f.format.as_str(),
+                &ingest::layout_name(f.format, f.compression),
                 &f.counts,
                 f.report.total(),
                 f.bytes,

@@ -48,6 +48,7 @@ fn read_at_once(paths: &[PathBuf]) -> Model {
         files.push(FileInfo {
             path: p.clone(),
             format,
+            compression: None,
             bytes: bytes.len() as u64,
             warnings: Vec::new(),
             warning_count: report.total(),

@@ -12,6 +12,7 @@
 mod common;
 
 // Reading each format. New format? Add a module here.
+mod ingest_compressed;
 mod ingest_jaeger;
 mod ingest_otlp;
 mod ingest_spigo;

@@ -3,6 +3,7 @@
 //! The format is sniffed from the content ([`detect`]). Record-oriented layouts are split without
 //! parsing ([`split`]) and parsed in parallel; bad records become counted warnings ([`Report`]).
 
+pub mod compress;
 pub mod deps;
 pub mod detect;
 pub mod fastjson;
@@ -22,6 +23,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub use compress::Compression;
 pub use detect::SniffError;
 pub use report::{Report, WarningKind};
 
@@ -73,6 +75,15 @@ impl fmt::Display for Format {
     }
 }
 
+/// How `stats` and the window name what a file was read as: its format, and its compression
+/// after a `+` (`zipkin-v2+gzip`).
+pub fn layout_name(format: Format, compression: Option<Compression>) -> String {
+    match compression {
+        Some(c) => format!("{format}+{c}"),
+        None => format.as_str().to_owned(),
+    }
+}
+
 /// A file that could not be read at all. Files with bad records still load, with a [`Report`].
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -101,11 +112,13 @@ pub struct FileRead {
     pub path: PathBuf,
     /// Its format.
     pub format: Format,
+    /// How it was compressed, if it was.
+    pub compression: Option<Compression>,
     /// What was read.
     pub batch: Batch,
     /// Warnings.
     pub report: Report,
-    /// Size in bytes.
+    /// Bytes read (after decompression).
     pub bytes: u64,
     /// Time to read and parse.
     pub elapsed: Duration,
@@ -201,11 +214,30 @@ pub fn read_path_with(path: &Path, options: ReadOptions<'_>) -> Result<FileRead,
     };
     let block_bytes = options.block_bytes.max(1);
     let mut file = std::fs::File::open(path).map_err(io)?;
+    let file_bytes = file.metadata().map_or(0, |m| m.len());
     let mut head = Vec::with_capacity(block_bytes);
     (&mut file)
         .take(block_bytes as u64)
         .read_to_end(&mut head)
         .map_err(io)?;
+    // A compressed file is read through its decoder: the format is sniffed from what it decodes
+    // to, and the watcher is told how far into the file (compressed) the read has come.
+    let compression = Compression::sniff(&head);
+    let damage = compress::Damage::default();
+    let consumed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut source: Box<dyn std::io::Read + Send> = match compression {
+        None => Box::new(file),
+        Some(c) => {
+            let raw = std::io::Cursor::new(std::mem::take(&mut head)).chain(file);
+            let counted = compress::Counted::new(raw, std::sync::Arc::clone(&consumed));
+            let mut decoded = c.decoder(counted, &damage).map_err(io)?;
+            (&mut decoded)
+                .take(block_bytes as u64)
+                .read_to_end(&mut head)
+                .map_err(io)?;
+            decoded
+        }
+    };
     let format = detect::sniff(&head).map_err(|reason| IngestError::NotTraces {
         reason,
         path: path.to_owned(),
@@ -218,10 +250,14 @@ pub fn read_path_with(path: &Path, options: ReadOptions<'_>) -> Result<FileRead,
             _ => None,
         }
     };
-    let (batch, report, bytes) = match (record_parser(format), framing) {
+    let (batch, mut report, bytes) = match (record_parser(format), framing) {
         (Some(parse), Some(framing)) if head.len() == block_bytes => {
             let mut watch = options.on_block;
             let mut with_format = |batch: &Batch, bytes: u64| {
+                let bytes = match compression {
+                    Some(_) => consumed.load(std::sync::atomic::Ordering::Relaxed),
+                    None => bytes,
+                };
                 watch
                     .as_mut()
                     .is_none_or(|watch| watch(format, batch, bytes))
@@ -229,19 +265,25 @@ pub fn read_path_with(path: &Path, options: ReadOptions<'_>) -> Result<FileRead,
             let blocks = stream::Blocks {
                 bytes: block_bytes,
                 on_block: Some(&mut with_format),
+                // Room is made from the file's size only where that is the data's size.
+                expected_bytes: if compression.is_some() { 0 } else { file_bytes },
             };
-            stream::stream_records_in_blocks(file, head, framing, parse, path, blocks)
+            stream::stream_records_in_blocks(source, head, framing, parse, path, blocks)
                 .map_err(io)?
         }
         _ => {
-            file.read_to_end(&mut head).map_err(io)?;
+            source.read_to_end(&mut head).map_err(io)?;
             let (batch, report) = parse_format(format, &head);
             (batch, report, head.len() as u64)
         }
     };
+    if let Some(fault) = damage.take() {
+        report.warn(WarningKind::BadCompression, || fault);
+    }
     Ok(FileRead {
         path: path.to_owned(),
         format,
+        compression,
         batch,
         report,
         bytes,
@@ -276,7 +318,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
             } else if p
                 .extension()
                 .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson"))
+                .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson" | "gz" | "zst"))
             {
                 out.push(p);
             }

@@ -36,6 +36,8 @@ pub enum WarningKind {
     /// A limit that protects the machine was hit (nesting, string length, repeated span ids);
     /// see [`limits`](super::limits).
     Limit,
+    /// A compressed file whose stream is cut short or corrupt: what came before it is read.
+    BadCompression,
 }
 
 impl WarningKind {
@@ -55,6 +57,7 @@ impl WarningKind {
             Self::BadArchitecture => "bad_architecture",
             Self::ParentCycle => "parent_cycle",
             Self::Limit => "limit",
+            Self::BadCompression => "bad_compression",
         }
     }
 }

@@ -9,8 +9,7 @@
 //! parsed again, joined to that partial record, in order. Files without line ends are split into
 //! records by the reader thread instead.
 
-use std::fs::File;
-use std::io::Read as _;
+use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -64,12 +63,14 @@ pub struct Blocks<'a> {
     pub bytes: usize,
     /// What watches the blocks as they are joined.
     pub on_block: OnBlock<'a>,
+    /// About how many bytes the input holds (the file's size; 0 when unknown), to make room.
+    pub expected_bytes: u64,
 }
 
 /// Reads `file` (whose first `head` bytes were already read) and parses its records, in blocks
 /// of the chosen size (tests use small ones to cut records often), watched block by block.
-pub fn stream_records_in_blocks(
-    file: File,
+pub fn stream_records_in_blocks<R: Read + Send + 'static>(
+    file: R,
     head: Vec<u8>,
     framing: Framing,
     parsers: Parsers,
@@ -78,9 +79,22 @@ pub fn stream_records_in_blocks(
 ) -> std::io::Result<(Batch, Report, u64)> {
     // A file written a record per line has line ends well inside its first block.
     let lines = head.len() > 1024 && memchr::memchr_iter(b'\n', &head).nth(1).is_some();
-    let Blocks { bytes, on_block } = blocks;
+    let Blocks {
+        bytes,
+        on_block,
+        expected_bytes,
+    } = blocks;
     if lines {
-        stream_lines(file, head, framing, parsers, path, bytes, on_block)
+        stream_lines(
+            file,
+            head,
+            framing,
+            parsers,
+            path,
+            bytes,
+            expected_bytes,
+            on_block,
+        )
     } else {
         stream_presplit(file, head, framing, parsers.record, path, bytes, on_block)
     }
@@ -193,18 +207,22 @@ enum Before {
 }
 
 /// Streams a file cut at line ends, each block parsed by one worker.
-fn stream_lines(
-    file: File,
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the streaming state is these parts; a struct would only rename them"
+)]
+fn stream_lines<R: Read + Send + 'static>(
+    file: R,
     head: Vec<u8>,
     framing: Framing,
     parsers: Parsers,
     path: &Path,
     block_bytes: usize,
+    file_bytes: u64,
     mut on_block: OnBlock<'_>,
 ) -> std::io::Result<(Batch, Report, u64)> {
     let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(IN_FLIGHT + 2);
     let (block_tx, block_rx) = sync_channel::<std::io::Result<Vec<u8>>>(2);
-    let file_bytes = file.metadata().map_or(0, |m| m.len());
     let parts: Arc<Mutex<Vec<Part>>> = Arc::default();
     let reader = std::thread::Builder::new()
         .name("ingest-reader".to_owned())
@@ -357,8 +375,8 @@ fn data_has_content(b: &[u8]) -> bool {
 
 /// The reader thread for [`stream_lines`]: sends blocks that end at a line end (the last block
 /// ends where the file does). Returns the bytes read.
-fn read_lines(
-    mut file: File,
+fn read_lines<R: Read>(
+    mut file: R,
     head: Vec<u8>,
     block_bytes: usize,
     pool: &Receiver<Vec<u8>>,
@@ -399,8 +417,8 @@ fn read_lines(
 }
 
 /// Streams a file without line ends: the reader splits records, workers parse them.
-fn stream_presplit(
-    file: File,
+fn stream_presplit<R: Read + Send + 'static>(
+    file: R,
     head: Vec<u8>,
     framing: Framing,
     parse: RecordParser,
@@ -476,8 +494,8 @@ fn stream_presplit(
 /// The reader thread: reads blocks, finds the complete records in each, carries a partial record
 /// over to the next block, and sends each block on. Returns the splitter (for its warnings) and the
 /// bytes read.
-fn read_blocks(
-    mut file: File,
+fn read_blocks<R: Read>(
+    mut file: R,
     head: Vec<u8>,
     framing: Framing,
     block_bytes: usize,
@@ -555,6 +573,7 @@ impl Joiner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
 
     fn spans_text() -> Vec<String> {
         (1..=200)
@@ -634,7 +653,7 @@ mod tests {
         path: &Path,
         b: usize,
     ) -> std::io::Result<(Batch, Report, u64)> {
-        stream_lines(f, h, fr, p, path, b, None)
+        stream_lines(f, h, fr, p, path, b, 0, None)
     }
 
     #[test]
@@ -743,6 +762,7 @@ mod tests {
             let blocks = Blocks {
                 bytes: block,
                 on_block: Some(watch),
+                expected_bytes: 0,
             };
             stream_records_in_blocks(file, head, Framing::Array, parsers, path, blocks)
         })

@@ -146,6 +146,7 @@ fn file_infos(model: &LiveModel) -> Vec<FileInfo> {
             FileInfo {
                 path: f.path.clone(),
                 format: f.format.unwrap_or(Format::ZipkinV2),
+                compression: None,
                 bytes: f.bytes,
                 warnings,
                 warning_count: f.report.total(),

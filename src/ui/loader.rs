@@ -222,6 +222,7 @@ fn partial(
         infos.push(FileInfo {
             path: path.to_owned(),
             format,
+            compression: None,
             bytes,
             warnings: Vec::new(),
             warning_count: 0,
@@ -319,6 +320,7 @@ fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOu
                 infos.push(FileInfo {
                     path: read.path,
                     format: read.format,
+                    compression: read.compression,
                     bytes: read.bytes,
                     warnings,
                     warning_count: read.report.total(),

@@ -19,7 +19,9 @@ pub struct FileInfo {
     pub path: PathBuf,
     /// Its format.
     pub format: Format,
-    /// Size in bytes.
+    /// How it was compressed, if it was.
+    pub compression: Option<crate::ingest::Compression>,
+    /// Size in bytes (after decompression).
     pub bytes: u64,
     /// Warnings, one line per kind with its count and an example.
     pub warnings: Vec<String>,

@@ -233,7 +233,7 @@ pub(super) fn warnings_ui(ui: &mut egui::Ui, model: &Model, failures: &[LoadFail
                         );
                         ui.label(format!(
                             "{name} · {} · {} bytes",
-                            f.format.as_str(),
+                            crate::ingest::layout_name(f.format, f.compression),
                             f.bytes
                         ));
                         for w in &f.warnings {
