@@ -214,3 +214,29 @@ fn fixtures_are_copies_of_shared_traces() {
         );
     }
 }
+
+/// Jaeger's query API v3 streams OTLP under `{"result": …}`: sniffed as its own layout, read
+/// with exactly the spans, traces and links of the plain OTLP file it wraps. See: #16
+#[test]
+fn issue_16_a_jaeger_api_v3_response_reads_as_the_otlp_it_wraps() {
+    let (format, v3, report) = read(&fixture("handmade/jaeger-api-v3.json"));
+    assert_eq!(format, Format::JaegerApiV3);
+    assert_eq!(format.as_str(), "jaeger-api-v3");
+    assert_eq!(report.total(), 0, "{report:?}");
+    let (_, plain, _) = read(&path("jaeger-otel-traces-01.json"));
+    assert_eq!(v3.spans.len(), 4);
+    assert_eq!(services(&v3), services(&plain));
+    let links = |p: std::path::PathBuf| {
+        let mut store = store_of(&[p]);
+        assert_eq!(store.traces().len(), 2);
+        flowscope::model::Level::ALL.map(|level| flowscope::cli::links_json(&mut store, level))
+    };
+    let wrapped = links(fixture("handmade/jaeger-api-v3.json"));
+    assert_eq!(wrapped, links(path("jaeger-otel-traces-01.json")));
+    assert_eq!(wrapped[1].len(), 2);
+    // A result that holds no request is a counted warning, not an empty silence.
+    let mut report = flowscope::ingest::Report::default();
+    let batch = flowscope::ingest::otlp::read(br#"{"result":{"spans":[]}}"#, &mut report);
+    assert!(batch.spans.is_empty());
+    assert_eq!(report.count(WarningKind::BadRecord), 1);
+}

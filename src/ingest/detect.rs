@@ -49,12 +49,22 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, SniffError> {
     if first == b'[' && bytes.get(super::split::skip_ws(bytes, start + 1)) == Some(&b']') {
         return Ok(Format::ZipkinV2);
     }
-    if has(head, "\"resourceSpans\"")
+    let otlp = has(head, "\"resourceSpans\"")
         || has(head, "\"batches\"")
         || has(head, "\"scopeSpans\"")
-        || has(head, "\"instrumentationLibrarySpans\"")
-    {
-        return Ok(Format::Otlp);
+        || has(head, "\"instrumentationLibrarySpans\"");
+    if otlp {
+        // Jaeger's API v3 wraps each chunk of OTLP in `{"result": …}`.
+        let key = super::split::skip_ws(bytes, start + 1);
+        let wrapped = first == b'{'
+            && bytes
+                .get(key..)
+                .is_some_and(|b| b.starts_with(b"\"result\""));
+        return Ok(if wrapped {
+            Format::JaegerApiV3
+        } else {
+            Format::Otlp
+        });
     }
     if has(head, "\"span_id\"")
         || has(head, "\"trace_id\"")
@@ -92,6 +102,18 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, SniffError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jaeger_api_v3_is_otlp_under_result() {
+        assert_eq!(
+            sniff(br#" {"result":{"resourceSpans":[]}}"#),
+            Ok(Format::JaegerApiV3)
+        );
+        assert_eq!(
+            sniff(br#"{"resourceSpans":[],"result":1}"#),
+            Ok(Format::Otlp)
+        );
+    }
 
     #[test]
     fn sniffs_by_content() {

@@ -48,6 +48,9 @@ pub enum Format {
     JaegerProto,
     /// OpenTelemetry OTLP/JSON (also NDJSON and Tempo's `batches`).
     Otlp,
+    /// Jaeger's query API v3 (`/api/v3/traces/…`): OTLP/JSON under `{"result": …}`, one object
+    /// per streamed chunk.
+    JaegerApiV3,
     /// Dependency links `[{parent, child, callCount, errorCount}]`.
     DependencyLinks,
 }
@@ -64,6 +67,7 @@ impl Format {
             Self::JaegerUi => "jaeger-ui",
             Self::JaegerProto => "jaeger-proto",
             Self::Otlp => "otlp",
+            Self::JaegerApiV3 => "jaeger-api-v3",
             Self::DependencyLinks => "dependency-links",
         }
     }
@@ -135,7 +139,7 @@ pub fn parse_format(format: Format, bytes: &[u8]) -> (Batch, Report) {
         Format::SpigoMigration => spigo::read_migration(bytes, &mut report),
         Format::JaegerUi => jaeger::read_ui(bytes, &mut report),
         Format::JaegerProto => jaeger::read_proto(bytes, &mut report),
-        Format::Otlp => otlp::read(bytes, &mut report),
+        Format::Otlp | Format::JaegerApiV3 => otlp::read(bytes, &mut report),
         Format::DependencyLinks => deps::read(bytes, &mut report),
     };
     let mut batch = batch;

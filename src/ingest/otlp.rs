@@ -30,6 +30,9 @@ struct Request<'a> {
     resource_spans: Option<Vec<&'a RawValue>>,
     #[serde(borrow)]
     batches: Option<Vec<&'a RawValue>>,
+    /// Jaeger's API v3 wrapper of a request.
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
@@ -183,6 +186,19 @@ fn read_request(record: &[u8], batch: &mut Batch, report: &mut Report) {
         Ok(r) => r,
         Err(e) => return json_warning(report, &e, "an OTLP request"),
     };
+    if let Some(inner) = request.result {
+        // One level only: `{"result":{"result":…}}` is not a request.
+        match serde_json::from_str::<Request<'_>>(inner.get()) {
+            Ok(r) if r.result.is_none() && (r.resource_spans.is_some() || r.batches.is_some()) => {
+                read_request(inner.get().as_bytes(), batch, report);
+            }
+            Ok(_) => report.warn(WarningKind::BadRecord, || {
+                "\"result\" holds no OTLP resourceSpans".to_owned()
+            }),
+            Err(e) => json_warning(report, &e, "a Jaeger API v3 result"),
+        }
+        return;
+    }
     match (request.resource_spans, request.batches) {
         (None, None) => read_resource_spans(record, batch, report),
         (a, b) => {
