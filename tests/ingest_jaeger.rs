@@ -416,3 +416,63 @@ fn fixtures_are_copies_of_shared_traces() {
         );
     }
 }
+
+/// Jaeger's storage model as protobuf-JSON (`{"spans":[…]}`, camelCase, base64 ids, RFC 3339 with
+/// any offset, durations as `"0.250s"`, `"120000000ns"`, `"115ms"`, typed tags, inline process,
+/// `FOLLOWS_FROM` and a missing parent): every span read, and Zipkin's links at the service and
+/// instance levels. See: #16
+#[test]
+fn issue_16_jaeger_model_json_reads_every_span_and_links_by_zipkins_rules() {
+    let path = fixture("handmade/jaeger-model-json.json");
+    let (format, batch, report) = read(&path);
+    assert_eq!(format, Format::JaegerModelJson);
+    assert_eq!(format.as_str(), "jaeger-model-json");
+    assert_eq!(report.total(), 0, "{report:?}");
+    assert_eq!(batch.spans.len(), 6);
+    let trace = TraceId::parse_hex("00000000000000000000000000c0ffee").unwrap();
+    let span_id = |n: u64| SpanId::parse_hex(&format!("{n:016x}")).unwrap();
+    assert!(batch.spans.iter().all(|s| s.trace_id == trace));
+    let by_id = |n: u64| batch.spans.iter().find(|s| s.id == span_id(n)).unwrap();
+    // +02:00 is the same instant as the others' Z.
+    assert_eq!(by_id(2).timestamp_micros(), Some(1_714_979_289_110_000));
+    assert_eq!(by_id(2).parent_id, Some(span_id(1)));
+    // FOLLOWS_FROM is the parent when there is no CHILD_OF.
+    assert_eq!(by_id(5).parent_id, Some(span_id(2)));
+    let durations: Vec<Option<u64>> = (1..=6).map(|n| by_id(n).duration_micros()).collect();
+    assert_eq!(
+        durations,
+        [250_000, 120_000, 115_000, 100_000, 10_000, 5_000].map(Some)
+    );
+    assert_eq!(by_id(1).kind, Some(Kind::Server));
+    assert_eq!(by_id(4).kind, Some(Kind::Client));
+
+    let mut store = store_of(&[path]);
+    assert_eq!(store.traces().len(), 1);
+    let links = |store: &mut flowscope::model::TraceStore, level| {
+        flowscope::cli::links_json(store, level)
+            .into_iter()
+            .map(|l| (l.parent, l.child, l.call_count, l.error_count))
+            .collect::<Vec<_>>()
+    };
+    let s = |a: &str, b: &str, errors| (a.to_owned(), b.to_owned(), 1, errors);
+    assert_eq!(
+        links(&mut store, flowscope::model::Level::Service),
+        [
+            s("customer", "mysql", 0),
+            // The server span's error tag counts on the call into it.
+            s("frontend", "customer", 1),
+            // A span whose parent is missing hangs from the root (Zipkin's orphan rule).
+            s("frontend", "redis", 0),
+            s("frontend", "route", 0),
+        ]
+    );
+    assert_eq!(
+        links(&mut store, flowscope::model::Level::Instance),
+        [
+            s("customer@cust-1", "mysql", 0),
+            s("frontend@fe-1", "customer@cust-1", 1),
+            s("frontend@fe-1", "redis@redis-1", 0),
+            s("frontend@fe-1", "route@route-1", 0),
+        ]
+    );
+}

@@ -72,6 +72,13 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, SniffError> {
     {
         return Ok(Format::JaegerProto);
     }
+    // Zipkin names a span's id `id`; Jaeger's model names it `spanId` and has operations.
+    if has(head, "\"spanId\"")
+        && has(head, "\"traceId\"")
+        && (has(head, "\"operationName\"") || has(head, "\"startTime\""))
+    {
+        return Ok(Format::JaegerModelJson);
+    }
     if has(head, "\"traceID\"") || has(head, "\"spanID\"") {
         return Ok(Format::JaegerUi);
     }
@@ -102,6 +109,18 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, SniffError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jaegers_model_json_is_told_from_zipkin_by_its_span_ids() {
+        assert_eq!(
+            sniff(br#"{"spans":[{"traceId":"AQ==","spanId":"AQ==","operationName":"a"}]}"#),
+            Ok(Format::JaegerModelJson)
+        );
+        assert_eq!(
+            sniff(br#"[{"traceId":"1","id":"2","name":"a","localEndpoint":{}}]"#),
+            Ok(Format::ZipkinV2)
+        );
+    }
 
     #[test]
     fn jaeger_api_v3_is_otlp_under_result() {

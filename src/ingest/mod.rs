@@ -46,6 +46,9 @@ pub enum Format {
     JaegerUi,
     /// Jaeger protobuf-JSON (`model.Batch`).
     JaegerProto,
+    /// Jaeger's storage model (`model.Span`) in its protobuf-JSON form, as `{"spans":[…]}`:
+    /// camelCase, base64 ids, RFC 3339 start times, inline `process`.
+    JaegerModelJson,
     /// OpenTelemetry OTLP/JSON (also NDJSON and Tempo's `batches`).
     Otlp,
     /// Jaeger's query API v3 (`/api/v3/traces/…`): OTLP/JSON under `{"result": …}`, one object
@@ -66,6 +69,7 @@ impl Format {
             Self::SpigoMigration => "spigo-migration",
             Self::JaegerUi => "jaeger-ui",
             Self::JaegerProto => "jaeger-proto",
+            Self::JaegerModelJson => "jaeger-model-json",
             Self::Otlp => "otlp",
             Self::JaegerApiV3 => "jaeger-api-v3",
             Self::DependencyLinks => "dependency-links",
@@ -138,7 +142,7 @@ pub fn parse_format(format: Format, bytes: &[u8]) -> (Batch, Report) {
         Format::SpigoArch => spigo::read_arch(bytes, &mut report),
         Format::SpigoMigration => spigo::read_migration(bytes, &mut report),
         Format::JaegerUi => jaeger::read_ui(bytes, &mut report),
-        Format::JaegerProto => jaeger::read_proto(bytes, &mut report),
+        Format::JaegerProto | Format::JaegerModelJson => jaeger::read_proto(bytes, &mut report),
         Format::Otlp | Format::JaegerApiV3 => otlp::read(bytes, &mut report),
         Format::DependencyLinks => deps::read(bytes, &mut report),
     };

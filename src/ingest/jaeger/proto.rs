@@ -185,41 +185,61 @@ fn read_proto_record(record: &[u8], depth: usize, batch: &mut Batch, report: &mu
     );
 }
 
+/// `number` (an optional `-`, digits, an optional fraction) times `nanos_per`, in nanoseconds,
+/// exactly to the nanosecond.
+fn decimal_nanos(number: &str, nanos_per: i64) -> Result<i64, ()> {
+    let (negative, number) = match number.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, number),
+    };
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) || frac.len() > 9 {
+        return Err(());
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| ())?
+    };
+    // The fraction in units of 1e-9 of the unit, then scaled to nanoseconds.
+    let mut part: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| ())?
+    };
+    for _ in frac.len()..9 {
+        part *= 10;
+    }
+    let nanos = whole
+        .checked_mul(nanos_per)
+        .and_then(|w| w.checked_add(part.checked_mul(nanos_per)? / 1_000_000_000))
+        .ok_or(())?;
+    Ok(if negative { -nanos } else { nanos })
+}
+
 /// A protobuf-JSON duration in microseconds: a number or decimal string of nanoseconds, or a
 /// protobuf `Duration` string (`"0.243417s"`). `Err` when present but unreadable.
 pub(super) fn proto_duration_micros(d: &Scalar<'_>) -> Result<Option<i64>, ()> {
     let Some(text) = d.0.as_deref().map(str::trim) else {
         return Ok(None);
     };
-    if d.1 == ScalarType::String
-        && let Some(secs) = text.strip_suffix('s')
-    {
-        let (negative, secs) = match secs.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, secs),
-        };
-        let (whole, frac) = secs.split_once('.').unwrap_or((secs, ""));
-        if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(());
+    if d.1 == ScalarType::String {
+        // A decimal with a unit: protobuf's `"0.243417s"`, or as Go prints durations
+        // (`"22938000ns"`, `"22.938ms"`, `"7µs"`).
+        let units: [(&str, i64); 5] = [
+            ("ns", 1),
+            ("us", 1_000),
+            ("µs", 1_000),
+            ("ms", 1_000_000),
+            ("s", 1_000_000_000),
+        ];
+        if let Some((number, nanos_per)) = units
+            .iter()
+            .find_map(|&(unit, per)| text.strip_suffix(unit).map(|n| (n, per)))
+        {
+            return decimal_nanos(number, nanos_per).map(|n| Some(n / 1000));
         }
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| ())?
-        };
-        let mut nanos: i64 = if frac.is_empty() {
-            0
-        } else {
-            frac.parse().map_err(|_| ())?
-        };
-        for _ in frac.len()..9 {
-            nanos *= 10;
-        }
-        let micros = whole
-            .checked_mul(1_000_000)
-            .and_then(|m| m.checked_add(nanos / 1000))
-            .ok_or(())?;
-        return Ok(Some(if negative { -micros } else { micros }));
     }
     let nanos = text
         .parse::<i64>()

@@ -393,6 +393,23 @@ fn helpers() {
         proto_duration_micros(&s("1.2.3s", ScalarType::String)),
         Err(())
     );
+    for (text, micros) in [
+        ("22938000ns", 22_938),
+        ("115ms", 115_000),
+        ("7us", 7),
+        ("7µs", 7),
+    ] {
+        assert_eq!(
+            proto_duration_micros(&s(text, ScalarType::String)),
+            Ok(Some(micros)),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        proto_duration_micros(&s("22.938ms", ScalarType::String)),
+        Ok(Some(22_938))
+    );
+    assert_eq!(proto_duration_micros(&s("ms", ScalarType::String)), Err(()));
     assert_eq!(proto_duration_micros(&Scalar::default()), Ok(None));
     assert_eq!(ipv4_text("2130706433").as_deref(), Some("127.0.0.1"));
     assert_eq!(ipv4_text("1.2.3.4").as_deref(), Some("1.2.3.4"));
