@@ -409,3 +409,34 @@ fn broken_architectures_keep_what_works() {
     assert_eq!(batch.nodes.len(), 3);
     assert_eq!(batch.edges.len(), 2);
 }
+
+/// A graph file with a ',' missing between two records is read whole, as the valid file is, and
+/// says where the JSON broke. See: #16
+#[test]
+fn issue_16_a_missing_comma_is_read_and_reported_with_its_byte_offset() {
+    let path = fixture("spigo/graph/container3.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cut = text.find("},\n").unwrap() + 1;
+    let broken = format!("{}{}", &text[..cut], &text[cut + 1..]);
+    let next = cut + broken[cut..].find('{').unwrap();
+    let mut report = Report::default();
+    let batch = spigo::read_graph(broken.as_bytes(), &mut report);
+    let (_, whole, whole_report) = read(&path);
+    assert_eq!(whole_report.total(), 0);
+    assert_eq!(report.total(), 1, "{report:?}");
+    assert_eq!(report.count(WarningKind::InvalidJson), 1);
+    assert_eq!(
+        report.examples,
+        [format!(
+            "invalid_json: not valid JSON at byte {next}: a ',' is missing there or has no record before it; read as if the JSON were valid"
+        )]
+    );
+    assert_eq!(batch.nodes.len(), whole.nodes.len());
+    assert_eq!(batch.edges.len(), whole.edges.len());
+    // A trailing ',' and a doubled one are read and reported alike.
+    let mut report = Report::default();
+    let spans = br#"[{"traceId":"a","id":"1","name":"x","localEndpoint":{"serviceName":"s"}},,{"traceId":"a","id":"2","name":"y","localEndpoint":{"serviceName":"s"}},]"#;
+    let batch = flowscope::ingest::zipkin_v2::read(spans, &mut report);
+    assert_eq!(batch.spans.len(), 2);
+    assert_eq!(report.count(WarningKind::InvalidJson), 2, "{report:?}");
+}

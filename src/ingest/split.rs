@@ -33,6 +33,9 @@ pub struct Records {
     pub truncated: bool,
     /// Values that are not objects (numbers, strings, garbage lines), skipped.
     pub stray: usize,
+    /// Places where the array is not valid JSON but is still read: a missing `,` between two
+    /// elements, or a `,` with no element before it: the byte offset of each.
+    pub lenient: Vec<usize>,
 }
 
 /// Index of the first non-whitespace byte at or after `i`.
@@ -113,9 +116,25 @@ pub fn value_end(b: &[u8], i: usize) -> Option<usize> {
 /// the closing `]`, or `None` if the input ends first. Nested arrays are descended into when `nested`.
 pub fn array_elements(b: &[u8], open: usize, nested: bool, out: &mut Records) -> Option<usize> {
     let mut i = open + 1;
+    // After an element a `,` (or the `]`) must come; after `[` or `,` an element (or, after `[`,
+    // the `]`).
+    let mut after_element = false;
+    let mut after_comma = false;
+    let fault = |out: &mut Records, at: usize| out.lenient.push(at);
     loop {
         i = skip_ws(b, i);
-        match b.get(i)? {
+        let Some(&c) = b.get(i) else {
+            return None;
+        };
+        match c {
+            b']' | b',' if after_comma => fault(out, i),
+            b',' | b']' => {}
+            _ if after_element => fault(out, i),
+            _ => {}
+        }
+        after_comma = c == b',';
+        after_element = !matches!(c, b',' | b']');
+        match c {
             b']' => return Some(i + 1),
             b',' => i += 1,
             b'{' => {
@@ -148,6 +167,7 @@ pub fn split_records(b: &[u8]) -> Option<Records> {
         layout: Layout::Empty,
         truncated: false,
         stray: 0,
+        lenient: Vec::new(),
     };
     let start = skip_ws(b, 0);
     match b.get(start) {
@@ -266,6 +286,13 @@ pub fn report_split(records: &Records, report: &mut Report) {
     if records.truncated {
         report.warn(WarningKind::TruncatedJson, || {
             "the input ends inside a record; the records before it were read".to_owned()
+        });
+    }
+    for &at in &records.lenient {
+        report.warn(WarningKind::InvalidJson, || {
+            format!(
+                "not valid JSON at byte {at}: a ',' is missing there or has no record before it; read as if the JSON were valid"
+            )
         });
     }
     for _ in 0..records.stray {

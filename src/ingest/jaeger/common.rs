@@ -86,6 +86,7 @@ pub(crate) fn inner_array(
         layout: Layout::Array,
         truncated: false,
         stray: 0,
+        lenient: Vec::new(),
     };
     if split::array_elements(b, at, false, &mut records).is_none() {
         records.truncated = true;

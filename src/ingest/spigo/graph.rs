@@ -194,6 +194,7 @@ pub(super) fn read(bytes: &[u8], report: &mut Report) -> Batch {
         layout: Layout::Array,
         truncated: false,
         stray: 0,
+        lenient: Vec::new(),
     };
     if array_elements(bytes, open, false, &mut split).is_none() {
         split.truncated = true;
