@@ -123,9 +123,7 @@ pub fn array_elements(b: &[u8], open: usize, nested: bool, out: &mut Records) ->
     let fault = |out: &mut Records, at: usize| out.lenient.push(at);
     loop {
         i = skip_ws(b, i);
-        let Some(&c) = b.get(i) else {
-            return None;
-        };
+        let &c = b.get(i)?;
         match c {
             b']' | b',' if after_comma => fault(out, i),
             b',' | b']' => {}
