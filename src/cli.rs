@@ -375,6 +375,12 @@ pub fn stats(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
         for example in &total_report.examples {
             writeln!(out, "  {example}")?;
         }
+        if total_report.total() > 0 {
+            writeln!(out, "warnings:")?;
+            for (kind, n) in &total_report.counts {
+                writeln!(out, "  {kind} ({n}): {}", kind.explain())?;
+            }
+        }
     }
     Ok(!loaded.files.is_empty())
 }

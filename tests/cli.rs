@@ -335,3 +335,39 @@ fn one_files_counts_are_the_totals() {
         );
     }
 }
+
+/// `stats` explains each warning kind it counted, one line each, under the table. See: #16
+#[test]
+fn issue_16_stats_explains_each_warning_kind_it_counted() {
+    let dir = std::env::temp_dir().join(format!("flowscope-cli-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.json");
+    std::fs::write(
+        &path,
+        r#"[{"traceId":"a","id":"1","name":"x","localEndpoint":{"serviceName":"s"}} {"id":"2"}]"#,
+    )
+    .unwrap();
+    let out = flowscope(&["stats", path.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let legend: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| *l != "warnings:")
+        .skip(1)
+        .collect();
+    assert_eq!(
+        legend,
+        [
+            "  missing_trace_id (1): a span without a trace id; it was skipped",
+            "  invalid_json (1): not valid JSON; what a lenient reader could still use was read, the rest skipped",
+        ],
+        "{stdout}"
+    );
+    for kind in [
+        flowscope::ingest::WarningKind::BadId,
+        flowscope::ingest::WarningKind::BadCompression,
+    ] {
+        assert!(!kind.explain().contains('\n') && kind.explain().len() < 120);
+    }
+}

@@ -62,6 +62,49 @@ impl WarningKind {
     }
 }
 
+impl WarningKind {
+    /// What the kind means and what flowscope did about it, in one line (`stats` prints it
+    /// under the table; the window shows it next to the count).
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::BadId => {
+                "an id that is not valid (not hex, all zeros, too long); left out, and a span without its own id skipped"
+            }
+            Self::MissingTraceId => "a span without a trace id; it was skipped",
+            Self::MissingSpanId => "a span without a span id; it was skipped",
+            Self::BadRecord => {
+                "valid JSON, but not the shape this format has; that record was skipped"
+            }
+            Self::InvalidJson => {
+                "not valid JSON; what a lenient reader could still use was read, the rest skipped"
+            }
+            Self::TruncatedJson => {
+                "the input ends inside a record; the records before it were read"
+            }
+            Self::BadTimestamp => {
+                "a time or duration that cannot be read or is out of range; it was left out"
+            }
+            Self::UnknownRecord => "a record of a kind this reader does not know; it was skipped",
+            Self::DanglingReference => {
+                "a name that refers to something missing (a node, a process); kept, linked to nothing"
+            }
+            Self::Duplicate => "a repeated record; the repeat was dropped or renamed",
+            Self::BadArchitecture => {
+                "a broken architecture rule (unknown package, missing dependency); expanded as far as it goes"
+            }
+            Self::ParentCycle => {
+                "spans whose parents form a loop; they hang from no root and are linked to nothing"
+            }
+            Self::Limit => {
+                "a limit that protects the machine (nesting, string length, repeated ids) was hit"
+            }
+            Self::BadCompression => {
+                "a compressed stream that is cut short or corrupt; what came before it was read"
+            }
+        }
+    }
+}
+
 impl fmt::Display for WarningKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

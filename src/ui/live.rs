@@ -140,7 +140,7 @@ fn file_infos(model: &LiveModel) -> Vec<FileInfo> {
                 .report
                 .counts
                 .iter()
-                .map(|(k, n)| format!("{n} {k}"))
+                .map(|(k, n)| format!("{n} {k}: {}", k.explain()))
                 .collect();
             warnings.extend(f.report.examples.iter().cloned());
             FileInfo {

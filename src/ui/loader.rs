@@ -314,7 +314,7 @@ fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOu
                     .report
                     .counts
                     .iter()
-                    .map(|(k, n)| format!("{n} {k}"))
+                    .map(|(k, n)| format!("{n} {k}: {}", k.explain()))
                     .collect();
                 warnings.extend(read.report.examples.iter().cloned());
                 infos.push(FileInfo {
