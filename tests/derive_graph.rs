@@ -217,3 +217,58 @@ fn flows_graphs_and_architectures_name_the_same_instances() {
     assert_eq!(graph.graph.node_count(), 23);
     assert_eq!(graph.topology.len(), 23);
 }
+
+/// At the instance level every node of a flow is named exactly as its spans spell it, however many
+/// fields the Spigo name has (Zipkin prints it whole); the hierarchy is still parsed from it, and a
+/// label shows the instance field. See: #16
+#[test]
+fn issue_16_instance_nodes_are_named_as_the_spans_spell_them() {
+    let path = fixture("spigo/flow/lamp_flow.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let spelled: std::collections::BTreeSet<String> = text
+        .split("\"serviceName\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect();
+    assert!(spelled.contains("lamp.*.*..www00...www.denominator"));
+    let mut store = store_of(&[path]);
+    let graph = ServiceGraph::build(&mut store, Level::Instance);
+    let interner = &store.data.interner;
+    let names: std::collections::BTreeSet<String> = graph
+        .graph
+        .node_weights()
+        .map(|n| interner.resolve(n.name).to_owned())
+        .collect();
+    assert_eq!(names, spelled);
+    let www = graph
+        .graph
+        .node_weights()
+        .find(|n| interner.resolve(n.name) == "lamp.*.*..www00...www.denominator")
+        .unwrap();
+    let name = |s: Option<flowscope::model::Sym>| s.map(|s| interner.resolve(s));
+    assert_eq!(
+        (
+            name(www.service),
+            name(www.region),
+            name(www.zone),
+            name(www.package)
+        ),
+        (Some("www"), Some("*"), Some("*"), Some("denominator"))
+    );
+    let positions = crate::common::grouped_circle_positions(&graph, interner);
+    let scene = flowscope::scene::build(&flowscope::scene::SceneRequest {
+        graph: &graph,
+        interner,
+        positions: &positions,
+        view: &flowscope::scene::View::default(),
+        stamp: &flowscope::scene::Stamp::default(),
+        measure: &flowscope::render::png::measure,
+    });
+    assert!(
+        scene.labels.iter().any(|l| l.text == "www00"),
+        "{:?}",
+        scene.labels
+    );
+    assert!(!scene.labels.iter().any(|l| l.text == "denominator"));
+}

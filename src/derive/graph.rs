@@ -260,12 +260,29 @@ pub(crate) fn name_infos(batch: &mut Batch) -> FxHashMap<Sym, NameInfo> {
         .flat_map(|s| [s.local.service, s.remote.service])
         .flatten()
         .collect();
+    // A Spigo instance is named as the spans spell it (Zipkin prints the 9-field name whole),
+    // unless a graph or architecture in the same load declares it: then by its 4-field
+    // declared form, so that the files name one instance alike.
+    let declared: rustc_hash::FxHashSet<String> = batch
+        .nodes
+        .iter()
+        .filter(|n| n.level == NameLevel::Instance)
+        .filter_map(|n| {
+            let s = SpigoName::parse_graph(batch.interner.resolve(n.name))?;
+            Some(format!("{}.{}.{}.{}", s.arch, s.region, s.zone, s.instance))
+        })
+        .collect();
     let mut out = FxHashMap::default();
     for name in distinct {
         let text = batch.interner.resolve(name);
         let info = match SpigoName::parse_full(text) {
             Some(s) => {
                 let filtered = format!("{}.{}.{}.{}", s.arch, s.region, s.zone, s.instance);
+                let filtered = if declared.contains(&filtered) {
+                    filtered
+                } else {
+                    text.to_owned()
+                };
                 let owned = [
                     s.service.to_owned(),
                     s.region.to_owned(),

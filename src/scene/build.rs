@@ -128,7 +128,9 @@ fn traffic(graph: &ServiceGraph) -> Vec<Traffic> {
 /// The short text a node is labelled with: the last field of a Spigo instance name.
 fn short_name(name: &str, level: Level) -> &str {
     match level {
-        Level::Instance => name.rsplit('.').next().unwrap_or(name),
+        // A full Spigo name (`arch.region.zone..www00...www.denominator`) by its instance field.
+        Level::Instance => crate::model::SpigoName::parse_full(name)
+            .map_or_else(|| name.rsplit('.').next().unwrap_or(name), |s| s.instance),
         _ => name,
     }
 }
