@@ -476,3 +476,53 @@ fn issue_16_jaeger_model_json_reads_every_span_and_links_by_zipkins_rules() {
         ]
     );
 }
+
+/// Jaeger's Elasticsearch/OpenSearch span documents (one per line, one inside an export's
+/// `_source`): kinds, errors and peers from the `tag` map (dots written `@`), hosts from
+/// `process.tag`; sniffed as `jaeger-es` and linked. Before, such a trace gave no links. See: #16
+#[test]
+fn issue_16_jaeger_es_documents_link_through_their_tag_maps() {
+    let path = fixture("handmade/jaeger-es.json");
+    let (format, batch, report) = read(&path);
+    assert_eq!(format, Format::JaegerEs);
+    assert_eq!(format.as_str(), "jaeger-es");
+    assert_eq!(report.total(), 0, "{report:?}");
+    assert_eq!(batch.spans.len(), 5);
+    let kinds: Vec<Option<Kind>> = batch.spans.iter().map(|s| s.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::Server,
+            Kind::Client,
+            Kind::Server,
+            Kind::Client,
+            Kind::Server
+        ]
+        .map(Some)
+    );
+    let mut store = store_of(&[path]);
+    let links = |store: &mut flowscope::model::TraceStore, level| {
+        flowscope::cli::links_json(store, level)
+            .into_iter()
+            .map(|l| (l.parent, l.child, l.call_count, l.error_count))
+            .collect::<Vec<_>>()
+    };
+    let s = |a: &str, b: &str, errors| (a.to_owned(), b.to_owned(), 1, errors);
+    assert_eq!(
+        links(&mut store, flowscope::model::Level::Service),
+        [
+            s("api", "cache", 0),
+            // `peer@service` names the database the client calls.
+            s("api", "postgres", 0),
+            s("frontend", "api", 1),
+        ]
+    );
+    assert_eq!(
+        links(&mut store, flowscope::model::Level::Instance),
+        [
+            s("api@api-1", "cache@cache-1", 0),
+            s("api@api-1", "postgres", 0),
+            s("frontend@fe-1", "api@api-1", 1),
+        ]
+    );
+}

@@ -79,6 +79,9 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, SniffError> {
     {
         return Ok(Format::JaegerModelJson);
     }
+    if has(head, "\"traceID\"") && has(head, "\"startTimeMillis\"") {
+        return Ok(Format::JaegerEs);
+    }
     if has(head, "\"traceID\"") || has(head, "\"spanID\"") {
         return Ok(Format::JaegerUi);
     }
@@ -119,6 +122,18 @@ mod tests {
         assert_eq!(
             sniff(br#"[{"traceId":"1","id":"2","name":"a","localEndpoint":{}}]"#),
             Ok(Format::ZipkinV2)
+        );
+    }
+
+    #[test]
+    fn jaegers_elasticsearch_documents_carry_start_time_millis() {
+        assert_eq!(
+            sniff(br#"{"traceID":"1","spanID":"2","startTimeMillis":1,"tag":{}}"#),
+            Ok(Format::JaegerEs)
+        );
+        assert_eq!(
+            sniff(br#"{"data":[{"traceID":"1","spans":[]}]}"#),
+            Ok(Format::JaegerUi)
         );
     }
 

@@ -46,6 +46,9 @@ pub enum Format {
     JaegerUi,
     /// Jaeger protobuf-JSON (`model.Batch`).
     JaegerProto,
+    /// Jaeger's Elasticsearch/OpenSearch span documents: UI-like spans with an inline `process`,
+    /// `startTimeMillis`, and `tag` maps whose keys write dots as `@`.
+    JaegerEs,
     /// Jaeger's storage model (`model.Span`) in its protobuf-JSON form, as `{"spans":[…]}`:
     /// camelCase, base64 ids, RFC 3339 start times, inline `process`.
     JaegerModelJson,
@@ -69,6 +72,7 @@ impl Format {
             Self::SpigoMigration => "spigo-migration",
             Self::JaegerUi => "jaeger-ui",
             Self::JaegerProto => "jaeger-proto",
+            Self::JaegerEs => "jaeger-es",
             Self::JaegerModelJson => "jaeger-model-json",
             Self::Otlp => "otlp",
             Self::JaegerApiV3 => "jaeger-api-v3",
@@ -141,7 +145,7 @@ pub fn parse_format(format: Format, bytes: &[u8]) -> (Batch, Report) {
         Format::SpigoGraph => spigo::read_graph(bytes, &mut report),
         Format::SpigoArch => spigo::read_arch(bytes, &mut report),
         Format::SpigoMigration => spigo::read_migration(bytes, &mut report),
-        Format::JaegerUi => jaeger::read_ui(bytes, &mut report),
+        Format::JaegerUi | Format::JaegerEs => jaeger::read_ui(bytes, &mut report),
         Format::JaegerProto | Format::JaegerModelJson => jaeger::read_proto(bytes, &mut report),
         Format::Otlp | Format::JaegerApiV3 => otlp::read(bytes, &mut report),
         Format::DependencyLinks => deps::read(bytes, &mut report),

@@ -21,7 +21,8 @@ use crate::model::{Annotation, Batch, Endpoint, IdRules, Span, SpanId, TraceId};
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct UiShape<'a> {
-    #[serde(borrow)]
+    /// A wrapper: the UI's `data`, or an Elasticsearch export's `_source` around one document.
+    #[serde(borrow, alias = "_source")]
     data: Option<&'a RawValue>,
     #[serde(borrow, rename = "traceID")]
     trace_id: Option<CowStr<'a>>,
@@ -55,14 +56,30 @@ struct UiProcess<'a> {
     service_name: Option<CowStr<'a>>,
     #[serde(borrow)]
     tags: Option<Vec<UiTag<'a>>>,
+    /// Jaeger's Elasticsearch/OpenSearch documents keep tags as a map too, dots written `@`.
+    #[serde(borrow)]
+    tag: Option<Entries<'a, Scalar<'a>>>,
+}
+
+/// The `(key, value)` pairs of an Elasticsearch `tag` map, keys with `@` read back as `.`.
+fn es_tags<'s>(map: Option<&'s Entries<'s, Scalar<'s>>>) -> Vec<(String, &'s str)> {
+    map.map_or(&[][..], |m| m.0.as_slice())
+        .iter()
+        .filter_map(|(k, v)| Some((k.0.replace('@', "."), v.0.as_deref()?)))
+        .collect()
 }
 
 impl UiProcess<'_> {
     fn resolve(&self, batch: &mut Batch) -> Process {
+        let es = es_tags(self.tag.as_ref());
         Process::resolve(
             batch,
             self.service_name.as_ref().map(|s| s.0.as_ref()),
-            self.tags.iter().flatten().filter_map(UiTag::pair),
+            self.tags
+                .iter()
+                .flatten()
+                .filter_map(UiTag::pair)
+                .chain(es.iter().map(|(k, v)| (k.as_str(), *v))),
         )
     }
 }
@@ -105,6 +122,9 @@ struct UiSpan<'a> {
     duration: Option<Num>,
     #[serde(borrow)]
     tags: Option<Vec<UiTag<'a>>>,
+    /// Elasticsearch documents' tag map (`"tag":{"span@kind":"server"}`).
+    #[serde(borrow)]
+    tag: Option<Entries<'a, Scalar<'a>>>,
     #[serde(borrow)]
     logs: Option<Vec<UiLog<'a>>>,
     #[serde(borrow, rename = "processID")]
@@ -275,6 +295,9 @@ fn read_ui_span(
     let mut tags = SpanTags::default();
     for (key, value) in span.tags.iter().flatten().filter_map(UiTag::pair) {
         tags.add(batch, key, value);
+    }
+    for (key, value) in es_tags(span.tag.as_ref()) {
+        tags.add(batch, &key, value);
     }
     let (tags, kind, remote) = tags.finish(batch);
 
