@@ -180,3 +180,44 @@ fn a_cancelled_load_hands_back_no_model() {
     assert!(outcome.cancelled);
     assert!(outcome.model.is_none());
 }
+
+/// A compressed file loads as its plain form does, and the progress counts the files' own
+/// bytes: it never passes the total and ends on it. See: #16
+#[test]
+fn issue_16_a_compressed_file_loads_with_progress_in_file_bytes() {
+    use std::io::Write as _;
+    let pretty = fixture("zipkin/smartthings-mobile-web-install.json");
+    let gz = std::env::temp_dir().join(format!("flowscope-loader-{}.json.gz", std::process::id()));
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&std::fs::read(&pretty).unwrap()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let paths = vec![gz.clone(), fixture("zipkin/yelp.json")];
+    let loader = Loader::start_with(paths.clone(), SMALL, || {}).unwrap();
+    let deadline = Instant::now() + Duration::from_mins(1);
+    let mut seen = Vec::new();
+    let outcome = loop {
+        let p = loader.progress();
+        seen.push((p.bytes_done, p.bytes_total));
+        if let Some(outcome) = loader.poll() {
+            break outcome;
+        }
+        assert!(Instant::now() < deadline, "the load did not finish");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let end = loader.progress();
+    let total: u64 = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum::<u64>();
+    std::fs::remove_file(&gz).ok();
+    assert_eq!((end.bytes_done, end.bytes_total), (total, total));
+    assert!(seen.iter().all(|&(done, all)| done <= all), "{seen:?}");
+    let model = outcome.model.unwrap();
+    assert_eq!(
+        model.files[0].compression,
+        Some(flowscope::ingest::Compression::Gzip)
+    );
+    let plain = read_at_once(&[pretty, fixture("zipkin/yelp.json")]);
+    assert_eq!(model.store.spans().len(), plain.store.spans().len());
+    assert_eq!(model.traces.len(), plain.traces.len());
+}

@@ -326,7 +326,11 @@ fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOu
                     warning_count: read.report.total(),
                 });
                 spans_before += spans;
-                bytes_before += read.bytes;
+                // Progress is in the files' own bytes (a compressed file decodes to more).
+                bytes_before += match read.compression {
+                    Some(_) => std::fs::metadata(path).map_or(read.bytes, |m| m.len()),
+                    None => read.bytes,
+                };
             }
             Err(_) if cancel.load(Ordering::Acquire) => return cancelled(failures),
             Err(e) => {
