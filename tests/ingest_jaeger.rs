@@ -448,31 +448,24 @@ fn issue_16_jaeger_model_json_reads_every_span_and_links_by_zipkins_rules() {
 
     let mut store = store_of(&[path]);
     assert_eq!(store.traces().len(), 1);
-    let links = |store: &mut flowscope::model::TraceStore, level| {
-        flowscope::cli::links_json(store, level)
-            .into_iter()
-            .map(|l| (l.parent, l.child, l.call_count, l.error_count))
-            .collect::<Vec<_>>()
-    };
-    let s = |a: &str, b: &str, errors| (a.to_owned(), b.to_owned(), 1, errors);
     assert_eq!(
-        links(&mut store, flowscope::model::Level::Service),
+        links_at(&mut store, flowscope::model::Level::Service),
         [
-            s("customer", "mysql", 0),
+            one("customer", "mysql", 0),
             // The server span's error tag counts on the call into it.
-            s("frontend", "customer", 1),
+            one("frontend", "customer", 1),
             // A span whose parent is missing hangs from the root (Zipkin's orphan rule).
-            s("frontend", "redis", 0),
-            s("frontend", "route", 0),
+            one("frontend", "redis", 0),
+            one("frontend", "route", 0),
         ]
     );
     assert_eq!(
-        links(&mut store, flowscope::model::Level::Instance),
+        links_at(&mut store, flowscope::model::Level::Instance),
         [
-            s("customer@cust-1", "mysql", 0),
-            s("frontend@fe-1", "customer@cust-1", 1),
-            s("frontend@fe-1", "redis@redis-1", 0),
-            s("frontend@fe-1", "route@route-1", 0),
+            one("customer@cust-1", "mysql", 0),
+            one("frontend@fe-1", "customer@cust-1", 1),
+            one("frontend@fe-1", "redis@redis-1", 0),
+            one("frontend@fe-1", "route@route-1", 0),
         ]
     );
 }
@@ -501,28 +494,37 @@ fn issue_16_jaeger_es_documents_link_through_their_tag_maps() {
         .map(Some)
     );
     let mut store = store_of(&[path]);
-    let links = |store: &mut flowscope::model::TraceStore, level| {
-        flowscope::cli::links_json(store, level)
-            .into_iter()
-            .map(|l| (l.parent, l.child, l.call_count, l.error_count))
-            .collect::<Vec<_>>()
-    };
-    let s = |a: &str, b: &str, errors| (a.to_owned(), b.to_owned(), 1, errors);
     assert_eq!(
-        links(&mut store, flowscope::model::Level::Service),
+        links_at(&mut store, flowscope::model::Level::Service),
         [
-            s("api", "cache", 0),
+            one("api", "cache", 0),
             // `peer@service` names the database the client calls.
-            s("api", "postgres", 0),
-            s("frontend", "api", 1),
+            one("api", "postgres", 0),
+            one("frontend", "api", 1),
         ]
     );
     assert_eq!(
-        links(&mut store, flowscope::model::Level::Instance),
+        links_at(&mut store, flowscope::model::Level::Instance),
         [
-            s("api@api-1", "cache@cache-1", 0),
-            s("api@api-1", "postgres", 0),
-            s("frontend@fe-1", "api@api-1", 1),
+            one("api@api-1", "cache@cache-1", 0),
+            one("api@api-1", "postgres", 0),
+            one("frontend@fe-1", "api@api-1", 1),
         ]
     );
+}
+
+/// A link as a test spells it: parent, child, calls, errors.
+type Link = (String, String, u64, u64);
+
+/// The links at `level` as `deps` prints them.
+fn links_at(store: &mut flowscope::model::TraceStore, level: flowscope::model::Level) -> Vec<Link> {
+    flowscope::cli::links_json(store, level)
+        .into_iter()
+        .map(|l| (l.parent, l.child, l.call_count, l.error_count))
+        .collect()
+}
+
+/// A link of one call.
+fn one(parent: &str, child: &str, errors: u64) -> Link {
+    (parent.to_owned(), child.to_owned(), 1, errors)
 }

@@ -269,7 +269,7 @@ pub(crate) fn name_infos(batch: &mut Batch) -> FxHashMap<Sym, NameInfo> {
         .filter(|n| n.level == NameLevel::Instance)
         .filter_map(|n| {
             let s = SpigoName::parse_graph(batch.interner.resolve(n.name))?;
-            Some(format!("{}.{}.{}.{}", s.arch, s.region, s.zone, s.instance))
+            Some(s.graph_name())
         })
         .collect();
     let mut out = FxHashMap::default();
@@ -277,7 +277,7 @@ pub(crate) fn name_infos(batch: &mut Batch) -> FxHashMap<Sym, NameInfo> {
         let text = batch.interner.resolve(name);
         let info = match SpigoName::parse_full(text) {
             Some(s) => {
-                let filtered = format!("{}.{}.{}.{}", s.arch, s.region, s.zone, s.instance);
+                let filtered = s.graph_name();
                 let filtered = if declared.contains(&filtered) {
                     filtered
                 } else {
@@ -934,7 +934,7 @@ fn canonical_spigo(batch: &mut Batch, place: Place, level: NameLevel) -> Place {
     let text = batch.interner.resolve(place.instance);
     match SpigoName::parse_full(text) {
         Some(s) => {
-            let filtered = format!("{}.{}.{}.{}", s.arch, s.region, s.zone, s.instance);
+            let filtered = s.graph_name();
             Place {
                 instance: batch.sym(&filtered),
                 ..place

@@ -182,22 +182,28 @@ pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
 
 /// Reads one request; an object that is itself a resource-spans entry is read as one.
 fn read_request(record: &[u8], batch: &mut Batch, report: &mut Report) {
+    read_request_in(record, false, batch, report);
+}
+
+/// [`read_request`] of a record, or (`in_result`) of what a Jaeger API v3 `result` holds, which
+/// must be a request (one level only: `{"result":{"result":…}}` is not one).
+fn read_request_in(record: &[u8], in_result: bool, batch: &mut Batch, report: &mut Report) {
     let request: Request<'_> = match serde_json::from_slice(record) {
         Ok(r) => r,
+        Err(e) if in_result => return json_warning(report, &e, "a Jaeger API v3 result"),
         Err(e) => return json_warning(report, &e, "an OTLP request"),
     };
-    if let Some(inner) = request.result {
-        // One level only: `{"result":{"result":…}}` is not a request.
-        match serde_json::from_str::<Request<'_>>(inner.get()) {
-            Ok(r) if r.result.is_none() && (r.resource_spans.is_some() || r.batches.is_some()) => {
-                read_request(inner.get().as_bytes(), batch, report);
-            }
-            Ok(_) => report.warn(WarningKind::BadRecord, || {
-                "\"result\" holds no OTLP resourceSpans".to_owned()
-            }),
-            Err(e) => json_warning(report, &e, "a Jaeger API v3 result"),
+    let is_request = request.resource_spans.is_some() || request.batches.is_some();
+    match request.result {
+        Some(inner) if !in_result => {
+            return read_request_in(inner.get().as_bytes(), true, batch, report);
         }
-        return;
+        _ if in_result && (request.result.is_some() || !is_request) => {
+            return report.warn(WarningKind::BadRecord, || {
+                "\"result\" holds no OTLP resourceSpans".to_owned()
+            });
+        }
+        _ => {}
     }
     match (request.resource_spans, request.batches) {
         (None, None) => read_resource_spans(record, batch, report),

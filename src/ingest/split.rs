@@ -158,15 +158,32 @@ pub fn array_elements(b: &[u8], open: usize, nested: bool, out: &mut Records) ->
     }
 }
 
+/// The records of the array that opens at `b[open]` (a member's array inside a larger object),
+/// counted as [`split_records`] counts them; report them with [`report_split`].
+pub fn split_array(b: &[u8], open: usize) -> Records {
+    let mut out = Records::new(Layout::Array);
+    if array_elements(b, open, false, &mut out).is_none() {
+        out.truncated = true;
+    }
+    out
+}
+
+impl Records {
+    /// None yet, in `layout`.
+    fn new(layout: Layout) -> Self {
+        Self {
+            ranges: Vec::new(),
+            layout,
+            truncated: false,
+            stray: 0,
+            lenient: Vec::new(),
+        }
+    }
+}
+
 /// Splits a whole file into its records. `None` when the content does not start like JSON.
 pub fn split_records(b: &[u8]) -> Option<Records> {
-    let mut out = Records {
-        ranges: Vec::new(),
-        layout: Layout::Empty,
-        truncated: false,
-        stray: 0,
-        lenient: Vec::new(),
-    };
+    let mut out = Records::new(Layout::Empty);
     let start = skip_ws(b, 0);
     match b.get(start) {
         None => Some(out),

@@ -121,6 +121,14 @@ impl<'a> SpigoName<'a> {
         }
     }
 
+    /// The 4-field form graph files name the instance by (`arch.region.zone.instance`).
+    pub fn graph_name(&self) -> String {
+        format!(
+            "{}.{}.{}.{}",
+            self.arch, self.region, self.zone, self.instance
+        )
+    }
+
     /// Parses the 4-field filtered form of graph files (`arch.region.zone.instance`), or a full name.
     pub fn parse_graph(name: &'a str) -> Option<Self> {
         if let Some(full) = Self::parse_full(name) {

@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::ingest::json::CowStr;
 use crate::ingest::report::{Report, WarningKind};
-use crate::ingest::split::{self, Layout, Records};
+use crate::ingest::split;
 use crate::model::ids::{decode_base64, looks_base64};
 use crate::model::{Batch, Endpoint, IdError, Kind, Slice, SpanId, Sym, Tag, TraceId};
 
@@ -81,16 +81,7 @@ pub(crate) fn inner_array(
     if b.get(at) != Some(&b'[') {
         return None;
     }
-    let mut records = Records {
-        ranges: Vec::new(),
-        layout: Layout::Array,
-        truncated: false,
-        stray: 0,
-        lenient: Vec::new(),
-    };
-    if split::array_elements(b, at, false, &mut records).is_none() {
-        records.truncated = true;
-    }
+    let records = split::split_array(b, at);
     split::report_split(&records, report);
     Some(records.ranges)
 }

@@ -219,7 +219,8 @@ fn decimal_nanos(number: &str, nanos_per: i64) -> Result<i64, ()> {
 }
 
 /// A protobuf-JSON duration in microseconds: a number or decimal string of nanoseconds, or a
-/// protobuf `Duration` string (`"0.243417s"`). `Err` when present but unreadable.
+/// decimal with a unit (protobuf's `Duration` `"0.243417s"`, Go's `"22.938ms"`, `"22938000ns"`).
+/// `Err` when present but unreadable.
 pub(super) fn proto_duration_micros(d: &Scalar<'_>) -> Result<Option<i64>, ()> {
     let Some(text) = d.0.as_deref().map(str::trim) else {
         return Ok(None);

@@ -1,5 +1,7 @@
 //! Jaeger UI JSON: `{data:[…]}`, `{data:{…}}`, bare traces and span arrays with inline `process`.
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -62,10 +64,17 @@ struct UiProcess<'a> {
 }
 
 /// The `(key, value)` pairs of an Elasticsearch `tag` map, keys with `@` read back as `.`.
-fn es_tags<'s>(map: Option<&'s Entries<'s, Scalar<'s>>>) -> Vec<(String, &'s str)> {
+fn es_tags<'s>(map: Option<&'s Entries<'s, Scalar<'s>>>) -> Vec<(Cow<'s, str>, &'s str)> {
+    let key = |k: &'s str| {
+        if k.contains('@') {
+            Cow::Owned(k.replace('@', "."))
+        } else {
+            Cow::Borrowed(k)
+        }
+    };
     map.map_or(&[][..], |m| m.0.as_slice())
         .iter()
-        .filter_map(|(k, v)| Some((k.0.replace('@', "."), v.0.as_deref()?)))
+        .filter_map(|(k, v)| Some((key(&k.0), v.0.as_deref()?)))
         .collect()
 }
 
@@ -79,7 +88,7 @@ impl UiProcess<'_> {
                 .iter()
                 .flatten()
                 .filter_map(UiTag::pair)
-                .chain(es.iter().map(|(k, v)| (k.as_str(), *v))),
+                .chain(es.iter().map(|(k, v)| (k.as_ref(), *v))),
         )
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::super::json::{CowStr, Str, rfc3339_micros};
 use super::super::report::{Report, WarningKind};
-use super::super::split::{Layout, Records, array_elements, report_split, skip_ws, value_end};
+use super::super::split::{report_split, skip_ws, split_array, value_end};
 use super::super::zipkin_v2::json_error_kind;
 use crate::model::{Batch, DeclaredEdge, DeclaredNode, FileId, NameLevel, Sym};
 
@@ -189,16 +189,7 @@ pub(super) fn read(bytes: &[u8], report: &mut Report) -> Batch {
     let Some(open) = find_graph(bytes, report) else {
         return batch;
     };
-    let mut split = Records {
-        ranges: Vec::new(),
-        layout: Layout::Array,
-        truncated: false,
-        stray: 0,
-        lenient: Vec::new(),
-    };
-    if array_elements(bytes, open, false, &mut split).is_none() {
-        split.truncated = true;
-    }
+    let split = split_array(bytes, open);
     report_split(&split, report);
     let records = super::parse_records(bytes, &split.ranges, parse_record);
     apply(&records, &mut batch, report);
