@@ -419,10 +419,10 @@ fn fixtures_are_copies_of_shared_traces() {
 
 /// Jaeger's storage model as protobuf-JSON (`{"spans":[…]}`, camelCase, base64 ids, RFC 3339 with
 /// any offset, durations as `"0.250s"`, `"120000000ns"`, `"115ms"`, typed tags, inline process,
-/// `FOLLOWS_FROM` and a missing parent): every span read, and Zipkin's links at the service and
+/// `FOLLOWS_FROM` and a missing parent): every span read, and Jaeger's links at the service and
 /// instance levels. See: #16
 #[test]
-fn issue_16_jaeger_model_json_reads_every_span_and_links_by_zipkins_rules() {
+fn issue_16_jaeger_model_json_reads_every_span_and_links_by_jaegers_rule() {
     let path = fixture("handmade/jaeger-model-json.json");
     let (format, batch, report) = read(&path);
     assert_eq!(format, Format::JaegerModelJson);
@@ -448,23 +448,28 @@ fn issue_16_jaeger_model_json_reads_every_span_and_links_by_zipkins_rules() {
 
     let mut store = store_of(&[path]);
     assert_eq!(store.traces().len(), 1);
+    // Jaeger's rule: every reference links the referred span's service to the span's.
     assert_eq!(
         links_at(&mut store, flowscope::model::Level::Service),
         [
+            // The mysql client under the customer server: same-service links are kept.
+            one("customer", "customer", 0),
+            // A leaf client's `peer.service`.
             one("customer", "mysql", 0),
             // The server span's error tag counts on the call into it.
             one("frontend", "customer", 1),
-            // A span whose parent is missing hangs from the root (Zipkin's orphan rule).
-            one("frontend", "redis", 0),
+            one("frontend", "frontend", 0),
+            // FOLLOWS_FROM links like CHILD_OF; the redis span's parent is missing: no link.
             one("frontend", "route", 0),
         ]
     );
     assert_eq!(
         links_at(&mut store, flowscope::model::Level::Instance),
         [
+            one("customer@cust-1", "customer@cust-1", 0),
             one("customer@cust-1", "mysql", 0),
             one("frontend@fe-1", "customer@cust-1", 1),
-            one("frontend@fe-1", "redis@redis-1", 0),
+            one("frontend@fe-1", "frontend@fe-1", 0),
             one("frontend@fe-1", "route@route-1", 0),
         ]
     );
@@ -497,18 +502,23 @@ fn issue_16_jaeger_es_documents_link_through_their_tag_maps() {
     assert_eq!(
         links_at(&mut store, flowscope::model::Level::Service),
         [
+            // Each client span under its own service's server span (Jaeger keeps these).
+            one("api", "api", 0),
             one("api", "cache", 0),
-            // `peer@service` names the database the client calls.
+            // `peer@service` names the database the leaf client calls.
             one("api", "postgres", 0),
             one("frontend", "api", 1),
+            one("frontend", "frontend", 1),
         ]
     );
     assert_eq!(
         links_at(&mut store, flowscope::model::Level::Instance),
         [
+            one("api@api-1", "api@api-1", 0),
             one("api@api-1", "cache@cache-1", 0),
             one("api@api-1", "postgres", 0),
             one("frontend@fe-1", "api@api-1", 1),
+            one("frontend@fe-1", "frontend@fe-1", 1),
         ]
     );
 }
@@ -527,4 +537,109 @@ fn links_at(store: &mut flowscope::model::TraceStore, level: flowscope::model::L
 /// A link of one call.
 fn one(parent: &str, child: &str, errors: u64) -> Link {
     (parent.to_owned(), child.to_owned(), 1, errors)
+}
+
+/// Links as `(parent, child, calls)`, the fields Jaeger's dependency job writes.
+fn calls_of(links: Vec<Link>) -> Vec<(String, String, u64)> {
+    links.into_iter().map(|(p, c, n, _)| (p, c, n)).collect()
+}
+
+/// A multi-service trace built to exercise Jaeger's own rule (spark-dependencies'
+/// `SpansToDependencyLinks`): a shared client/server span id, same-service references,
+/// `FOLLOWS_FROM`, a span with two references, a missing parent, a reference to another trace, a
+/// missing process, a repeated span id without client/server, and leaf and non-leaf
+/// `peer.service`. Every link, counted as Jaeger counts it, with errors. See: #16
+#[test]
+fn issue_16_jaeger_documents_link_by_jaegers_own_rule() {
+    let path = fixture("handmade/jaeger-link-rule.json");
+    let (format, _, report) = read(&path);
+    assert_eq!(format, Format::JaegerUi);
+    assert_eq!(report.count(WarningKind::DanglingReference), 1);
+    assert_eq!(report.count(WarningKind::Duplicate), 2);
+    let mut store = store_of(&[path]);
+    assert_eq!(store.traces().len(), 2);
+    let n = |parent: &str, child: &str, calls: u64, errors: u64| {
+        (parent.to_owned(), child.to_owned(), calls, errors)
+    };
+    assert_eq!(
+        links_at(&mut store, flowscope::model::Level::Service),
+        [
+            // The client span under the api server (a group of two: its server is the parent).
+            n("api", "api", 1, 0),
+            // The cache client is referred to by the cache server: its `peer.service` is not used.
+            n("api", "cache-service", 1, 0),
+            // A leaf client's `peer.service`.
+            n("api", "postgres", 1, 0),
+            // FOLLOWS_FROM links as CHILD_OF does; the consumer's error counts.
+            n("api", "worker", 1, 1),
+            // The shared span id (client frontend, server api), the cache client under the
+            // frontend root, and the second trace's server under its root.
+            n("frontend", "api", 3, 0),
+            // The shared client span under the frontend root: same-service links are kept.
+            n("frontend", "frontend", 1, 0),
+            // The second of the mailer's two references.
+            n("frontend", "mailer", 1, 0),
+            // Its parent is missing (no link from it), but it is a leaf with a peer.
+            n("mailer", "smtp", 1, 0),
+            n("worker", "mailer", 1, 0),
+        ]
+    );
+    // The instance level runs the same rule on instances (hosts from the process tags).
+    assert_eq!(
+        links_at(&mut store, flowscope::model::Level::Instance),
+        [
+            n("api@api-1", "api@api-1", 1, 0),
+            n("api@api-1", "cache-service", 1, 0),
+            n("api@api-1", "postgres", 1, 0),
+            n("api@api-1", "worker", 1, 1),
+            n("frontend@fe-1", "api@api-1", 3, 0),
+            n("frontend@fe-1", "frontend@fe-1", 1, 0),
+            n("frontend@fe-1", "mailer", 1, 0),
+            n("mailer", "smtp", 1, 0),
+            n("worker", "mailer", 1, 0),
+        ]
+    );
+}
+
+/// Every Jaeger span file's service links (calls per pair) equal those of
+/// `scripts/jaeger-deps.py`, a transcription of Jaeger's dependency job written apart from
+/// flowscope's code, recorded in `fixtures/expected-jaeger-deps/`. See: #16
+#[test]
+fn issue_16_jaeger_links_equal_jaegers_dependency_job() {
+    let mut cases: Vec<(Vec<std::path::PathBuf>, String)> = SPAN_FILES
+        .iter()
+        .map(|e| (vec![path(e.file)], e.file.to_owned()))
+        .collect();
+    for name in [
+        "jaeger-es.json",
+        "jaeger-model-json.json",
+        "jaeger-link-rule.json",
+    ] {
+        cases.push((vec![fixture(&format!("handmade/{name}"))], name.to_owned()));
+    }
+    cases.push((
+        vec![
+            path("hotrod-batch-0.proto.json"),
+            path("hotrod-batch-1.proto.json"),
+        ],
+        "hotrod-both-batches.json".to_owned(),
+    ));
+    for (paths, expected) in cases {
+        let text =
+            std::fs::read_to_string(fixture(&format!("expected-jaeger-deps/{expected}"))).unwrap();
+        let want: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        let want: Vec<(String, String, u64)> = want
+            .iter()
+            .map(|l| {
+                (
+                    l["parent"].as_str().unwrap().to_owned(),
+                    l["child"].as_str().unwrap().to_owned(),
+                    l["callCount"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let mut store = store_of(&paths);
+        let got = calls_of(links_at(&mut store, flowscope::model::Level::Service));
+        assert_eq!(got, want, "{expected}");
+    }
 }

@@ -6,8 +6,9 @@ use indexmap::IndexMap;
 use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
+use super::jaeger::JaegerSpans;
 use super::tree::{TraceTree, TreeSpan};
-use crate::model::{Interner, Kind, Level, Sym, TraceEntry, TraceStore};
+use crate::model::{Interner, Kind, Level, LinkRule, Sym, TraceEntry, TraceStore};
 
 /// One dependency link, as Zipkin's `/api/v2/dependencies` returns it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -63,7 +64,7 @@ pub(crate) fn add_call<K: Hash + Eq>(
     }
 }
 
-/// `DependencyLinker.putTrace`: adds one trace's links. `name` gives a span side's node at the
+/// `DependencyLinker.putTrace` (Jaeger's rule instead for a trace of Jaeger spans: [`super::jaeger`]): adds one trace's links. `name` gives a span side's node at the
 /// level being linked (a service name for Zipkin's own graph).
 pub fn link_tree<K, F>(tree: &TraceTree, name: &F, links: &mut LinkMap<K>)
 where
@@ -85,6 +86,10 @@ pub fn link_tree_into<K, F>(
     K: Copy + Eq + Hash,
     F: Fn(&TreeSpan, Side) -> Option<K>,
 {
+    if let Some(jaeger) = &tree.jaeger {
+        super::jaeger::link_jaeger(jaeger, name, add);
+        return;
+    }
     let root = tree.root();
     for node in tree.breadth_first() {
         let Some(span) = tree.span(node) else {
@@ -143,14 +148,17 @@ pub fn link_tree_into<K, F>(
     }
 }
 
-/// Builds the tree of one trace.
+/// Builds the tree of one trace; when every span came from a Jaeger document, the spans as read
+/// are kept beside it with their references, for Jaeger's link rule.
 pub fn trace_tree(store: &TraceStore, trace: &TraceEntry) -> TraceTree {
     let interner = &store.data.interner;
     let error_key = interner.get("error");
+    let mut jaeger = true;
     let spans: Vec<TreeSpan> = store
         .trace_indices(trace)
         .filter_map(|i| {
             let span = store.spans().get(i as usize)?;
+            jaeger &= span.rule == LinkRule::Jaeger;
             Some(TreeSpan::from_span(
                 i,
                 span,
@@ -159,7 +167,21 @@ pub fn trace_tree(store: &TraceStore, trace: &TraceEntry) -> TraceTree {
             ))
         })
         .collect();
-    TraceTree::build(spans, interner)
+    let jaeger = (jaeger && !spans.is_empty()).then(|| {
+        let mut read = JaegerSpans::default();
+        for s in &spans {
+            let kept = store.data.refs_of(s.index);
+            if kept.is_empty() {
+                read.push(*s, s.parent_id);
+            } else {
+                read.push(*s, kept.iter().map(|r| r.to));
+            }
+        }
+        Box::new(read)
+    });
+    let mut tree = TraceTree::build(spans, interner);
+    tree.jaeger = jaeger;
+    tree
 }
 
 /// The node pairs one trace links and the nodes its spans name (either side), each in first-seen

@@ -4,6 +4,7 @@ pub mod critical_path;
 pub mod filter;
 pub mod flow;
 pub mod graph;
+pub mod jaeger;
 pub mod latency;
 pub mod levels;
 pub mod links;

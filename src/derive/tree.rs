@@ -213,6 +213,9 @@ struct Node {
 pub struct TraceTree {
     /// The merged spans.
     pub spans: Vec<TreeSpan>,
+    /// The spans as read, with their references, when every span of the trace came from a
+    /// Jaeger document: its links follow Jaeger's rule ([`super::jaeger`]), not the tree.
+    pub jaeger: Option<Box<super::jaeger::JaegerSpans>>,
     nodes: Vec<Node>,
     root: NodeIndex,
 }
@@ -299,7 +302,12 @@ impl TraceTree {
                 p.children.push(child);
             }
         }
-        Self { spans, nodes, root }
+        Self {
+            spans,
+            jaeger: None,
+            nodes,
+            root,
+        }
     }
 
     /// The root node (synthetic when it has no span).

@@ -51,6 +51,15 @@ pub struct DeclaredEdge {
     pub file: FileId,
 }
 
+/// One reference of a span (Jaeger's `references`): the span it points at, by id.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SpanRef {
+    /// Index in [`Batch::spans`] of the span holding the reference.
+    pub span: u32,
+    /// The id of the span referred to (in the same trace or not).
+    pub to: SpanId,
+}
+
 /// Everything read from one or more inputs: spans, declared nodes and edges, and the arenas they point into.
 #[derive(Default, Debug, Clone)]
 pub struct Batch {
@@ -62,6 +71,9 @@ pub struct Batch {
     pub tags: Vec<Tag>,
     /// Annotation arena.
     pub annotations: Vec<Annotation>,
+    /// The references of spans whose references are more than their parent (several, or one to
+    /// another trace), in span order; see [`Batch::refs_of`].
+    pub refs: Vec<SpanRef>,
     /// Declared nodes.
     pub nodes: Vec<DeclaredNode>,
     /// Declared edges.
@@ -239,6 +251,7 @@ impl Batch {
         self.tags.clear();
         self.tag_runs.clear();
         self.annotations.clear();
+        self.refs.clear();
         self.nodes.clear();
         self.edges.clear();
     }
@@ -406,6 +419,31 @@ impl Batch {
         }
     }
 
+    /// Records the references of the span about to be pushed (at index `spans.len()`), when they
+    /// are more than its parent: several, or one that is not `parent`.
+    pub fn push_refs(&mut self, parent: Option<SpanId>, refs: &[SpanId]) {
+        if refs.len() == 1 && parent == refs.first().copied() || refs.is_empty() {
+            return;
+        }
+        let span = self.spans.len() as u32;
+        self.refs
+            .extend(refs.iter().map(|&to| SpanRef { span, to }));
+    }
+
+    /// The references [`Batch::push_refs`] kept for span `index` (empty when its parent is its
+    /// only reference, or it has none).
+    pub fn refs_of(&self, index: u32) -> &[SpanRef] {
+        let start = self.refs.partition_point(|r| r.span < index);
+        let len = self
+            .refs
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|r| r.span == index)
+            .count();
+        self.refs.get(start..start + len).unwrap_or_default()
+    }
+
     /// The tags of a slice.
     pub fn tags_of(&self, slice: Slice) -> &[Tag] {
         self.tags.get(slice.range()).unwrap_or(&[])
@@ -486,6 +524,11 @@ impl Batch {
                 timestamp_micros: a.timestamp_micros,
                 value: map.map(a.value),
             }));
+        let span_offset = self.spans.len() as u32;
+        self.refs.extend(other.refs.iter().map(|r| SpanRef {
+            span: r.span + span_offset,
+            to: map_span_id(map, r.to),
+        }));
         self.spans.reserve(other.spans.len());
         // The runs follow along while every span so far is covered.
         let track = self.runs.covered == self.spans.len();

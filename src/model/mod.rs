@@ -9,10 +9,10 @@ pub mod store;
 pub mod time;
 pub mod topology;
 
-pub use batch::{Batch, DeclaredEdge, DeclaredNode, Memo, NameLevel, TraceRuns};
+pub use batch::{Batch, DeclaredEdge, DeclaredNode, Memo, NameLevel, SpanRef, TraceRuns};
 pub use ids::{IdError, IdRules, SpanId, TraceId};
 pub use intern::{Interner, Sym};
 pub use names::{NameTable, Resolve};
-pub use span::{Annotation, Endpoint, FileId, Kind, Slice, Span, Tag};
+pub use span::{Annotation, Endpoint, FileId, Kind, LinkRule, Slice, Span, Tag};
 pub use store::{TraceEntry, TraceStore};
 pub use topology::{InstanceId, Level, Place, Placer, SpigoName, Topology};

@@ -48,6 +48,18 @@ impl Kind {
     }
 }
 
+/// Which project's rules derive a span's dependency links.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub enum LinkRule {
+    /// Zipkin's `DependencyLinker`, on the trace tree (every format but Jaeger's own documents).
+    #[default]
+    Zipkin,
+    /// Jaeger's dependency job (spark-dependencies' `SpansToDependencyLinks`), on the spans as
+    /// read: for spans from Jaeger's own documents (UI JSON, protobuf-JSON, storage model JSON,
+    /// Elasticsearch documents).
+    Jaeger,
+}
+
 /// A network endpoint. `Endpoint::default()` is Zipkin's null endpoint. Equality is Zipkin's
 /// exact `Endpoint.equals` (service name, ipv4, ipv6 and port).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
@@ -145,6 +157,8 @@ pub struct Span {
     pub shared: bool,
     /// Debug flag.
     pub debug: bool,
+    /// The rules its links follow.
+    pub rule: LinkRule,
     /// Lower-cased operation name.
     pub name: Option<Sym>,
     /// Start, epoch microseconds, [`NO_START`] when unknown ([`Span::timestamp_micros`]): an
@@ -207,6 +221,7 @@ impl Span {
             kind: None,
             shared: false,
             debug: false,
+            rule: LinkRule::Zipkin,
             name: None,
             start: NO_START,
             duration: NO_DURATION,

@@ -11,7 +11,7 @@ use super::common::{
 use crate::ingest::json::{CowStr, Num, Scalar, ScalarType, rfc3339_micros};
 use crate::ingest::report::{Report, WarningKind};
 use crate::ingest::split::{self};
-use crate::model::{Annotation, Batch, Endpoint, IdError, Span};
+use crate::model::{Annotation, Batch, Endpoint, IdError, LinkRule, Span, SpanId};
 
 // ---------------------------------------------------------------------------------------------
 // Jaeger protobuf-JSON.
@@ -330,6 +330,8 @@ fn read_proto_span(
         };
         refs.push((ty, ref_trace, target));
     }
+    // Every reference is kept for Jaeger's link rule, which follows each one.
+    let targets: Vec<SpanId> = refs.iter().map(|r| r.2).collect();
     let parent_id = choose_parent(trace_id, refs.into_iter());
 
     let mut tags = SpanTags::default();
@@ -406,5 +408,7 @@ fn read_proto_span(
     out.tags = batch.push_tags(&tags);
     out.annotations = batch.push_annotations(annotations);
     out.resource = process.resource;
+    out.rule = LinkRule::Jaeger;
+    batch.push_refs(parent_id, &targets);
     batch.spans.push(out);
 }

@@ -13,7 +13,7 @@ use super::common::{
 use crate::ingest::json::{CowStr, Num, Scalar};
 use crate::ingest::report::{Report, WarningKind};
 use crate::ingest::split::{self, Layout};
-use crate::model::{Annotation, Batch, Endpoint, IdRules, Span, SpanId, TraceId};
+use crate::model::{Annotation, Batch, Endpoint, IdRules, LinkRule, Span, SpanId, TraceId};
 
 // ---------------------------------------------------------------------------------------------
 // Jaeger UI JSON.
@@ -296,10 +296,16 @@ fn read_ui_span(
         };
         refs.push((ty, ref_trace, target));
     }
+    // Every reference is kept for Jaeger's link rule, which follows each one.
+    let mut targets: Vec<SpanId> = refs.iter().map(|r| r.2).collect();
     let parent_id = choose_parent(trace_id, refs.into_iter()).or_else(|| {
         let p = span.parent_span_id.as_ref()?.0.trim();
         SpanId::parse(p, IdRules::HexOrOpaque, &mut batch.interner).ok()
     });
+    if targets.is_empty() {
+        // The deprecated `parentSpanID` stands for one CHILD_OF reference.
+        targets.extend(parent_id);
+    }
 
     let mut tags = SpanTags::default();
     for (key, value) in span.tags.iter().flatten().filter_map(UiTag::pair) {
@@ -383,5 +389,7 @@ fn read_ui_span(
     out.tags = batch.push_tags(&tags);
     out.annotations = batch.push_annotations(annotations);
     out.resource = process.resource;
+    out.rule = LinkRule::Jaeger;
+    batch.push_refs(parent_id, &targets);
     batch.spans.push(out);
 }
