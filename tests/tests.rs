@@ -15,6 +15,7 @@ mod common;
 mod ingest_compressed;
 mod ingest_jaeger;
 mod ingest_otlp;
+mod ingest_otlp_proto;
 mod ingest_spigo;
 mod ingest_zipkin;
 

@@ -34,6 +34,9 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, SniffError> {
         return Err(SniffError::Empty);
     };
     if first != b'{' && first != b'[' {
+        if super::otlp::looks_like_proto(bytes) {
+            return Ok(Format::OtlpProto);
+        }
         let shown: String = String::from_utf8_lossy(
             bytes
                 .get(start..start + 12)

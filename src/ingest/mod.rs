@@ -11,6 +11,7 @@ pub mod jaeger;
 pub mod json;
 pub mod limits;
 pub mod otlp;
+pub(crate) mod protobuf;
 pub mod report;
 pub mod spigo;
 pub mod split;
@@ -54,6 +55,9 @@ pub enum Format {
     JaegerModelJson,
     /// OpenTelemetry OTLP/JSON (also NDJSON and Tempo's `batches`).
     Otlp,
+    /// OTLP protobuf as the collector's file exporter writes it (`format: proto`): each message
+    /// a 4-byte big-endian length and a `TracesData`, or a zstd frame of one.
+    OtlpProto,
     /// Jaeger's query API v3 (`/api/v3/traces/…`): OTLP/JSON under `{"result": …}`, one object
     /// per streamed chunk.
     JaegerApiV3,
@@ -75,6 +79,7 @@ impl Format {
             Self::JaegerEs => "jaeger-es",
             Self::JaegerModelJson => "jaeger-model-json",
             Self::Otlp => "otlp",
+            Self::OtlpProto => "otlp-proto",
             Self::JaegerApiV3 => "jaeger-api-v3",
             Self::DependencyLinks => "dependency-links",
         }
@@ -148,6 +153,7 @@ pub fn parse_format(format: Format, bytes: &[u8]) -> (Batch, Report) {
         Format::JaegerUi | Format::JaegerEs => jaeger::read_ui(bytes, &mut report),
         Format::JaegerProto | Format::JaegerModelJson => jaeger::read_proto(bytes, &mut report),
         Format::Otlp | Format::JaegerApiV3 => otlp::read(bytes, &mut report),
+        Format::OtlpProto => otlp::read_proto(bytes, &mut report),
         Format::DependencyLinks => deps::read(bytes, &mut report),
     };
     let mut batch = batch;

@@ -88,15 +88,16 @@ pub(crate) fn inner_array(
 
 /// Parses a list of raw spans, in parallel chunks when there are many. `init` prepares what every
 /// span of the list shares (a resolved process or resource) in the batch a chunk is written to.
-pub(crate) fn par_spans<'a, C, I, F>(
-    spans: &[&'a RawValue],
+pub(crate) fn par_spans<T, C, I, F>(
+    spans: &[T],
     batch: &mut Batch,
     report: &mut Report,
     init: I,
     each: F,
 ) where
+    T: Sync,
     I: Fn(&mut Batch) -> C + Sync,
-    F: Fn(&'a RawValue, &mut Batch, &mut Report, &mut C) + Sync,
+    F: Fn(&T, &mut Batch, &mut Report, &mut C) + Sync,
 {
     if spans.len() <= SPANS_PER_CHUNK {
         let mut shared = init(batch);

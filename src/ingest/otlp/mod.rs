@@ -1,4 +1,4 @@
-//! Reads OpenTelemetry OTLP/JSON: `resourceSpans` objects, NDJSON of them, legacy `instrumentationLibrarySpans`, Tempo `batches`.
+//! Reads OpenTelemetry OTLP: JSON (`resourceSpans` objects, NDJSON of them, legacy `instrumentationLibrarySpans`, Tempo `batches`) and the collector's protobuf files.
 //!
 //! A single request is split into its resource spans, which are parsed in parallel; NDJSON and
 //! arrays of requests are split into requests. Everything is read into borrowed structs (no
@@ -18,6 +18,10 @@ use super::json::{CowStr, Num, Scalar, ScalarType};
 use super::report::{Report, WarningKind};
 use super::split::{self, Layout};
 use crate::model::{Annotation, Batch, Endpoint, IdError, Kind, Slice, Span, Sym, Tag};
+
+mod proto;
+
+pub use proto::{looks_like_proto, read_proto};
 
 /// The request members that hold resource spans (OTLP, its `snake_case` spelling, Tempo).
 const RESOURCE_SPANS_KEYS: [&str; 3] = ["resourceSpans", "resource_spans", "batches"];
@@ -414,10 +418,14 @@ fn nanos(v: Option<Num>, what: &str, span: &str, report: &mut Report) -> Option<
 
 /// Reads one span of a resource.
 fn read_span(record: &[u8], info: ResourceInfo, batch: &mut Batch, report: &mut Report) {
-    let span: OtlpSpan<'_> = match serde_json::from_slice(record) {
-        Ok(s) => s,
-        Err(e) => return json_warning(report, &e, "an OTLP span"),
-    };
+    match serde_json::from_slice::<OtlpSpan<'_>>(record) {
+        Ok(span) => push_span(&span, info, batch, report),
+        Err(e) => json_warning(report, &e, "an OTLP span"),
+    }
+}
+
+/// Adds one span of a resource, read from either form (JSON, or protobuf in [`proto`]).
+fn push_span(span: &OtlpSpan<'_>, info: ResourceInfo, batch: &mut Batch, report: &mut Report) {
     let trace_text = span
         .trace_id
         .as_ref()
