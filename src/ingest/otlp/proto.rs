@@ -268,13 +268,14 @@ fn any_value<'a>(b: &'a [u8], depth: usize, report: &mut Report) -> AnyValue<'a>
 
 /// An id's bytes as the lower-case hex the JSON form writes (`None` when empty, proto3's unset).
 fn hex_id(b: &[u8]) -> Option<CowStr<'static>> {
-    use std::fmt::Write as _;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     if b.is_empty() {
         return None;
     }
     let mut s = String::with_capacity(b.len() * 2);
-    for byte in b {
-        let _ = write!(s, "{byte:02x}");
+    for &byte in b {
+        s.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        s.push(char::from(DIGITS[usize::from(byte & 15)]));
     }
     Some(CowStr(Cow::Owned(s)))
 }
