@@ -100,14 +100,16 @@ fn a_compressed_file_streams_block_by_block_with_the_files_own_progress() {
         on_block: Some(watch),
     };
     let mut plain_blocks = 0;
-    let mut plain_watch = |_, _: &_, _| {
+    let mut plain_watch = |_, compression, _: &_, _| {
+        assert_eq!(compression, None);
         plain_blocks += 1;
         true
     };
     let plain = ingest::read_path_with(&plain_path, options(&mut plain_watch)).unwrap();
     let mut seen = Vec::new();
-    let mut watch = |format, _: &_, bytes| {
+    let mut watch = |format, compression, _: &_, bytes| {
         assert_eq!(format, ingest::Format::ZipkinV2);
+        assert_eq!(compression, Some(Compression::Zstd));
         seen.push(bytes);
         true
     };

@@ -184,15 +184,16 @@ pub fn record_parser(format: Format) -> Option<stream::Parsers> {
     }
 }
 
-/// What watches a streamed file's blocks: its format, the records so far, their bytes; false stops.
-pub type WatchBlocks<'a> = dyn FnMut(Format, &Batch, u64) -> bool + 'a;
+/// What watches a streamed file's blocks: its format and compression, the records so far, their
+/// bytes; false stops.
+pub type WatchBlocks<'a> = dyn FnMut(Format, Option<Compression>, &Batch, u64) -> bool + 'a;
 
 /// How [`read_path_with`] reads a file.
 pub struct ReadOptions<'a> {
     /// Bytes read at a time when a file is streamed; the format is sniffed from the first block.
     pub block_bytes: usize,
     /// Called after each block of a streamed file is joined, in file order, with the file's
-    /// format, the records read so far and the bytes they came from. Returning false stops the
+    /// format and compression, the records read so far and the bytes they came from. Returning false stops the
     /// read there; it then fails with [`std::io::ErrorKind::Interrupted`].
     pub on_block: Option<&'a mut WatchBlocks<'a>>,
 }
@@ -278,7 +279,7 @@ pub fn read_path_with(path: &Path, options: ReadOptions<'_>) -> Result<FileRead,
                 };
                 watch
                     .as_mut()
-                    .is_none_or(|watch| watch(format, batch, bytes))
+                    .is_none_or(|watch| watch(format, compression, batch, bytes))
             };
             let blocks = stream::Blocks {
                 bytes: block_bytes,

@@ -207,22 +207,31 @@ fn start_preview(
     spawned.ok()
 }
 
+/// The file being read: its path, format, compression, records so far and their bytes.
+type Reading<'a> = (
+    &'a std::path::Path,
+    ingest::Format,
+    Option<ingest::Compression>,
+    &'a Batch,
+    u64,
+);
+
 /// What the read so far would show: the files read and the records of the one being read.
 fn partial(
     store: &TraceStore,
     infos: &[FileInfo],
-    reading: Option<(&std::path::Path, ingest::Format, &Batch, u64)>,
+    reading: Option<Reading<'_>>,
 ) -> (TraceStore, Vec<FileInfo>) {
     let mut store = store.clone();
     let mut infos = infos.to_vec();
-    if let Some((path, format, batch, bytes)) = reading {
+    if let Some((path, format, compression, batch, bytes)) = reading {
         let mut batch = batch.clone();
         batch.set_file(FileId(infos.len() as u32));
         store.append(batch);
         infos.push(FileInfo {
             path: path.to_owned(),
             format,
-            compression: None,
+            compression,
             bytes,
             warnings: Vec::new(),
             warning_count: 0,
@@ -286,7 +295,7 @@ fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOu
         }
         progress.lock().current = Some(path.clone());
         wake();
-        let mut on_block = |format, batch: &Batch, bytes: u64| {
+        let mut on_block = |format, compression, batch: &Batch, bytes: u64| {
             {
                 let mut pr = progress.lock();
                 pr.bytes_done = bytes_before + bytes;
@@ -295,7 +304,11 @@ fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOu
             wake();
             if preview_due && bytes_before + bytes >= options.preview_bytes {
                 preview_due = false;
-                let (s, i) = partial(&store, &infos, Some((path, format, batch, bytes)));
+                let (s, i) = partial(
+                    &store,
+                    &infos,
+                    Some((path, format, compression, batch, bytes)),
+                );
                 preview = start_preview(paths, i, s, shared);
             }
             !cancel.load(Ordering::Acquire)
