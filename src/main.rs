@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use flowscope::cli;
+use flowscope::derive::window::TimeBound;
 use flowscope::ingest::spigo::ArchOptions;
 use flowscope::model::Level;
 use flowscope::simulate::{FlowFormat, SimOptions};
@@ -35,6 +36,26 @@ enum Command {
         /// Level of the graph.
         #[arg(long, value_enum, default_value_t = LevelArg::Service)]
         level: LevelArg,
+        #[command(flatten)]
+        time: TimeArgs,
+    },
+    /// Compare two runs at one level: nodes and edges added, removed and changed (calls, error
+    /// rate, p50/p99), largest changes first.
+    Diff {
+        /// The files or directories before (read recursively).
+        #[arg(required = true)]
+        before: Vec<PathBuf>,
+        /// The files or directories after.
+        #[arg(long, required = true, num_args = 1..)]
+        against: Vec<PathBuf>,
+        /// Level of the graphs.
+        #[arg(long, value_enum, default_value_t = LevelArg::Service)]
+        level: LevelArg,
+        /// One JSON document instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        time: TimeArgs,
     },
     /// Print what was read: format, spans, traces, services, instances, edges, warnings, timings.
     Stats {
@@ -136,6 +157,33 @@ enum Command {
     },
 }
 
+/// `--from` / `--to`: only the traces that start inside the window.
+#[derive(clap::Args, Debug, Clone)]
+struct TimeArgs {
+    /// Only traces starting at or after this: RFC 3339 (2024-05-06T07:08:09Z), +DURATION after
+    /// the first trace's start or -DURATION before the last's (+30s, -5m, +1m30s).
+    #[arg(long, allow_hyphen_values = true)]
+    from: Option<String>,
+    /// Only traces starting before this (same spellings).
+    #[arg(long, allow_hyphen_values = true)]
+    to: Option<String>,
+}
+
+impl TimeArgs {
+    /// The bounds, or the one line that says why a spelling is not a time (exit code 2).
+    fn parse(&self) -> Result<cli::TimeArgs, String> {
+        let bound = |flag: &str, text: &Option<String>| {
+            text.as_deref()
+                .map(|t| TimeBound::parse(t).map_err(|e| format!("flowscope: --{flag}: {e}")))
+                .transpose()
+        };
+        Ok(cli::TimeArgs {
+            from: bound("from", &self.from)?,
+            to: bound("to", &self.to)?,
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
     ZipkinV1,
@@ -186,6 +234,12 @@ impl From<LevelArg> for Level {
     }
 }
 
+/// Prints one line about a bad argument and gives the usage exit code.
+fn usage_error(line: &str) -> ExitCode {
+    eprintln!("{line}");
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let Some(command) = args.command else {
@@ -216,7 +270,20 @@ fn main() -> ExitCode {
         }
     };
     let result = match command {
-        Command::Deps { paths, level } => cli::deps(&paths, level.into()),
+        Command::Deps { paths, level, time } => match time.parse() {
+            Ok(time) => cli::deps(&paths, level.into(), time),
+            Err(line) => return usage_error(&line),
+        },
+        Command::Diff {
+            before,
+            against,
+            level,
+            json,
+            time,
+        } => match time.parse() {
+            Ok(time) => cli::diff(&before, &against, level.into(), time, json),
+            Err(line) => return usage_error(&line),
+        },
         Command::Stats { paths, json } => cli::stats(&paths, json),
         Command::Simulate {
             arch,

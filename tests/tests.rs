@@ -24,6 +24,7 @@ mod derive_flow;
 mod derive_graph;
 mod derive_levels;
 mod derive_links;
+mod diff;
 
 // Hostile input.
 mod hostile;

@@ -943,3 +943,48 @@ fn canonical_spigo(batch: &mut Batch, place: Place, level: NameLevel) -> Place {
         None => place,
     }
 }
+
+/// Per-node traffic, summed over its edges.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NodeTraffic {
+    /// Calls in and out.
+    pub calls: u64,
+    /// Failed calls in and out.
+    pub errors: u64,
+    /// Calls in.
+    pub calls_in: u64,
+    /// The highest median of the edges in, µs.
+    pub p50: Option<u64>,
+    /// The highest 99th percentile of the edges in, µs.
+    pub p99: Option<u64>,
+    /// Mean latency of the calls in times their number.
+    pub mean_weighted: f64,
+    /// Calls in with a known duration.
+    pub latency_calls: u64,
+}
+
+/// Traffic per node, by `NodeIndex::index()` (what the filter language and node sizes read).
+pub fn node_traffic(graph: &ServiceGraph) -> Vec<NodeTraffic> {
+    use petgraph::visit::NodeIndexable as _;
+    let mut t = vec![NodeTraffic::default(); graph.graph.node_bound()];
+    for e in (&graph.graph).edge_references() {
+        let w = e.weight();
+        for n in [e.source(), e.target()] {
+            if let Some(entry) = t.get_mut(n.index()) {
+                entry.calls += w.calls;
+                entry.errors += w.errors;
+            }
+        }
+        let Some(into) = t.get_mut(e.target().index()) else {
+            continue;
+        };
+        into.calls_in += w.calls;
+        if let Some(l) = w.latency {
+            into.p50 = into.p50.max(Some(l.p50_micros));
+            into.p99 = into.p99.max(Some(l.p99_micros));
+            into.mean_weighted += l.mean_micros as f64 * l.count as f64;
+            into.latency_calls += l.count;
+        }
+    }
+    t
+}

@@ -1,6 +1,7 @@
 //! Derives graphs from the model: Zipkin's dependency links, and a petgraph graph at each level.
 
 pub mod critical_path;
+pub mod diff;
 pub mod filter;
 pub mod flow;
 pub mod graph;
@@ -11,6 +12,7 @@ pub mod links;
 pub mod sets;
 pub mod skew;
 pub mod tree;
+pub mod window;
 
 pub use graph::{EdgeStats, NodeInfo, ServiceGraph};
 pub use links::{Link, dependency_links};

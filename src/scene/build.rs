@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use petgraph::stable_graph::{NodeIndex, StableGraph};
-use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _, NodeIndexable as _};
+use petgraph::visit::NodeIndexable as _;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::edges::edges;
@@ -16,7 +16,8 @@ use super::style::Style;
 use super::view::{Camera, SceneRequest};
 use super::{GroupKey, HullKind, HullShape, Legend, Lod, NodeShape, Px, Scene, TextShape};
 use crate::derive::filter::{Filter, NodeFacts};
-use crate::derive::{EdgeStats, NodeInfo, ServiceGraph};
+use crate::derive::graph::{NodeTraffic, node_traffic};
+use crate::derive::{EdgeStats, NodeInfo};
 use crate::model::{Level, Resolve, Sym};
 
 /// Above this many visible nodes the scene draws points and zone-summed edges.
@@ -86,44 +87,6 @@ impl Placed<'_> {
 
 /// A region (by its index in the scene's region order) and a zone of it, or none.
 type PlaceKey = (usize, Option<Sym>);
-
-/// Per-node traffic, summed over its edges.
-#[derive(Clone, Copy, Default)]
-struct Traffic {
-    calls: u64,
-    errors: u64,
-    calls_in: u64,
-    p50: Option<u64>,
-    p99: Option<u64>,
-    mean_weighted: f64,
-    latency_calls: u64,
-}
-
-/// Traffic per node, by `NodeIndex::index()`.
-fn traffic(graph: &ServiceGraph) -> Vec<Traffic> {
-    use petgraph::visit::NodeIndexable as _;
-    let mut t = vec![Traffic::default(); graph.graph.node_bound()];
-    for e in (&graph.graph).edge_references() {
-        let w = e.weight();
-        for n in [e.source(), e.target()] {
-            if let Some(entry) = t.get_mut(n.index()) {
-                entry.calls += w.calls;
-                entry.errors += w.errors;
-            }
-        }
-        let Some(into) = t.get_mut(e.target().index()) else {
-            continue;
-        };
-        into.calls_in += w.calls;
-        if let Some(l) = w.latency {
-            into.p50 = into.p50.max(Some(l.p50_micros));
-            into.p99 = into.p99.max(Some(l.p99_micros));
-            into.mean_weighted += l.mean_micros as f64 * l.count as f64;
-            into.latency_calls += l.count;
-        }
-    }
-    t
-}
 
 /// The short text a node is labelled with: the last field of a Spigo instance name.
 fn short_name(name: &str, level: Level) -> &str {
@@ -220,7 +183,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
     };
     let traffic = match filter_traffic {
         Some(t) => t,
-        None if lod == Lod::Full => traffic(graph),
+        None if lod == Lod::Full => node_traffic(graph),
         None => Vec::new(),
     };
     // Node sizes.
@@ -629,7 +592,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
 
 /// The nodes that pass the view's filter and have a finite position, with the traffic per
 /// node when a filter needed it.
-fn visible_nodes(req: &SceneRequest<'_>) -> (Vec<NodeIndex>, Option<Vec<Traffic>>) {
+fn visible_nodes(req: &SceneRequest<'_>) -> (Vec<NodeIndex>, Option<Vec<NodeTraffic>>) {
     let SceneRequest {
         graph,
         interner,
@@ -640,7 +603,7 @@ fn visible_nodes(req: &SceneRequest<'_>) -> (Vec<NodeIndex>, Option<Vec<Traffic>
     let g = &graph.graph;
     // Traffic is read by a filter, and by node sizes at full detail; points need none.
     let filtered = view.filter != Filter::All;
-    let filter_traffic = filtered.then(|| traffic(graph));
+    let filter_traffic = filtered.then(|| node_traffic(graph));
     let name = |s: Option<Sym>| s.map(|s| interner.resolve(s));
     let visible = g
         .node_indices()
