@@ -297,9 +297,18 @@ fn warnings_map(report: &Report) -> std::collections::BTreeMap<&'static str, u64
 }
 
 /// `flowscope stats`: prints what was read. Returns whether anything usable was read.
-pub fn stats(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
+pub fn stats(paths: &[PathBuf], json: bool, time: TimeArgs) -> anyhow::Result<bool> {
     let started = Instant::now();
-    let mut loaded = load(paths, true)?;
+    let windowed = time.from.is_some() || time.to.is_some();
+    let mut loaded = load(paths, !windowed)?;
+    if windowed {
+        // Each file's row counts its traces inside the window (offsets are the whole load's).
+        apply_window(&mut loaded.store, time);
+        for (i, f) in loaded.files.iter_mut().enumerate() {
+            let file = crate::model::FileId(i as u32);
+            f.counts = count(&mut window::spans_where(&loaded.store, |s| s.file == file));
+        }
+    }
     // One file's counts are the total's: deriving the graphs again would double the time.
     let total_counts = match loaded.files.as_slice() {
         [only] => only.counts,
@@ -608,6 +617,8 @@ pub struct RenderOptions {
     pub theme: crate::scene::Theme,
     /// Replace an existing file.
     pub force: bool,
+    /// Only the traces that start inside this window.
+    pub time: TimeArgs,
 }
 
 /// A bad `render` argument (exit code 2).
@@ -637,6 +648,7 @@ pub fn render(
     if loaded.files.is_empty() {
         return Ok(false);
     }
+    apply_window(&mut loaded.store, options.time);
     let store = &mut loaded.store;
     let highlight = match &options.trace {
         Some(id) => {

@@ -65,6 +65,8 @@ enum Command {
         /// One JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        time: TimeArgs,
     },
     /// Simulate a Spigo architecture: write arch.json, graph.json (Spigo's -j) and flow.json into DIR.
     Simulate {
@@ -121,6 +123,8 @@ enum Command {
         /// Replace the output file if it exists.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        time: TimeArgs,
     },
     /// Lay the graph out and write {"nodes":[{"id","x","y"}],"iterations","ms","stress"} as JSON.
     Layout {
@@ -284,7 +288,10 @@ fn main() -> ExitCode {
             Ok(time) => cli::diff(&before, &against, level.into(), time, json),
             Err(line) => return usage_error(&line),
         },
-        Command::Stats { paths, json } => cli::stats(&paths, json),
+        Command::Stats { paths, json, time } => match time.parse() {
+            Ok(time) => cli::stats(&paths, json, time),
+            Err(line) => return usage_error(&line),
+        },
         Command::Simulate {
             arch,
             out,
@@ -322,7 +329,12 @@ fn main() -> ExitCode {
             size,
             theme,
             force,
+            time,
         } => {
+            let time = match time.parse() {
+                Ok(time) => time,
+                Err(line) => return usage_error(&line),
+            };
             let options = cli::RenderOptions {
                 level: level.into(),
                 filter,
@@ -333,6 +345,7 @@ fn main() -> ExitCode {
                     ThemeArg::Light => flowscope::scene::Theme::Light,
                 },
                 force,
+                time,
             };
             match cli::render(&paths, &output, &options) {
                 Err(e) if e.downcast_ref::<cli::RenderArgError>().is_some() => {

@@ -137,6 +137,17 @@ fn write_window(path: &Path, out: &Path, from: i64, to: i64) -> usize {
     kept.len()
 }
 
+/// Distinct trace ids of a Zipkin v2 array.
+fn kept_traces(path: &Path) -> u64 {
+    let spans: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let ids: std::collections::BTreeSet<&str> = spans
+        .iter()
+        .map(|s| s["traceId"].as_str().unwrap())
+        .collect();
+    ids.len() as u64
+}
+
 #[test]
 fn issue_17_deps_of_a_window_equals_deps_of_a_file_of_that_window() {
     let dir = temp_dir("window");
@@ -196,6 +207,48 @@ fn issue_17_deps_of_a_window_equals_deps_of_a_file_of_that_window() {
     ]);
     let whole = flowscope(&["deps", only.to_str().unwrap()]);
     assert_eq!(by_instant.stdout, whole.stdout);
+    // `stats` counts the window's traces; `render` draws them.
+    let counts = |args: &[&str]| {
+        let out = flowscope(args);
+        assert!(out.status.success());
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut total = doc["total"].clone();
+        for volatile in ["bytes", "read_ms", "warnings"] {
+            total.as_object_mut().unwrap().remove(volatile);
+        }
+        total
+    };
+    let windowed = counts(&[
+        "stats",
+        "--json",
+        "--from",
+        "+1s",
+        "--to",
+        "+2s",
+        flow.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        windowed,
+        counts(&["stats", "--json", only.to_str().unwrap()])
+    );
+    assert_eq!(windowed["traces"].as_u64(), Some(kept_traces(&only)));
+    let png = dir.join("window.png");
+    let render = flowscope(&[
+        "render",
+        "--from",
+        "+1s",
+        "--to",
+        "+2s",
+        "-o",
+        png.to_str().unwrap(),
+        flow.to_str().unwrap(),
+    ]);
+    assert!(
+        render.status.success(),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -152,10 +152,16 @@ pub fn windowed(store: &TraceStore, window: Window, starts: &[Option<i64>]) -> T
             }
         }
     }
+    let mut flags = keep.into_iter();
+    spans_where(store, |_| flags.next().unwrap_or(false))
+}
+
+/// A copy of `store` (indexed) with only the spans `keep` says yes to (asked once per span, in
+/// store order) and every declared graph element.
+pub fn spans_where(store: &TraceStore, keep: impl FnMut(&Span) -> bool) -> TraceStore {
     let mut data: Batch = store.data.clone();
     data.runs = crate::model::TraceRuns::default();
-    let mut flags = keep.into_iter();
-    retain_spans(&mut data, |_| flags.next().unwrap_or(false));
+    retain_spans(&mut data, keep);
     let mut out = TraceStore::default();
     out.append(data);
     out.index();
