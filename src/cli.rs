@@ -672,6 +672,7 @@ pub fn render(
         filter: options.filter.clone(),
         time_range,
         trace: options.trace.clone(),
+        baseline: Vec::new(),
     };
     let view = View {
         size: [options.size[0] as f32, options.size[1] as f32],
@@ -853,6 +854,7 @@ pub fn diff(
     level: Level,
     time: TimeArgs,
     json: bool,
+    png: Option<&DiffPng>,
 ) -> anyhow::Result<bool> {
     let (before_store, before_graph, read_before) = graph_of(before, level, time)?;
     let (after_store, after_graph, read_after) = graph_of(after, level, time)?;
@@ -862,6 +864,9 @@ pub fn diff(
         &after_graph,
         &after_store.data.interner,
     );
+    if let Some(png) = png {
+        draw_diff(before, after, before_store, after_store, level, &diff, png)?;
+    }
     let mut out = std::io::stdout().lock();
     let counts = diff.counts();
     if json {
@@ -906,4 +911,88 @@ pub fn diff(
         }
     }
     Ok(read_before && read_after)
+}
+
+/// Where and how `flowscope diff -o` draws the difference.
+#[derive(Clone, Debug)]
+pub struct DiffPng {
+    /// The PNG to write.
+    pub out: PathBuf,
+    /// Picture size, px.
+    pub size: [u32; 2],
+    /// Theme.
+    pub theme: crate::scene::Theme,
+    /// Replace an existing file.
+    pub force: bool,
+}
+
+/// Draws the union of both runs' graphs with one layout, restyled by `diff`, into a PNG.
+fn draw_diff(
+    before: &[PathBuf],
+    after: &[PathBuf],
+    before_store: TraceStore,
+    after_store: TraceStore,
+    level: Level,
+    diff: &GraphDiff,
+    png: &DiffPng,
+) -> anyhow::Result<()> {
+    use crate::scene::{self, Stamp, View};
+    let mut union = TraceStore::default();
+    union.append(before_store.data);
+    union.append(after_store.data);
+    union.index();
+    let graph = ServiceGraph::build(&mut union, level);
+    let unknown = union.data.interner.get(crate::model::topology::UNKNOWN);
+    let positions = converged_positions(&graph, unknown);
+    let times = union.spans().iter().filter_map(Span::timestamp_micros);
+    // Two runs' files often share a name (flow.json): then each says its folder too.
+    let same_names = before
+        .iter()
+        .map(|p| p.file_name())
+        .eq(after.iter().map(|p| p.file_name()));
+    let labels = |paths: &[PathBuf]| {
+        paths
+            .iter()
+            .map(
+                |p| match (same_names, p.parent().and_then(|d| d.file_name())) {
+                    (true, Some(dir)) => {
+                        format!("{}/{}", dir.to_string_lossy(), Stamp::file_label(p))
+                    }
+                    _ => Stamp::file_label(p),
+                },
+            )
+            .collect()
+    };
+    let stamp = Stamp {
+        files: labels(after),
+        level,
+        filter: String::new(),
+        time_range: times.clone().min().zip(times.max()),
+        trace: None,
+        baseline: labels(before),
+    };
+    let view = View {
+        size: [png.size[0] as f32, png.size[1] as f32],
+        theme: png.theme,
+        ..View::default()
+    };
+    let measure = &crate::render::png::measure;
+    let mut built = scene::build(&scene::SceneRequest {
+        graph: &graph,
+        interner: &union.data.interner,
+        positions: &positions,
+        view: &view,
+        stamp: &stamp,
+        measure,
+    });
+    scene::diff::restyle(
+        &mut built,
+        &graph,
+        &union.data.interner,
+        diff,
+        png.theme,
+        measure,
+    );
+    crate::render::png::write(&built, &png.out, png.force)?;
+    Ok(())
 }

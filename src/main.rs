@@ -54,6 +54,18 @@ enum Command {
         /// One JSON document instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also draw the union graph, coloured by the change, into this PNG.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Picture size in pixels (with -o).
+        #[arg(long, default_value = "1600x1000", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Colours for a dark or light background (with -o).
+        #[arg(long, value_enum, default_value_t = ThemeArg::Dark)]
+        theme: ThemeArg,
+        /// Replace the PNG if it exists.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         time: TimeArgs,
     },
@@ -200,6 +212,15 @@ enum ThemeArg {
     Light,
 }
 
+impl From<ThemeArg> for flowscope::scene::Theme {
+    fn from(t: ThemeArg) -> Self {
+        match t {
+            ThemeArg::Dark => Self::Dark,
+            ThemeArg::Light => Self::Light,
+        }
+    }
+}
+
 /// Parses `WIDTHxHEIGHT`.
 fn parse_size(text: &str) -> Result<[u32; 2], String> {
     let (w, h) = text
@@ -283,9 +304,21 @@ fn main() -> ExitCode {
             against,
             level,
             json,
+            output,
+            size,
+            theme,
+            force,
             time,
         } => match time.parse() {
-            Ok(time) => cli::diff(&before, &against, level.into(), time, json),
+            Ok(time) => {
+                let png = output.map(|out| cli::DiffPng {
+                    out,
+                    size,
+                    theme: theme.into(),
+                    force,
+                });
+                cli::diff(&before, &against, level.into(), time, json, png.as_ref())
+            }
             Err(line) => return usage_error(&line),
         },
         Command::Stats { paths, json, time } => match time.parse() {
@@ -340,10 +373,7 @@ fn main() -> ExitCode {
                 filter,
                 trace,
                 size,
-                theme: match theme {
-                    ThemeArg::Dark => flowscope::scene::Theme::Dark,
-                    ThemeArg::Light => flowscope::scene::Theme::Light,
-                },
+                theme: theme.into(),
                 force,
                 time,
             };

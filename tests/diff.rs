@@ -297,6 +297,8 @@ fn issue_17_diff_json_lists_changes_largest_first() {
         "--from",
         "+10.1s",
         "--json",
+        "-o",
+        dir.join("diff.png").to_str().unwrap(),
     ]);
     assert!(
         out.status.success(),

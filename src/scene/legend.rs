@@ -66,6 +66,16 @@ pub(super) fn legend(
     for (i, name) in regions.iter().take(12) {
         rows.push((Swatch::Area(style.region(*i)), name.clone()));
     }
+    lay_out(style, rows, measure, size)
+}
+
+/// A legend panel of `rows`, bottom-left.
+pub(super) fn lay_out(
+    style: &Style,
+    rows: Vec<(Swatch, String)>,
+    measure: &dyn Fn(&str, f32) -> f32,
+    size: Px,
+) -> Legend {
     let line = style.small_size * 1.5;
     let width = rows
         .iter()
@@ -109,12 +119,20 @@ pub(super) fn stamp_text(
     size: Px,
 ) -> Vec<TextShape> {
     let mut lines = Vec::new();
-    let files = match stamp.files.as_slice() {
+    let files = |files: &[String]| match files {
         [] => "no files".to_owned(),
         [one] => one.clone(),
         [first, rest @ ..] => format!("{first} and {} more", rest.len()),
     };
-    lines.push(files);
+    if stamp.baseline.is_empty() {
+        lines.push(files(&stamp.files));
+    } else {
+        lines.push(format!(
+            "before {}, after {}",
+            files(&stamp.baseline),
+            files(&stamp.files)
+        ));
+    }
     let mut second = format!("level {}", stamp.level.as_str());
     if !stamp.filter.is_empty() {
         write!(second, " · filter {}", stamp.filter).ok();

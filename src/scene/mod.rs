@@ -2,6 +2,7 @@
 //! pixel coordinates. The window and the PNG export paint the same [`Scene`].
 
 pub mod build;
+pub mod diff;
 mod edges;
 pub mod hull;
 pub mod labels;

@@ -78,6 +78,8 @@ pub struct Stamp {
     pub time_range: Option<(i64, i64)>,
     /// The lit trace, if any.
     pub trace: Option<String>,
+    /// A difference's baseline files (`files` are then the run compared with it).
+    pub baseline: Vec<String>,
 }
 
 impl Stamp {

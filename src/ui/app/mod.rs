@@ -98,6 +98,7 @@ impl FlowscopeApp {
             filter: self.filter_text.clone(),
             time_range: model.time_range,
             trace: self.selected_trace.and_then(|t| model.trace_id(t)),
+            baseline: Vec::new(),
         }
     }
 
