@@ -324,3 +324,42 @@ fn issue_17_diff_json_lists_changes_largest_first() {
     assert_eq!(doc["counts"]["removed"], 4 + 1);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn issue_17_the_timeline_counts_every_span_start_and_error() {
+    use flowscope::derive::timeline::Histogram;
+    let path = fixture("zipkin/smartthings-oauth-authorization.json");
+    let store = store_of(std::slice::from_ref(&path));
+    let error = store.data.interner.get("error");
+    let timed = store
+        .spans()
+        .iter()
+        .filter(|s| s.timestamp_micros().is_some())
+        .count();
+    let failed = store
+        .spans()
+        .iter()
+        .filter(|s| s.timestamp_micros().is_some())
+        .filter(|s| error.is_some_and(|k| store.data.tags_of(s.tags).iter().any(|t| t.key == k)))
+        .count();
+    let h = Histogram::of(&store, 64).unwrap();
+    assert_eq!(h.calls.len(), 64);
+    let sum = |v: &[u32]| v.iter().map(|&x| x as usize).sum::<usize>();
+    assert_eq!(sum(&h.calls), timed);
+    assert_eq!(sum(&h.errors), failed);
+    // The first and last starts fall in the first and last bins.
+    assert!(h.calls[0] > 0 && h.calls[63] > 0);
+    let starts = store
+        .spans()
+        .iter()
+        .filter_map(flowscope::model::Span::timestamp_micros);
+    assert_eq!(
+        (h.start, h.end),
+        (starts.clone().min().unwrap(), starts.max().unwrap())
+    );
+    // Resampled to fewer bins, nothing is lost.
+    let (calls, errors) = h.resampled(7);
+    assert_eq!((sum(&calls), sum(&errors)), (timed, failed));
+    assert_eq!(h.time_at(0.0), h.start);
+    assert_eq!(h.time_at(1.0), h.end);
+}

@@ -11,6 +11,7 @@ pub mod levels;
 pub mod links;
 pub mod sets;
 pub mod skew;
+pub mod timeline;
 pub mod tree;
 pub mod window;
 

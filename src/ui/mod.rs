@@ -11,6 +11,7 @@ pub mod loader;
 pub mod model;
 pub mod paint;
 pub mod status_bar;
+pub mod timeline;
 pub mod trace_list;
 pub mod waterfall;
 

@@ -7,6 +7,10 @@ use rayon::prelude::*;
 
 use crate::derive::ServiceGraph;
 use crate::derive::levels::build_levels;
+use crate::derive::timeline::Histogram;
+
+/// Bins of the timeline strip's histogram (a strip narrower than this sums neighbours).
+const TIMELINE_BINS: usize = 2048;
 use crate::derive::tree::TraceTree;
 use crate::ingest::Format;
 use crate::model::batch::TraceRuns;
@@ -76,6 +80,8 @@ pub struct Model {
     pub traces: Vec<TraceRow>,
     /// First and last span start, epoch µs.
     pub time_range: Option<(i64, i64)>,
+    /// Span starts and errors over time, for the timeline strip.
+    pub timeline: Option<Histogram>,
 }
 
 impl Model {
@@ -98,6 +104,7 @@ impl Model {
             .filter_map(Span::timestamp_micros)
             .map(|t| Some((t, t)))
             .reduce(|| None, widen);
+        let timeline = Histogram::of(&store, TIMELINE_BINS);
         Self {
             paths,
             files,
@@ -105,6 +112,7 @@ impl Model {
             graphs,
             traces,
             time_range,
+            timeline,
         }
     }
 

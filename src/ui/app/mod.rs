@@ -17,6 +17,7 @@ use super::live::LiveSource;
 use super::loader::{LoadFailure, LoadOptions, Loader};
 use super::model::Model;
 use super::status_bar::{Status, StatusBar};
+use super::timeline::TimelineStrip;
 use super::trace_list::{TraceList, TraceSubset};
 use super::waterfall::Waterfall;
 use crate::derive::filter::Filter;
@@ -65,6 +66,7 @@ pub struct FlowscopeApp {
     trace_list: TraceList,
     trace_subset: Option<TraceSubset>,
     waterfall: Waterfall,
+    timeline: TimelineStrip,
     inspector: Inspector,
     banner: Option<String>,
     failures: Vec<LoadFailure>,
@@ -290,6 +292,14 @@ impl FlowscopeApp {
                 .resizable(true)
                 .default_size(260.0)
                 .show(ui, |ui| actions.extend(self.waterfall.ui(ui)));
+        }
+        if let Some(histogram) = self
+            .model
+            .as_ref()
+            .and_then(|m| m.timeline.as_ref())
+            .filter(|h| h.end > h.start)
+        {
+            egui::Panel::bottom("timeline").show(ui, |ui| self.timeline.ui(ui, histogram));
         }
         if let Some(model) = &self.model {
             egui::Panel::left("traces")
