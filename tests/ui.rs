@@ -861,3 +861,63 @@ fn issue_15_a_load_shows_a_first_picture_while_it_reads_and_cancel_brings_back_t
     writer.join().unwrap();
     std::fs::remove_file(&fifo).ok();
 }
+
+/// A time window chosen on the timeline (through the app's own action) shows the graph of the
+/// traces that start in it, equal to `deps --from --to` at every level; clearing it shows every
+/// trace again. See: #17
+#[test]
+fn issue_17_a_time_window_shows_the_graph_of_its_traces() {
+    use flowscope::cli::{TimeArgs, apply_window, links_json};
+    use flowscope::derive::window::TimeBound;
+    let dir = std::env::temp_dir().join(format!("flowscope-ui-window-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let options = flowscope::simulate::SimOptions {
+        traces: 300,
+        seed: 9,
+        ..flowscope::simulate::SimOptions::default()
+    };
+    flowscope::simulate::simulate(&fixture("spigo/runs/netflixoss/arch.json"), &dir, &options)
+        .unwrap();
+    let flow = dir.join("flow.json");
+    let mut h = opened(flow.clone());
+    let all_traces = h.state().model().unwrap().store.traces().len();
+    let first = h.state().model().unwrap().timeline.as_ref().unwrap().start;
+    let window = (first + 1_000_000, first + 2_000_000);
+    h.state_mut().push_action(Action::SetWindow(Some(window)));
+    wait(&mut h, "the window's graph", |app| {
+        app.window() == Some(window) && !app.is_busy()
+    });
+    // What the command line derives for the same window.
+    let mut cli_store = crate::common::store_of(std::slice::from_ref(&flow));
+    apply_window(
+        &mut cli_store,
+        TimeArgs {
+            from: Some(TimeBound::At(window.0)),
+            to: Some(TimeBound::At(window.1)),
+        },
+    );
+    let shown = h.state().model().unwrap();
+    assert_eq!(shown.store.traces().len(), cli_store.traces().len());
+    assert!(shown.store.traces().len() < all_traces / 2);
+    for level in Level::ALL {
+        let mut app_store = shown.store.clone();
+        assert_eq!(
+            links_json(&mut app_store, level),
+            links_json(&mut cli_store, level),
+            "{level:?}"
+        );
+    }
+    // The strip still spans every trace.
+    assert_eq!(
+        h.state().model().unwrap().store.traces().len(),
+        cli_store.traces().len()
+    );
+    h.state_mut().push_action(Action::SetWindow(None));
+    wait(&mut h, "every trace again", |app| {
+        app.window().is_none()
+            && app
+                .model()
+                .is_some_and(|m| m.store.traces().len() == all_traces)
+    });
+    std::fs::remove_dir_all(&dir).ok();
+}

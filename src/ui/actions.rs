@@ -59,4 +59,6 @@ pub enum Action {
     DismissBanner,
     /// Pause or resume showing what a watched directory gains.
     ToggleLivePause,
+    /// Show the graph of the traces that start in `[from, to)` (epoch µs); `None`: all of them.
+    SetWindow(Option<(i64, i64)>),
 }

@@ -1,5 +1,6 @@
-//! [`TimelineStrip`]: calls and errors over time under the canvas, one bar per pixel column, with the time of the first and last span and the counts under the pointer.
+//! [`TimelineStrip`]: calls and errors over time under the canvas, the time of the first and last span, the counts under the pointer, and a window dragged out on it.
 
+use super::actions::Action;
 use crate::derive::timeline::Histogram;
 use crate::model::time::format_utc_micros;
 
@@ -15,16 +16,50 @@ fn utc_millis(micros: i64) -> String {
 /// Height of the strip's bars, px.
 const HEIGHT: f32 = 44.0;
 
-/// The strip (it keeps nothing between frames: the model holds the histogram).
+/// The strip; it remembers where a drag started (the model holds the histogram).
 #[derive(Default)]
-pub struct TimelineStrip;
+pub struct TimelineStrip {
+    /// Where the drag now choosing a window started, 0..1 along the strip.
+    drag_from: Option<f32>,
+}
 
 impl TimelineStrip {
-    /// Draws `histogram` across the available width.
-    pub fn ui(&mut self, ui: &mut egui::Ui, histogram: &Histogram) {
+    /// Draws `histogram` across the available width with `window` shaded; dragging chooses a
+    /// window (the traces that start in it), a double click shows every trace again.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        histogram: &Histogram,
+        window: Option<(i64, i64)>,
+    ) -> Option<Action> {
         let width = ui.available_width().max(1.0);
         let (rect, response) =
-            ui.allocate_exact_size(egui::vec2(width, HEIGHT), egui::Sense::hover());
+            ui.allocate_exact_size(egui::vec2(width, HEIGHT), egui::Sense::click_and_drag());
+        let along = |x: f32| ((x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+        let mut action = None;
+        if response.drag_started()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            self.drag_from = Some(along(p.x));
+        }
+        let dragging = self
+            .drag_from
+            .zip(response.interact_pointer_pos().map(|p| along(p.x)));
+        if response.drag_stopped()
+            && let Some((a, b)) = dragging
+        {
+            self.drag_from = None;
+            let (a, b) = (a.min(b), a.max(b));
+            if b - a > 0.002 {
+                action = Some(Action::SetWindow(Some((
+                    histogram.time_at(a),
+                    histogram.time_at(b),
+                ))));
+            }
+        }
+        if response.double_clicked() && window.is_some() {
+            action = Some(Action::SetWindow(None));
+        }
         let painter = ui.painter_at(rect);
         let visuals = ui.visuals();
         painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);
@@ -61,6 +96,31 @@ impl TimelineStrip {
                 );
             }
         }
+        // The window shown, or the one being dragged out.
+        let span = (histogram.end - histogram.start).max(1) as f32;
+        let shaded = match (self.drag_from, dragging) {
+            (Some(_), Some((a, b))) => Some((a.min(b), a.max(b))),
+            _ => window.map(|(from, to)| {
+                (
+                    (from - histogram.start) as f32 / span,
+                    (to - histogram.start) as f32 / span,
+                )
+            }),
+        };
+        if let Some((a, b)) = shaded {
+            let x = |t: f32| rect.left() + t.clamp(0.0, 1.0) * rect.width();
+            let shade = egui::Rect::from_min_max(
+                egui::pos2(x(a), rect.top()),
+                egui::pos2(x(b), rect.bottom()),
+            );
+            painter.rect_filled(shade, 0.0, visuals.selection.bg_fill.gamma_multiply(0.35));
+            painter.rect_stroke(
+                shade,
+                0.0,
+                egui::Stroke::new(1.0, visuals.selection.stroke.color),
+                egui::StrokeKind::Inside,
+            );
+        }
         let font = egui::FontId::proportional(11.0);
         let text = visuals.text_color();
         painter.text(
@@ -77,6 +137,7 @@ impl TimelineStrip {
             font,
             text,
         );
+        let response = response.on_hover_cursor(egui::CursorIcon::ResizeHorizontal);
         if let Some(pos) = response.hover_pos() {
             let i = (((pos.x - rect.left()) / bar) as usize).min(columns - 1);
             let at = |k: usize| histogram.time_at(k as f32 / columns as f32);
@@ -90,5 +151,6 @@ impl TimelineStrip {
                 utc_millis(at(i + 1)),
             ));
         }
+        action
     }
 }

@@ -121,6 +121,7 @@ impl FlowscopeApp {
                 self.export_png(scene, path, ctx);
             }
             Action::DismissBanner => self.banner = None,
+            Action::SetWindow(window) => self.set_window(window, ctx),
             Action::ToggleLivePause => {
                 if let Some(live) = &self.live {
                     live.set_paused(!live.is_paused());

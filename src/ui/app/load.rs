@@ -68,7 +68,19 @@ impl FlowscopeApp {
             }
         }
         if let Some(model) = self.live.as_ref().and_then(LiveSource::take_model) {
+            // A newer live model shows every trace again.
+            self.leave_window(ctx);
             self.show_live_model(model, ctx);
+        }
+        if let Some(rx) = &self.windowing {
+            match rx.try_recv() {
+                Ok(model) => {
+                    self.windowing = None;
+                    self.swap_in(model, ctx);
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => self.windowing = None,
+            }
         }
         // New positions bump the layout's generation; the canvas rebuilds its scene from it.
         self.layout.poll();
@@ -106,6 +118,7 @@ impl FlowscopeApp {
             return;
         };
         self.notice = None;
+        self.leave_window(ctx);
         if self.before_load.take().is_some() {
             // The first picture grows into the whole graph in place.
             self.show_live_model(model, ctx);
@@ -163,13 +176,65 @@ impl FlowscopeApp {
         self.canvas.set_camera(before.camera);
     }
 
-    /// Shows a newer model of the watched directories: the level, the view, the selected node
-    /// and trace stay; nodes already placed keep their places and new ones enter beside their
-    /// neighbours.
-    pub(super) fn show_live_model(&mut self, model: Model, ctx: &egui::Context) {
-        let first = self.model.is_none();
+    /// Shows the graph of the traces starting in `window` (derived on a thread of its own from
+    /// every trace's store; the view, selection and places carry over), or of every trace again.
+    pub(super) fn set_window(&mut self, window: Option<(i64, i64)>, ctx: &egui::Context) {
+        self.window = window;
+        let Some((from, to)) = window else {
+            self.windowing = None;
+            if let Some(full) = self.full.take() {
+                self.swap_in(full, ctx);
+            }
+            return;
+        };
+        let Some(base) = self.full.as_ref().or(self.model.as_ref()) else {
+            return;
+        };
+        let store = base.store.clone();
+        let (paths, files) = (base.paths.clone(), base.files.clone());
+        let (send, receive) = sync_channel(1);
+        let wake = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("window".to_owned())
+            .spawn(move || {
+                use crate::derive::window::{Window, trace_starts, windowed};
+                let starts = trace_starts(&store);
+                let window = Window {
+                    from: Some(from),
+                    to: Some(to),
+                };
+                let store = windowed(&store, window, &starts);
+                send.send(Model::derive(paths, files, store)).ok();
+                wake.request_repaint();
+            });
+        self.windowing = spawned.ok().map(|_| receive);
+    }
+
+    /// Shows every trace's model again, if a window was shown (before a load or a live model
+    /// replaces it, so places carry over from the right graph).
+    pub(super) fn leave_window(&mut self, ctx: &egui::Context) {
+        self.window = None;
+        self.windowing = None;
+        if let Some(full) = self.full.take() {
+            self.swap_in(full, ctx);
+        }
+    }
+
+    /// Shows a window's model, or every trace's again, keeping places and selection; the model
+    /// of every trace is kept aside while a window is shown.
+    fn swap_in(&mut self, model: Model, ctx: &egui::Context) {
+        let (previous, node_name, trace_id) = self.view_names();
+        let old = self.model.take();
+        if self.window.is_some() && self.full.is_none() {
+            self.full = old;
+        }
         self.remember_pins();
-        let (previous, node_name, trace_id) = match &self.model {
+        self.install_model(model, &previous, node_name, trace_id, ctx);
+    }
+
+    /// The places of the nodes on screen, the selected node's name and the selected trace's id.
+    fn view_names(&self) -> (NamedPositions, Option<String>, Option<String>) {
+        match &self.model {
             Some(old) => {
                 let interner = &old.store.data.interner;
                 let graph = old.graph(self.level);
@@ -186,7 +251,16 @@ impl FlowscopeApp {
                 (previous, node_name, trace_id)
             }
             None => Default::default(),
-        };
+        }
+    }
+
+    /// Shows a newer model of the watched directories: the level, the view, the selected node
+    /// and trace stay; nodes already placed keep their places and new ones enter beside their
+    /// neighbours.
+    pub(super) fn show_live_model(&mut self, model: Model, ctx: &egui::Context) {
+        let first = self.model.is_none();
+        self.remember_pins();
+        let (previous, node_name, trace_id) = self.view_names();
         self.install_model(model, &previous, node_name, trace_id, ctx);
         if first {
             self.canvas.fit();
@@ -315,6 +389,7 @@ impl FlowscopeApp {
     }
 
     pub(super) fn open(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        self.leave_window(ctx);
         for p in &paths {
             self.recent.retain(|r| r != p);
             self.recent.insert(0, p.clone());

@@ -67,6 +67,12 @@ pub struct FlowscopeApp {
     trace_subset: Option<TraceSubset>,
     waterfall: Waterfall,
     timeline: TimelineStrip,
+    /// The time window shown, `[from, to)` epoch µs; `None`: every trace.
+    window: Option<(i64, i64)>,
+    /// The model of every trace while a window's model is shown.
+    full: Option<Model>,
+    /// A window's model being derived.
+    windowing: Option<Receiver<Model>>,
     inspector: Inspector,
     banner: Option<String>,
     failures: Vec<LoadFailure>,
@@ -155,7 +161,10 @@ impl FlowscopeApp {
 
     /// Whether a load, a dialog or an export is still running.
     pub fn is_busy(&self) -> bool {
-        self.loader.is_some() || self.dialog.is_some() || self.export.is_some()
+        self.loader.is_some()
+            || self.dialog.is_some()
+            || self.export.is_some()
+            || self.windowing.is_some()
     }
 
     /// The loaded model.
@@ -293,13 +302,18 @@ impl FlowscopeApp {
                 .default_size(260.0)
                 .show(ui, |ui| actions.extend(self.waterfall.ui(ui)));
         }
+        // The strip shows every trace's time, also while a window of it is shown.
         if let Some(histogram) = self
-            .model
+            .full
             .as_ref()
+            .or(self.model.as_ref())
             .and_then(|m| m.timeline.as_ref())
             .filter(|h| h.end > h.start)
         {
-            egui::Panel::bottom("timeline").show(ui, |ui| self.timeline.ui(ui, histogram));
+            let window = self.window;
+            egui::Panel::bottom("timeline").show(ui, |ui| {
+                actions.extend(self.timeline.ui(ui, histogram, window));
+            });
         }
         if let Some(model) = &self.model {
             egui::Panel::left("traces")
@@ -338,6 +352,11 @@ impl FlowscopeApp {
         if self.layout.is_running() {
             ctx.request_repaint();
         }
+    }
+
+    /// The time window shown, if any, once its graph is on screen.
+    pub fn window(&self) -> Option<(i64, i64)> {
+        self.window.filter(|_| self.windowing.is_none())
     }
 
     /// Whether the layout is still moving nodes.
