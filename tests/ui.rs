@@ -900,7 +900,7 @@ fn issue_17_a_time_window_shows_the_graph_of_its_traces() {
     assert_eq!(shown.store.traces().len(), cli_store.traces().len());
     assert!(shown.store.traces().len() < all_traces / 2);
     for level in Level::ALL {
-        let mut app_store = shown.store.clone();
+        let mut app_store = (*shown.store).clone();
         assert_eq!(
             links_json(&mut app_store, level),
             links_json(&mut cli_store, level),

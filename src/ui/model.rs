@@ -73,7 +73,7 @@ pub struct Model {
     /// Files read, in order.
     pub files: Vec<FileInfo>,
     /// All files merged and indexed.
-    pub store: TraceStore,
+    pub store: Arc<TraceStore>,
     /// The graph at each level, in [`Level::ALL`] order (shared with the canvas's scene builder).
     pub graphs: Vec<Arc<ServiceGraph>>,
     /// One row per trace, in store order.
@@ -108,12 +108,30 @@ impl Model {
         Self {
             paths,
             files,
-            store,
+            store: Arc::new(store),
             graphs,
             traces,
             time_range,
             timeline,
         }
+    }
+
+    /// The model of the traces of `store` that start in `[from, to)` (epoch µs): what the
+    /// timeline's window shows, derived as a whole model is (every level, Zipkin's rules).
+    pub fn windowed(
+        paths: Vec<PathBuf>,
+        files: Vec<FileInfo>,
+        store: &TraceStore,
+        from: i64,
+        to: i64,
+    ) -> Self {
+        use crate::derive::window::{Window, trace_starts, windowed};
+        let starts = trace_starts(store);
+        let window = Window {
+            from: Some(from),
+            to: Some(to),
+        };
+        Self::derive(paths, files, windowed(store, window, &starts))
     }
 
     /// Trace `index`'s id as Zipkin prints it.

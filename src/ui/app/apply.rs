@@ -225,7 +225,9 @@ impl FlowscopeApp {
     /// Lights the selected trace's path at the current level.
     pub(super) fn relight(&mut self) {
         self.highlight = match (self.selected_trace, &mut self.model) {
-            (Some(t), Some(model)) => flow_path(&mut model.store, self.level, t),
+            (Some(t), Some(model)) => {
+                flow_path(std::sync::Arc::make_mut(&mut model.store), self.level, t)
+            }
             _ => Highlight::default(),
         };
     }

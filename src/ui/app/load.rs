@@ -190,21 +190,16 @@ impl FlowscopeApp {
         let Some(base) = self.full.as_ref().or(self.model.as_ref()) else {
             return;
         };
-        let store = base.store.clone();
+        // The store is shared with the thread, not copied: the UI thread only draws.
+        let store = std::sync::Arc::clone(&base.store);
         let (paths, files) = (base.paths.clone(), base.files.clone());
         let (send, receive) = sync_channel(1);
         let wake = ctx.clone();
         let spawned = std::thread::Builder::new()
             .name("window".to_owned())
             .spawn(move || {
-                use crate::derive::window::{Window, trace_starts, windowed};
-                let starts = trace_starts(&store);
-                let window = Window {
-                    from: Some(from),
-                    to: Some(to),
-                };
-                let store = windowed(&store, window, &starts);
-                send.send(Model::derive(paths, files, store)).ok();
+                send.send(Model::windowed(paths, files, &store, from, to))
+                    .ok();
                 wake.request_repaint();
             });
         self.windowing = spawned.ok().map(|_| receive);
