@@ -3,7 +3,8 @@
 //! Removed edges are muted and dashed, added ones take their own colour with a width by their
 //! calls; changed edges are coloured by the direction of the change (more calls, fewer calls, a
 //! higher error rate) with a width by the change in calls; unchanged ones, and those whose calls
-//! moved within chance without an error-rate jump ([`NOISE`]), are thin and muted.
+//! moved within chance (a tenth, or three standard deviations of a count) without an error-rate
+//! jump, are thin and muted.
 //! Removed nodes are grey, added nodes take the added colour, the others keep their package colour
 //! faded.
 
