@@ -921,3 +921,36 @@ fn issue_17_a_time_window_shows_the_graph_of_its_traces() {
     });
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Play on the timeline moves the window along the run (at the chosen speed), each step showing
+/// that moment's graph; Pause holds it. See: #17
+#[test]
+fn issue_17_play_replays_the_run_through_the_window() {
+    let dir = std::env::temp_dir().join(format!("flowscope-ui-play-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let options = flowscope::simulate::SimOptions {
+        // A 20 s run: each step waits for the last window's graph, so it must outlast a few.
+        traces: 2_000,
+        seed: 3,
+        ..flowscope::simulate::SimOptions::default()
+    };
+    flowscope::simulate::simulate(&fixture("spigo/runs/lamp/arch.json"), &dir, &options).unwrap();
+    let mut h = opened(dir.join("flow.json"));
+    let start = h.state().model().unwrap().timeline.as_ref().unwrap().start;
+    h.get_by_label("Play").click();
+    // The first window is the run's first tenth; then it moves on.
+    wait(&mut h, "a window that has moved", |app| {
+        app.window().is_some_and(|(from, _)| from > start)
+    });
+    let moved = h.state().window().unwrap();
+    assert!(h.state().replaying(), "{moved:?} from {start}");
+    h.get_by_label("Pause").click();
+    wait(&mut h, "the paused window's graph", |app| !app.is_busy());
+    let held = h.state().window();
+    h.run_steps(30);
+    assert_eq!(h.state().window(), held);
+    assert!(held.unwrap().0 >= moved.0);
+    // The graph shown is the window's: fewer traces than the whole run.
+    assert!(h.state().model().unwrap().store.traces().len() < 2_000 / 2);
+    std::fs::remove_dir_all(&dir).ok();
+}

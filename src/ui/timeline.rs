@@ -1,4 +1,4 @@
-//! [`TimelineStrip`]: calls and errors over time under the canvas, the time of the first and last span, the counts under the pointer, and a window dragged out on it.
+//! [`TimelineStrip`]: calls and errors over time under the canvas, the time of the first and last span, the counts under the pointer, a window dragged out on it, and a replay that moves it along.
 
 use super::actions::Action;
 use crate::derive::timeline::Histogram;
@@ -16,22 +16,114 @@ fn utc_millis(micros: i64) -> String {
 /// Height of the strip's bars, px.
 const HEIGHT: f32 = 44.0;
 
-/// The strip; it remembers where a drag started (the model holds the histogram).
+/// Replay speeds offered, times real time.
+const SPEEDS: [f64; 4] = [1.0, 10.0, 60.0, 600.0];
+
+/// The strip; it remembers where a drag started and how a replay runs (the model holds the
+/// histogram).
 #[derive(Default)]
 pub struct TimelineStrip {
     /// Where the drag now choosing a window started, 0..1 along the strip.
     drag_from: Option<f32>,
+    /// Replaying: the window moves along at `speed` times real time.
+    playing: bool,
+    /// Index in [`SPEEDS`].
+    speed: usize,
+    /// When the window last moved (the ui's clock, s).
+    moved_at: Option<f64>,
+}
+
+impl TimelineStrip {
+    /// Whether a replay is running.
+    pub fn playing(&self) -> bool {
+        self.playing
+    }
+
+    /// The Play / Pause button and the speed; while playing, the window's next step once the
+    /// last one is on screen (`busy`: a window's graph is still being derived).
+    fn replay_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        histogram: &Histogram,
+        window: Option<(i64, i64)>,
+        busy: bool,
+    ) -> Option<Action> {
+        let mut action = None;
+        ui.horizontal(|ui| {
+            let label = if self.playing { "Pause" } else { "Play" };
+            if ui
+                .button(label)
+                .on_hover_text("Move the window along the run, showing each moment's graph")
+                .clicked()
+            {
+                self.playing = !self.playing;
+                self.moved_at = None;
+            }
+            let speed = SPEEDS.get(self.speed).copied().unwrap_or(1.0);
+            egui::ComboBox::from_id_salt("replay speed")
+                .selected_text(format!("{speed}×"))
+                .show_ui(ui, |ui| {
+                    for (i, s) in SPEEDS.iter().enumerate() {
+                        ui.selectable_value(&mut self.speed, i, format!("{s}×"));
+                    }
+                });
+            match window {
+                Some((from, to)) => {
+                    ui.weak(format!(
+                        "window {} – {} UTC (double-click the strip for all)",
+                        utc_millis(from),
+                        utc_millis(to)
+                    ));
+                }
+                None => {
+                    ui.weak("drag on the strip to show the traces that start in a window");
+                }
+            }
+        });
+        if !self.playing {
+            return None;
+        }
+        ui.ctx().request_repaint();
+        let now = ui.input(|i| i.time);
+        let range = (histogram.end - histogram.start).max(1);
+        let (from, to) = window.unwrap_or((histogram.start, histogram.start + range / 10));
+        let Some(last) = self.moved_at else {
+            self.moved_at = Some(now);
+            if window.is_none() {
+                action = Some(Action::SetWindow(Some((from, to))));
+            }
+            return action;
+        };
+        if busy {
+            return None;
+        }
+        let speed = SPEEDS.get(self.speed).copied().unwrap_or(1.0);
+        let step = ((now - last) * speed * 1e6) as i64;
+        if step <= 0 {
+            return None;
+        }
+        self.moved_at = Some(now);
+        if from + step > histogram.end {
+            // The end of the run: the replay stops on the last window.
+            self.playing = false;
+            return None;
+        }
+        Some(Action::SetWindow(Some((from + step, to + step))))
+    }
 }
 
 impl TimelineStrip {
     /// Draws `histogram` across the available width with `window` shaded; dragging chooses a
-    /// window (the traces that start in it), a double click shows every trace again.
+    /// window (the traces that start in it), a double click shows every trace again, Play moves
+    /// the window along (`busy`: a window's graph is still being derived).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         histogram: &Histogram,
         window: Option<(i64, i64)>,
+        busy: bool,
     ) -> Option<Action> {
+        let replay = self.replay_ui(ui, histogram, window, busy);
         let width = ui.available_width().max(1.0);
         let (rect, response) =
             ui.allocate_exact_size(egui::vec2(width, HEIGHT), egui::Sense::click_and_drag());
@@ -58,8 +150,14 @@ impl TimelineStrip {
             }
         }
         if response.double_clicked() && window.is_some() {
+            self.playing = false;
             action = Some(Action::SetWindow(None));
         }
+        if action.is_some() {
+            // A window chosen by hand stops a replay.
+            self.playing = false;
+        }
+        let action = action.or(replay);
         let painter = ui.painter_at(rect);
         let visuals = ui.visuals();
         painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);

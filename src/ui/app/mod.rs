@@ -311,8 +311,9 @@ impl FlowscopeApp {
             .filter(|h| h.end > h.start)
         {
             let window = self.window;
+            let busy = self.windowing.is_some();
             egui::Panel::bottom("timeline").show(ui, |ui| {
-                actions.extend(self.timeline.ui(ui, histogram, window));
+                actions.extend(self.timeline.ui(ui, histogram, window, busy));
             });
         }
         if let Some(model) = &self.model {
@@ -354,9 +355,15 @@ impl FlowscopeApp {
         }
     }
 
-    /// The time window shown, if any, once its graph is on screen.
+    /// Whether the timeline is replaying the run.
+    pub fn replaying(&self) -> bool {
+        self.timeline.playing()
+    }
+
+    /// The time window asked for, if any (its graph is on screen once [`Self::is_busy`] is
+    /// false).
     pub fn window(&self) -> Option<(i64, i64)> {
-        self.window.filter(|_| self.windowing.is_none())
+        self.window
     }
 
     /// Whether the layout is still moving nodes.
