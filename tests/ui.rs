@@ -923,7 +923,7 @@ fn issue_17_a_time_window_shows_the_graph_of_its_traces() {
 }
 
 /// Play on the timeline moves the window along the run (at the chosen speed), each step showing
-/// that moment's graph; Pause holds it. See: #17
+/// that moment's graph; Stop holds it. See: #17
 #[test]
 fn issue_17_play_replays_the_run_through_the_window() {
     let dir = std::env::temp_dir().join(format!("flowscope-ui-play-{}", std::process::id()));
@@ -944,8 +944,8 @@ fn issue_17_play_replays_the_run_through_the_window() {
     });
     let moved = h.state().window().unwrap();
     assert!(h.state().replaying(), "{moved:?} from {start}");
-    h.get_by_label("Pause").click();
-    wait(&mut h, "the paused window's graph", |app| !app.is_busy());
+    h.get_by_label("Stop").click();
+    wait(&mut h, "the stopped window's graph", |app| !app.is_busy());
     let held = h.state().window();
     h.run_steps(30);
     assert_eq!(h.state().window(), held);

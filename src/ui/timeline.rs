@@ -39,7 +39,7 @@ impl TimelineStrip {
         self.playing
     }
 
-    /// The Play / Pause button and the speed; while playing, the window's next step once the
+    /// The Play / Stop button and the speed; while playing, the window's next step once the
     /// last one is on screen (`busy`: a window's graph is still being derived).
     fn replay_ui(
         &mut self,
@@ -50,7 +50,8 @@ impl TimelineStrip {
     ) -> Option<Action> {
         let mut action = None;
         ui.horizontal(|ui| {
-            let label = if self.playing { "Pause" } else { "Play" };
+            // "Stop", not "Pause": the live tail's button is called that.
+            let label = if self.playing { "Stop" } else { "Play" };
             if ui
                 .button(label)
                 .on_hover_text("Move the window along the run, showing each moment's graph")
@@ -60,7 +61,7 @@ impl TimelineStrip {
                 self.moved_at = None;
             }
             let speed = SPEEDS.get(self.speed).copied().unwrap_or(1.0);
-            egui::ComboBox::from_id_salt("replay speed")
+            egui::ComboBox::from_label("speed")
                 .selected_text(format!("{speed}×"))
                 .show_ui(ui, |ui| {
                     for (i, s) in SPEEDS.iter().enumerate() {
