@@ -363,3 +363,44 @@ fn issue_17_the_timeline_counts_every_span_start_and_error() {
     assert_eq!(h.time_at(0.0), h.start);
     assert_eq!(h.time_at(1.0), h.end);
 }
+
+/// A window keeps what its traces need: a Jaeger trace's references (Jaeger's rule follows every
+/// one) survive the copy, and a window of the second trace alone links only what it links.
+#[test]
+fn issue_17_a_window_of_jaeger_traces_keeps_their_references() {
+    let path = fixture("handmade/jaeger-link-rule.json");
+    let mut whole = store_of(std::slice::from_ref(&path));
+    let mut all = store_of(std::slice::from_ref(&path));
+    apply_window(
+        &mut all,
+        TimeArgs {
+            from: Some(TimeBound::AfterFirst(0)),
+            to: Some(TimeBound::BeforeLast(-1)),
+        },
+    );
+    assert_eq!(all.traces().len(), 2);
+    assert_eq!(all.data.refs, whole.data.refs);
+    for level in Level::ALL {
+        assert_eq!(
+            flowscope::cli::links_json(&mut all, level),
+            flowscope::cli::links_json(&mut whole, level)
+        );
+    }
+    // The second trace starts 20 ms after the first.
+    let mut second = store_of(std::slice::from_ref(&path));
+    apply_window(
+        &mut second,
+        TimeArgs {
+            from: Some(TimeBound::AfterFirst(10_000)),
+            to: None,
+        },
+    );
+    assert_eq!(second.traces().len(), 1);
+    assert!(second.data.refs.is_empty());
+    let links = flowscope::cli::links_json(&mut second, Level::Service);
+    let names: Vec<(&str, &str, u64)> = links
+        .iter()
+        .map(|l| (l.parent.as_str(), l.child.as_str(), l.call_count))
+        .collect();
+    assert_eq!(names, [("frontend", "api", 1)]);
+}

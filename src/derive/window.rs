@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::model::{Batch, Span, TraceStore};
+use crate::model::{Span, TraceStore};
 
 /// One end of a window, as written on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,34 +159,10 @@ pub fn windowed(store: &TraceStore, window: Window, starts: &[Option<i64>]) -> T
 /// A copy of `store` (indexed) with only the spans `keep` says yes to (asked once per span, in
 /// store order) and every declared graph element.
 pub fn spans_where(store: &TraceStore, keep: impl FnMut(&Span) -> bool) -> TraceStore {
-    let mut data: Batch = store.data.clone();
-    data.runs = crate::model::TraceRuns::default();
-    retain_spans(&mut data, keep);
     let mut out = TraceStore::default();
-    out.append(data);
+    out.append(store.data.subset(keep));
     out.index();
     out
-}
-
-/// Keeps the spans `keep` says yes to (called once per span, in order), with their references.
-fn retain_spans(batch: &mut Batch, mut keep: impl FnMut(&Span) -> bool) {
-    let mut new_index: Vec<Option<u32>> = Vec::with_capacity(batch.spans.len());
-    let mut kept = 0u32;
-    batch.spans.retain(|s| {
-        let k = keep(s);
-        new_index.push(k.then_some(kept));
-        kept += u32::from(k);
-        k
-    });
-    batch.refs.retain_mut(
-        |r| match new_index.get(r.span as usize).copied().flatten() {
-            Some(i) => {
-                r.span = i;
-                true
-            }
-            None => false,
-        },
-    );
 }
 
 #[cfg(test)]
