@@ -479,6 +479,7 @@ impl Batch {
     /// A copy with only the spans `keep` says yes to (asked once per span, in order), their
     /// tags, annotations and references, and every declared node and edge; the strings are
     /// kept whole. Cheaper than a clone when few spans are kept (a time window of a large load).
+    #[must_use]
     pub fn subset(&self, mut keep: impl FnMut(&Span) -> bool) -> Self {
         let mut out = Self {
             interner: self.interner.clone(),
@@ -516,8 +517,8 @@ impl Batch {
             new_index.push(Some(out.spans.len() as u32));
             out.spans.push(Span {
                 tags,
-                resource,
                 annotations,
+                resource,
                 ..*s
             });
         }
