@@ -13,16 +13,7 @@ use flowscope::ui::model::Model;
 
 /// RFC 3339 of epoch microseconds.
 fn rfc3339(micros: i64) -> String {
-    let secs = micros.div_euclid(1_000_000);
-    let (y, m, d) = flowscope::model::time::civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        micros.rem_euclid(1_000_000)
-    )
+    flowscope::simulate::time::rfc3339_nanos(micros.saturating_mul(1000))
 }
 
 fn main() -> anyhow::Result<()> {

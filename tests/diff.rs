@@ -185,18 +185,7 @@ fn issue_17_deps_of_a_window_equals_deps_of_a_file_of_that_window() {
         assert!(windowed.stdout.len() > 100);
     }
     // The same window spelled in RFC 3339 and from the end.
-    let rfc = |micros: i64| {
-        let secs = micros.div_euclid(1_000_000);
-        let frac = micros.rem_euclid(1_000_000);
-        let (y, m, d) = flowscope::model::time::civil_from_days(secs.div_euclid(86_400));
-        let rem = secs.rem_euclid(86_400);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:06}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
-    };
+    let rfc = |micros: i64| flowscope::simulate::time::rfc3339_nanos(micros * 1000);
     let by_instant = flowscope(&[
         "deps",
         "--from",

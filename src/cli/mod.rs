@@ -220,16 +220,10 @@ pub fn print_problems(loaded: &Loaded) {
     }
     for f in &loaded.files {
         if f.report.total() > 0 {
-            let kinds: Vec<String> = f
-                .report
-                .counts
-                .iter()
-                .map(|(k, n)| format!("{n} {k}"))
-                .collect();
             writeln!(
                 err,
                 "flowscope: warnings ({}): {}",
-                kinds.join(", "),
+                f.report.counts_line(),
                 f.path.display()
             )
             .ok();
@@ -409,15 +403,9 @@ pub fn simulate(
     let started = Instant::now();
     let summary = crate::simulate::simulate(arch, out_dir, options)?;
     if summary.report.total() > 0 {
-        let kinds: Vec<String> = summary
-            .report
-            .counts
-            .iter()
-            .map(|(k, n)| format!("{n} {k}"))
-            .collect();
         eprintln!(
             "flowscope: warnings ({}): {}",
-            kinds.join(", "),
+            summary.report.counts_line(),
             arch.display()
         );
     }

@@ -5,8 +5,6 @@
 //! trace is never split and every level is derived from whole traces, with Zipkin's rules
 //! unchanged. Declared graph elements (Spigo's nodes and edges) carry no trace and are kept.
 
-use std::fmt;
-
 use crate::model::{Span, TraceStore};
 
 /// One end of a window, as written on the command line.
@@ -49,16 +47,6 @@ impl TimeBound {
             Self::At(t) => t,
             Self::AfterFirst(d) => first.saturating_add(d),
             Self::BeforeLast(d) => last.saturating_sub(d),
-        }
-    }
-}
-
-impl fmt::Display for TimeBound {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::At(t) => f.write_str(&crate::model::time::format_utc_micros(*t)),
-            Self::AfterFirst(d) => write!(f, "+{d}us"),
-            Self::BeforeLast(d) => write!(f, "-{d}us"),
         }
     }
 }

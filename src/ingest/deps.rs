@@ -29,13 +29,9 @@ struct Link<'a> {
 
 /// Reads a dependency-link file: an array of links, NDJSON of links, or `{"data":[…]}`.
 pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
-    let Some(records) = split::split_records(bytes) else {
-        report.warn(WarningKind::InvalidJson, || {
-            "the input does not start like JSON".to_owned()
-        });
+    let Some(records) = split::split_reported(bytes, report) else {
         return Batch::default();
     };
-    split::report_split(&records, report);
     let ranges = match (records.layout, records.ranges.as_slice()) {
         (Layout::SingleObject, [only]) => inner_array(bytes, only, &["data", "links"], report)
             .unwrap_or_else(|| records.ranges.clone()),

@@ -149,6 +149,16 @@ impl Report {
         self.examples.extend(other.examples.into_iter().take(room));
     }
 
+    /// The counts by kind in one line: `1 dangling_reference, 2 duplicate`.
+    pub fn counts_line(&self) -> String {
+        let kinds: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        kinds.join(", ")
+    }
+
     /// Total warnings.
     pub fn total(&self) -> u64 {
         self.counts.values().sum()

@@ -280,17 +280,28 @@ where
     (batch, report)
 }
 
+/// [`split_records`] with the splitter's warnings counted in `report`; `None`, with an
+/// `InvalidJson` warning, when the input does not start like JSON.
+pub fn split_reported(bytes: &[u8], report: &mut Report) -> Option<Records> {
+    let Some(records) = split_records(bytes) else {
+        report.warn(WarningKind::InvalidJson, || {
+            "the input does not start like JSON".to_owned()
+        });
+        return None;
+    };
+    report_split(&records, report);
+    Some(records)
+}
+
 /// Reads a file of independent records (array, list of arrays, single object, NDJSON): splits
 /// it, counts the splitter's warnings, and parses the records in parallel with `parse`.
 pub fn read_records<F>(bytes: &[u8], report: &mut Report, parse: F) -> Batch
 where
     F: Fn(&[u8], &mut Batch, &mut Report) + Sync,
 {
-    let Some(records) = split_records(bytes) else {
-        report.warn(WarningKind::InvalidJson, || "not JSON".to_owned());
+    let Some(records) = split_reported(bytes, report) else {
         return Batch::default();
     };
-    report_split(&records, report);
     let (batch, r) = parse_parallel(bytes, &records.ranges, parse);
     report.merge(r);
     batch

@@ -34,6 +34,11 @@ pub struct TimelineStrip {
 }
 
 impl TimelineStrip {
+    /// The replay speed, times real time.
+    fn speed(&self) -> f64 {
+        SPEEDS.get(self.speed).copied().unwrap_or(1.0)
+    }
+
     /// Whether a replay is running.
     pub fn playing(&self) -> bool {
         self.playing
@@ -60,7 +65,7 @@ impl TimelineStrip {
                 self.playing = !self.playing;
                 self.moved_at = None;
             }
-            let speed = SPEEDS.get(self.speed).copied().unwrap_or(1.0);
+            let speed = self.speed();
             egui::ComboBox::from_label("speed")
                 .selected_text(format!("{speed}×"))
                 .show_ui(ui, |ui| {
@@ -98,8 +103,7 @@ impl TimelineStrip {
         if busy {
             return None;
         }
-        let speed = SPEEDS.get(self.speed).copied().unwrap_or(1.0);
-        let step = ((now - last) * speed * 1e6) as i64;
+        let step = ((now - last) * self.speed() * 1e6) as i64;
         if step <= 0 {
             return None;
         }

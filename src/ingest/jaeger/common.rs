@@ -164,6 +164,31 @@ pub(crate) fn span_id_hex_or_base64(s: &str) -> Result<SpanId, IdError> {
     }
 }
 
+/// A span's trace and span id, each hex or base64; a bad one is a `BadId` warning naming the
+/// format's spelling of its field (`fields`: trace, span) and `None`.
+pub(crate) fn ids_hex_or_base64(
+    trace: &str,
+    span: &str,
+    fields: [&str; 2],
+    report: &mut Report,
+) -> Option<(TraceId, SpanId)> {
+    let trace_id = trace_id_hex_or_base64(trace)
+        .map_err(|e| {
+            report.warn(WarningKind::BadId, || {
+                format!("{} {trace:?}: {e}", fields[0])
+            });
+        })
+        .ok()?;
+    let span_id = span_id_hex_or_base64(span)
+        .map_err(|e| {
+            report.warn(WarningKind::BadId, || {
+                format!("{} {span:?}: {e}", fields[1])
+            });
+        })
+        .ok()?;
+    Some((trace_id, span_id))
+}
+
 /// An IPv4 address from a dotted string or from the integer Jaeger's Thrift model stores
 /// (`2130706433` is `127.0.0.1`; negative values are signed 32-bit).
 pub(crate) fn ipv4_text(value: &str) -> Option<Cow<'_, str>> {

@@ -16,8 +16,8 @@ mod ui;
 #[cfg(test)]
 pub(crate) use common::SPANS_PER_CHUNK;
 pub(crate) use common::{
-    count_duplicates, inner_array, json_warning, par_spans, remote_from_tag, span_id_hex_or_base64,
-    trace_id_hex_or_base64,
+    count_duplicates, ids_hex_or_base64, inner_array, json_warning, par_spans, remote_from_tag,
+    span_id_hex_or_base64,
 };
 pub use proto::read_proto;
 pub use ui::read_ui;

@@ -5,8 +5,8 @@ use serde_json::value::RawValue;
 
 use super::common::{
     MAX_WRAPPING, Process, RefType, SpanTags, both_ids, checked_micros, choose_parent,
-    count_duplicates, first_byte, json_warning, log_value, par_spans, span_id_hex_or_base64,
-    trace_id_hex_or_base64,
+    count_duplicates, first_byte, ids_hex_or_base64, json_warning, log_value, par_spans,
+    span_id_hex_or_base64, trace_id_hex_or_base64,
 };
 use crate::ingest::json::{CowStr, Num, Scalar, ScalarType, rfc3339_micros};
 use crate::ingest::report::{Report, WarningKind};
@@ -138,17 +138,9 @@ struct ProtoSpan<'a> {
 /// Reads Jaeger protobuf-JSON (`{"batch":{process, spans}}`, also a bare batch, arrays and NDJSON
 /// of them): base64 or hex ids, RFC 3339 times, durations in nanoseconds or as `"0.243417s"`.
 pub fn read_proto(bytes: &[u8], report: &mut Report) -> Batch {
-    let Some(records) = split::split_records(bytes) else {
-        report.warn(WarningKind::InvalidJson, || {
-            "the input does not start like JSON".to_owned()
-        });
-        return Batch::default();
-    };
-    split::report_split(&records, report);
-    let (batch, r) = split::parse_parallel(bytes, &records.ranges, |record, batch, report| {
+    let batch = split::read_records(bytes, report, |record, batch, report| {
         read_proto_record(record, 0, batch, report);
     });
-    report.merge(r);
     count_duplicates(&batch, report);
     batch
 }
@@ -281,21 +273,10 @@ fn read_proto_span(
     else {
         return;
     };
-    let trace_id = match trace_id_hex_or_base64(trace_text) {
-        Ok(id) => id,
-        Err(e) => {
-            report.warn(WarningKind::BadId, || {
-                format!("trace_id {trace_text:?}: {e}")
-            });
-            return;
-        }
-    };
-    let id = match span_id_hex_or_base64(span_text) {
-        Ok(id) => id,
-        Err(e) => {
-            report.warn(WarningKind::BadId, || format!("span_id {span_text:?}: {e}"));
-            return;
-        }
+    let Some((trace_id, id)) =
+        ids_hex_or_base64(trace_text, span_text, ["trace_id", "span_id"], report)
+    else {
+        return;
     };
 
     let mut refs = Vec::new();

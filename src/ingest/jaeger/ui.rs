@@ -153,13 +153,9 @@ struct UiTrace<'a> {
 /// `{traceID, spans, processes}`, an array of traces, an array of spans with inline `process`, or
 /// NDJSON of any of these.
 pub fn read_ui(bytes: &[u8], report: &mut Report) -> Batch {
-    let Some(records) = split::split_records(bytes) else {
-        report.warn(WarningKind::InvalidJson, || {
-            "the input does not start like JSON".to_owned()
-        });
+    let Some(records) = split::split_reported(bytes, report) else {
         return Batch::default();
     };
-    split::report_split(&records, report);
     let ranges = match (records.layout, records.ranges.as_slice()) {
         (Layout::SingleObject, [only]) => {
             inner_array(bytes, only, &["data"], report).unwrap_or_else(|| records.ranges.clone())

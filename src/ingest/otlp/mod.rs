@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::jaeger::{
-    count_duplicates, inner_array, json_warning, par_spans, remote_from_tag, span_id_hex_or_base64,
-    trace_id_hex_or_base64,
+    count_duplicates, ids_hex_or_base64, inner_array, json_warning, par_spans, remote_from_tag,
+    span_id_hex_or_base64,
 };
 use super::json::{CowStr, Num, Scalar, ScalarType};
 use super::report::{Report, WarningKind};
@@ -164,13 +164,9 @@ struct ResourceInfo {
 /// Reads OTLP/JSON: one `ExportTraceServiceRequest` (`resourceSpans`, or Tempo's `batches`), NDJSON
 /// with one request per line, or an array of requests.
 pub fn read(bytes: &[u8], report: &mut Report) -> Batch {
-    let Some(records) = split::split_records(bytes) else {
-        report.warn(WarningKind::InvalidJson, || {
-            "the input does not start like JSON".to_owned()
-        });
+    let Some(records) = split::split_reported(bytes, report) else {
         return Batch::default();
     };
-    split::report_split(&records, report);
     let inner = match (records.layout, records.ranges.as_slice()) {
         (Layout::SingleObject, [only]) => inner_array(bytes, only, &RESOURCE_SPANS_KEYS, report),
         _ => None,
@@ -448,21 +444,10 @@ fn push_span(span: &OtlpSpan<'_>, info: ResourceInfo, batch: &mut Batch, report:
         });
         return;
     };
-    let trace_id = match trace_id_hex_or_base64(trace_text) {
-        Ok(id) => id,
-        Err(e) => {
-            report.warn(WarningKind::BadId, || {
-                format!("traceId {trace_text:?}: {e}")
-            });
-            return;
-        }
-    };
-    let id = match span_id_hex_or_base64(span_text) {
-        Ok(id) => id,
-        Err(e) => {
-            report.warn(WarningKind::BadId, || format!("spanId {span_text:?}: {e}"));
-            return;
-        }
+    let Some((trace_id, id)) =
+        ids_hex_or_base64(trace_text, span_text, ["traceId", "spanId"], report)
+    else {
+        return;
     };
     let parent_id = match span.parent_span_id.as_ref().map(|p| p.0.trim()) {
         None | Some("") => None,

@@ -165,15 +165,12 @@ fn read_resource_spans(rs: &[u8], batch: &mut Batch, report: &mut Report) {
         let Some(b) = v.bytes() else { continue };
         match n {
             // resource
-            1 => {
-                let mut resource = Fields::new(b);
-                for (m, v) in &mut resource {
-                    if let (1, Some(kv)) = (m, v.bytes()) {
-                        attributes.push(key_value(kv, 0, report));
-                    }
-                }
-                check(&resource, "an OTLP resource", report);
-            }
+            1 => attributes.extend(each_of_field_1(
+                b,
+                "an OTLP resource",
+                report,
+                |kv, report| key_value(kv, 0, report),
+            )),
             // scope_spans, or the deprecated instrumentation_library_spans
             2 | 1000 => {
                 let mut scope = Fields::new(b);
@@ -212,6 +209,25 @@ fn key_value<'a>(b: &'a [u8], depth: usize, report: &mut Report) -> KeyValue<'a>
     kv
 }
 
+/// `read` of every length-delimited field 1 of `list` (a resource's `attributes`, an
+/// `ArrayValue`'s or `KeyValueList`'s `values`), in order.
+fn each_of_field_1<'a, T>(
+    list: &'a [u8],
+    what: &str,
+    report: &mut Report,
+    mut read: impl FnMut(&'a [u8], &mut Report) -> T,
+) -> Vec<T> {
+    let mut values = Vec::new();
+    let mut items = Fields::new(list);
+    for (n, item) in &mut items {
+        if let (1, Some(item)) = (n, item.bytes()) {
+            values.push(read(item, report));
+        }
+    }
+    check(&items, what, report);
+    values
+}
+
 /// An `AnyValue`, spelled as its JSON form would be (numbers and booleans as text).
 fn any_value<'a>(b: &'a [u8], depth: usize, report: &mut Report) -> AnyValue<'a> {
     let mut value = AnyValue::default();
@@ -233,25 +249,17 @@ fn any_value<'a>(b: &'a [u8], depth: usize, report: &mut Report) -> AnyValue<'a>
             (3, Value::Varint(x)) => value.int = number((x as i64).to_string()),
             (4, Value::Fixed64(x)) => value.double = number(f64::from_bits(x).to_string()),
             (5, Value::Bytes(list)) => {
-                let mut values = Vec::new();
-                let mut items = Fields::new(list);
-                for (m, item) in &mut items {
-                    if let (1, Some(item)) = (m, item.bytes()) {
-                        values.push(any_value(item, depth + 1, report));
-                    }
-                }
-                check(&items, "an OTLP array value", report);
+                let values =
+                    each_of_field_1(list, "an OTLP array value", report, |item, report| {
+                        any_value(item, depth + 1, report)
+                    });
                 value.array = Some(ArrayValue { values });
             }
             (6, Value::Bytes(list)) => {
-                let mut values = Vec::new();
-                let mut items = Fields::new(list);
-                for (m, item) in &mut items {
-                    if let (1, Some(item)) = (m, item.bytes()) {
-                        values.push(key_value(item, depth + 1, report));
-                    }
-                }
-                check(&items, "an OTLP key/value list", report);
+                let values =
+                    each_of_field_1(list, "an OTLP key/value list", report, |item, report| {
+                        key_value(item, depth + 1, report)
+                    });
                 value.kvlist = Some(KvList { values });
             }
             (7, Value::Bytes(raw)) => {
