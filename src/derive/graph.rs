@@ -124,6 +124,27 @@ impl TraceMembers {
     pub fn heap_bytes(&self) -> usize {
         self.sets.heap_bytes()
     }
+
+    /// Marks in `nodes` (by node index) every node the traces `traces` go through, looking at
+    /// each distinct set once.
+    pub fn mark_nodes(&self, traces: &[u32], nodes: &mut [bool]) {
+        let of_trace = self.sets.set_of_trace();
+        let mut seen = vec![false; self.sets.distinct()];
+        for &t in traces {
+            let Some(&set) = of_trace.get(t as usize) else {
+                continue;
+            };
+            match seen.get_mut(set as usize) {
+                Some(s) if !*s => *s = true,
+                _ => continue,
+            }
+            for &n in self.sets.set(set).0 {
+                if let Some(k) = nodes.get_mut(n as usize) {
+                    *k = true;
+                }
+            }
+        }
+    }
 }
 
 /// What a service name says about its node, worked out once per distinct name.
@@ -748,6 +769,19 @@ pub(crate) fn assemble(
     linked: &Linked,
     whole_store: bool,
 ) -> ServiceGraph {
+    assemble_keyed(store, level, info, span_keys, linked, whole_store).0
+}
+
+/// [`assemble`], also giving the node of each key of `linked`'s instance table (by its number
+/// there; empty at the service level or without the table).
+pub(crate) fn assemble_keyed(
+    store: &mut TraceStore,
+    level: Level,
+    info: &FxHashMap<Sym, NameInfo>,
+    span_keys: &IndexSet<InstanceKey, FxBuildHasher>,
+    linked: &Linked,
+    whole_store: bool,
+) -> (ServiceGraph, Vec<Option<NodeIndex>>) {
     let batch = &mut store.data;
     let unknown = batch.sym(UNKNOWN);
     let mut topo = TopologyBuilder {
@@ -836,6 +870,7 @@ pub(crate) fn assemble(
     let mut member_sets = ListSets::default();
     let mut of_set: Vec<u32> = Vec::new();
     let mut by_trace: &[u32] = &[];
+    let mut node_of_key: Vec<Option<NodeIndex>> = Vec::new();
     match (&linked.service_lists, &linked.instance_lists) {
         (Some(lists), _) if by_service => {
             for (pairs, locals) in lists.sets() {
@@ -853,7 +888,7 @@ pub(crate) fn assemble(
         }
         (_, Some((table, lists))) if !by_service => {
             // Each key is placed once, on first use, in the order the sets name them.
-            let mut node_of_key: Vec<Option<NodeIndex>> = vec![None; table.len()];
+            node_of_key = vec![None; table.len()];
             let mut node = |batch: &mut Batch,
                             topo: &mut TopologyBuilder,
                             builder: &mut GraphBuilder,
@@ -916,13 +951,14 @@ pub(crate) fn assemble(
         builder.edge(a, b, e.calls, e.errors, &[]);
     }
     let (graph, index) = builder.finish();
-    ServiceGraph {
+    let graph = ServiceGraph {
         level,
         graph,
         topology: topo.topology,
         index,
         trace_members,
-    }
+    };
+    (graph, node_of_key)
 }
 
 /// Spigo instances are named in the graph files' 4-field form (`arch.region.zone.instance`)

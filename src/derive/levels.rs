@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use super::graph::{
-    InstanceKey, KeyLists, Linked, Names, ServiceGraph, assemble, attr_keys, name_infos,
+    InstanceKey, KeyLists, Linked, Names, ServiceGraph, assemble_keyed, attr_keys, name_infos,
 };
 use super::links::{LinkAcc, LinkMap, Side, add_call, link_tree_into, trace_tree};
 use super::tree::{TraceTree, TreeSpan};
@@ -33,6 +33,20 @@ pub struct Levels<R> {
     pub graphs: Vec<ServiceGraph>,
     /// What the caller made of each trace's tree, in store order.
     pub per_trace: Vec<R>,
+    /// How spans were named while linking, for linking them again the same way
+    /// ([`super::window_index::WindowIndex`]).
+    pub names: LinkNames,
+}
+
+/// How [`build_levels`] named spans' nodes, kept for linking traces again without a `&mut` store:
+/// what each service name says, and the instance table with each key's node at the instance,
+/// zone and region levels.
+#[derive(Debug, Default)]
+pub struct LinkNames {
+    pub(crate) info: rustc_hash::FxHashMap<Sym, super::graph::NameInfo>,
+    pub(crate) keys: IndexSet<InstanceKey, FxBuildHasher>,
+    /// By level in [`Level::ALL`] order (empty at the service level), by key number.
+    pub(crate) key_nodes: Vec<Vec<Option<petgraph::stable_graph::NodeIndex>>>,
 }
 
 /// What one task derived from a run of traces, keyed locally; joined in trace order.
@@ -241,12 +255,22 @@ where
     let span_keys = names.all_span_keys();
     let Names { info, .. } = names;
     linked.sort_durations();
-    let graphs = Level::ALL
+    let (graphs, key_nodes) = Level::ALL
         .iter()
-        .map(|&level| assemble(store, level, &info, &span_keys, &linked, true))
-        .collect();
+        .map(|&level| assemble_keyed(store, level, &info, &span_keys, &linked, true))
+        .unzip();
+    let keys = linked
+        .instance_lists
+        .take()
+        .map(|(table, _)| table)
+        .unwrap_or_default();
     Levels {
         graphs,
         per_trace: rows,
+        names: LinkNames {
+            info,
+            keys,
+            key_nodes,
+        },
     }
 }

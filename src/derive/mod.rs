@@ -14,6 +14,7 @@ pub mod skew;
 pub mod timeline;
 pub mod tree;
 pub mod window;
+pub mod window_index;
 
 pub use graph::{EdgeStats, NodeInfo, ServiceGraph};
 pub use links::{Link, dependency_links};
