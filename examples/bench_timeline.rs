@@ -1,9 +1,13 @@
 //! Measures a move of the timeline's window for `scripts/bench-timeline`: `bench_timeline FILE [FLOWSCOPE]`.
 //!
-//! Loads FILE as the window does (its own Loader), then for windows of a tenth of the time range
-//! at three places derives the window's model with the function the window calls
-//! ([`Model::windowed`]), and runs `flowscope deps --from --to` on the same window. Prints one JSON
-//! line per window: `{"bytes","spans","from","to","traces","window_ms","deps_ms"}`.
+//! Loads FILE as the window does (its own Loader), builds its window index (`index_ms`, done on a
+//! thread of its own after a load), then for windows of a tenth of the time range at three places
+//! makes the window's model with the function the window calls ([`Model::windowed`],
+//! `window_ms`), derives the same window's traces from scratch as it was done before the index
+//! (`derive_ms`), and runs `flowscope deps --from --to` on the same window (`deps_ms`). Prints one
+//! JSON line per window:
+//! `{"bytes","spans","from","to","traces","index_ms","window_ms","light_ms","derive_ms","deps_ms"}`,
+//! where `light_ms` is lighting a selected trace's path in the window (done again on each move).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -39,20 +43,40 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("{}: no span has a time", file.display());
     };
     let range = timeline.end - timeline.start;
+    // The index the window builds on a thread of its own once a file is loaded.
+    let started = Instant::now();
+    model.window_index();
+    let index_ms = started.elapsed().as_secs_f64() * 1e3;
     for at in [0.1, 0.45, 0.8] {
         let from = timeline.start + (range as f64 * at) as i64;
         let to = from + range / 10;
         let started = Instant::now();
-        let shown = Model::windowed(
-            model.paths.clone(),
-            model.files.clone(),
-            &model.store,
-            from,
-            to,
-        );
+        let shown = model.windowed(from, to);
         let window = started.elapsed();
-        let traces = shown.store.traces().len();
+        let traces = shown.traces.len();
+        // Lighting a selected trace's path in the window (its store is shared).
+        let started = Instant::now();
+        if let Some(row) = shown.traces.first() {
+            let mut one = flowscope::derive::window::one_trace(&shown.store, row.trace());
+            flowscope::derive::flow::flow_path(&mut one, flowscope::model::Level::Service, 0);
+        }
+        let light = started.elapsed();
         drop(shown);
+        // What a window cost before the index: the window's traces copied out and derived.
+        let started = Instant::now();
+        let starts = flowscope::derive::window::trace_starts(&model.store);
+        let window_store = flowscope::derive::window::windowed(
+            &model.store,
+            flowscope::derive::window::Window {
+                from: Some(from),
+                to: Some(to),
+            },
+            &starts,
+        );
+        let derived = Model::derive(model.paths.clone(), model.files.clone(), window_store);
+        let derive = started.elapsed();
+        assert_eq!(derived.traces.len(), traces, "the same traces either way");
+        drop(derived);
         let started = Instant::now();
         let status = std::process::Command::new(&flowscope)
             .args(["deps", "--from", &rfc3339(from), "--to", &rfc3339(to)])
@@ -65,9 +89,11 @@ fn main() -> anyhow::Result<()> {
         }
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "{{\"bytes\":{bytes},\"spans\":{},\"from\":{from},\"to\":{to},\"traces\":{traces},\"window_ms\":{:.0},\"deps_ms\":{:.0}}}",
+            "{{\"bytes\":{bytes},\"spans\":{},\"from\":{from},\"to\":{to},\"traces\":{traces},\"index_ms\":{index_ms:.0},\"window_ms\":{:.1},\"light_ms\":{:.1},\"derive_ms\":{:.0},\"deps_ms\":{:.0}}}",
             model.store.spans().len(),
             ms(window),
+            ms(light),
+            ms(derive),
             ms(deps)
         );
     }

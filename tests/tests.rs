@@ -23,9 +23,9 @@ mod ingest_zipkin;
 mod derive_flow;
 mod derive_graph;
 mod derive_levels;
-mod window_index;
 mod derive_links;
 mod diff;
+mod window_index;
 
 // Hostile input.
 mod hostile;

@@ -867,7 +867,7 @@ fn issue_15_a_load_shows_a_first_picture_while_it_reads_and_cancel_brings_back_t
 /// trace again. See: #17
 #[test]
 fn issue_17_a_time_window_shows_the_graph_of_its_traces() {
-    use flowscope::cli::{TimeArgs, apply_window, links_json};
+    use flowscope::cli::{TimeArgs, apply_window, graph_links, links_json};
     use flowscope::derive::window::TimeBound;
     let dir = std::env::temp_dir().join(format!("flowscope-ui-window-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
@@ -897,27 +897,56 @@ fn issue_17_a_time_window_shows_the_graph_of_its_traces() {
         },
     );
     let shown = h.state().model().unwrap();
-    assert_eq!(shown.store.traces().len(), cli_store.traces().len());
-    assert!(shown.store.traces().len() < all_traces / 2);
+    assert_eq!(shown.traces.len(), cli_store.traces().len());
+    assert!(shown.traces.len() < all_traces / 2);
+    // The trace list holds the window's traces, by their ids.
+    let mut listed: Vec<String> = shown
+        .traces
+        .iter()
+        .map(|r| shown.trace_id(r.trace()).unwrap())
+        .collect();
+    let mut cli_ids: Vec<String> = cli_store
+        .traces()
+        .iter()
+        .map(|t| t.id.display(&cli_store.data.interner))
+        .collect();
+    listed.sort();
+    cli_ids.sort();
+    assert_eq!(listed, cli_ids);
+    // The graph on screen at every level is the command line's.
     for level in Level::ALL {
-        let mut app_store = (*shown.store).clone();
         assert_eq!(
-            links_json(&mut app_store, level),
+            graph_links(shown.graph(level).unwrap(), &shown.store.data.interner),
             links_json(&mut cli_store, level),
             "{level:?}"
         );
     }
     // The strip still spans every trace.
     assert_eq!(
-        h.state().model().unwrap().store.traces().len(),
-        cli_store.traces().len()
+        shown.timeline.as_ref().map(|t| t.start),
+        Some(first),
+        "the strip is the whole run's"
     );
+    // A trace of the window opens its waterfall and lights its path (the window's model shares
+    // its store with every trace's).
+    h.query_all_by_label_contains(" sp ")
+        .next()
+        .expect("a trace row")
+        .click();
+    wait(&mut h, "the trace's path lit", |app| {
+        app.waterfall().trace().is_some()
+            && app
+                .canvas()
+                .scene()
+                .is_some_and(|s| s.nodes.iter().any(|n| n.highlighted))
+    });
+    let picked = h.state().waterfall().trace().unwrap();
+    let shown = h.state().model().unwrap();
+    let row = shown.traces.iter().find(|r| r.trace() == picked).unwrap();
+    assert_eq!(h.state().waterfall().rows().len(), row.spans as usize);
     h.state_mut().push_action(Action::SetWindow(None));
     wait(&mut h, "every trace again", |app| {
-        app.window().is_none()
-            && app
-                .model()
-                .is_some_and(|m| m.store.traces().len() == all_traces)
+        app.window().is_none() && app.model().is_some_and(|m| m.traces.len() == all_traces)
     });
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -951,6 +980,6 @@ fn issue_17_play_replays_the_run_through_the_window() {
     assert_eq!(h.state().window(), held);
     assert!(held.unwrap().0 >= moved.0);
     // The graph shown is the window's: fewer traces than the whole run.
-    assert!(h.state().model().unwrap().store.traces().len() < 2_000 / 2);
+    assert!(h.state().model().unwrap().traces.len() < 2_000 / 2);
     std::fs::remove_dir_all(&dir).ok();
 }

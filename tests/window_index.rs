@@ -16,7 +16,8 @@ use crate::common::{fixture, shared_traces};
 
 /// A graph's node names and its edges with their figures, by name, sorted.
 fn spelled(graph: &ServiceGraph, interner: &Interner) -> (Vec<String>, Vec<String>) {
-    let name = |n: petgraph::stable_graph::NodeIndex| interner.resolve(graph.graph[n].name).to_owned();
+    let name =
+        |n: petgraph::stable_graph::NodeIndex| interner.resolve(graph.graph[n].name).to_owned();
     let mut nodes: Vec<String> = graph.graph.node_indices().map(name).collect();
     nodes.sort();
     let mut edges: Vec<String> = graph
@@ -83,8 +84,14 @@ fn same_windows(what: &str, store: &TraceStore) -> usize {
         for ((level, g), w) in Level::ALL.iter().zip(&got).zip(&fresh.graphs) {
             let (got_nodes, got_edges) = spelled(g, &whole.data.interner);
             let (want_nodes, want_edges) = spelled(w, &alone.data.interner);
-            assert_eq!(got_nodes, want_nodes, "{what} [{from}, {to}) nodes at {level:?}");
-            assert_eq!(got_edges, want_edges, "{what} [{from}, {to}) edges at {level:?}");
+            assert_eq!(
+                got_nodes, want_nodes,
+                "{what} [{from}, {to}) nodes at {level:?}"
+            );
+            assert_eq!(
+                got_edges, want_edges,
+                "{what} [{from}, {to}) edges at {level:?}"
+            );
             if want_traces > 0 {
                 compared += got_edges.len();
             }
@@ -153,7 +160,10 @@ fn a_window_from_the_index_keeps_the_declared_graph() {
         .unwrap();
     let files = ingest::expand_paths(std::slice::from_ref(&dir)).unwrap();
     let store = store_of_readable(&files);
-    assert!(!store.data.nodes.is_empty(), "the run's declared graph was read");
+    assert!(
+        !store.data.nodes.is_empty(),
+        "the run's declared graph was read"
+    );
     assert!(same_windows("simulated netflixoss", &store) > 100);
     std::fs::remove_dir_all(&dir).ok();
 }

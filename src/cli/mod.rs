@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::derive::window;
 use crate::derive::{ServiceGraph, dependency_links};
 use crate::ingest::{self, Format, IngestError, Report};
-use crate::model::{Level, Span, TraceStore};
+use crate::model::{Interner, Level, Span, TraceStore};
 
 /// One file that was read.
 #[derive(Debug)]
@@ -198,7 +198,16 @@ fn is_zero(v: &u64) -> bool {
 /// The links of a store at `level`, sorted by parent then child.
 pub fn links_json(store: &mut TraceStore, level: Level) -> Vec<LinkJson> {
     let links = dependency_links(store, level);
-    let interner = &store.data.interner;
+    spelled_links(&links, &store.data.interner)
+}
+
+/// [`links_json`] of a graph already derived (what the window shows).
+pub fn graph_links(graph: &ServiceGraph, interner: &Interner) -> Vec<LinkJson> {
+    spelled_links(&graph.links(), interner)
+}
+
+/// Links with their names spelled out, sorted.
+fn spelled_links(links: &[crate::derive::Link], interner: &Interner) -> Vec<LinkJson> {
     let mut out: Vec<LinkJson> = links
         .iter()
         .map(|l| LinkJson {

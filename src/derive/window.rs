@@ -130,17 +130,25 @@ impl Window {
 /// The store holding only the traces of `store` that start inside `window` (indexed), with the
 /// declared graph elements; `starts` are [`trace_starts`] of `store`.
 pub fn windowed(store: &TraceStore, window: Window, starts: &[Option<i64>]) -> TraceStore {
-    let mut keep = vec![false; store.spans().len()];
-    for (trace, start) in store.traces().iter().zip(starts) {
-        if window.contains(*start) {
+    traces_where(store, |t| {
+        starts.get(t).is_some_and(|&s| window.contains(s))
+    })
+}
+
+/// A copy of `store` (indexed) with the spans of the traces `keep` says yes to (by number) and
+/// every declared graph element.
+fn traces_where(store: &TraceStore, mut keep: impl FnMut(usize) -> bool) -> TraceStore {
+    let mut flags = vec![false; store.spans().len()];
+    for (t, trace) in store.traces().iter().enumerate() {
+        if keep(t) {
             for i in store.trace_indices(trace) {
-                if let Some(k) = keep.get_mut(i as usize) {
+                if let Some(k) = flags.get_mut(i as usize) {
                     *k = true;
                 }
             }
         }
     }
-    let mut flags = keep.into_iter();
+    let mut flags = flags.into_iter();
     spans_where(store, |_| flags.next().unwrap_or(false))
 }
 
@@ -151,6 +159,12 @@ pub fn spans_where(store: &TraceStore, keep: impl FnMut(&Span) -> bool) -> Trace
     out.append(store.data.subset(keep));
     out.index();
     out
+}
+
+/// A copy of `store` (indexed) holding only trace `trace`'s spans, as its trace 0, with the same
+/// strings (so its symbols are `store`'s) and the declared graph elements.
+pub fn one_trace(store: &TraceStore, trace: usize) -> TraceStore {
+    traces_where(store, |t| t == trace)
 }
 
 #[cfg(test)]

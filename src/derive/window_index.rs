@@ -166,13 +166,13 @@ impl WindowIndex {
                         &tree,
                         &instance_name,
                         &mut |p: InstanceKey, c: InstanceKey, error, d| {
-                            let link = match (names.keys.get_index_of(&p), names.keys.get_index_of(&c))
-                            {
-                                (Some(a), Some(b)) => {
-                                    pairs.insert_full((a as u32, b as u32)).0 as u32
-                                }
-                                _ => UNKNOWN,
-                            };
+                            let link =
+                                match (names.keys.get_index_of(&p), names.keys.get_index_of(&c)) {
+                                    (Some(a), Some(b)) => {
+                                        pairs.insert_full((a as u32, b as u32)).0 as u32
+                                    }
+                                    _ => UNKNOWN,
+                                };
                             instance.push(link, error, d);
                         },
                     );
@@ -190,7 +190,8 @@ impl WindowIndex {
             instance_at: Vec::with_capacity(order.len() + 1),
             ..Self::default()
         };
-        let mut pairs: indexmap::IndexSet<(u32, u32), FxBuildHasher> = Default::default();
+        let mut pairs: indexmap::IndexSet<(u32, u32), FxBuildHasher> =
+            indexmap::IndexSet::default();
         index.service_at.push(0);
         index.instance_at.push(0);
         for wave in order.chunks(CHUNK * CHUNKS_PER_WAVE) {
@@ -330,7 +331,7 @@ fn level_graph(
     map: Option<&[u32]>,
     traces: &[u32],
 ) -> ServiceGraph {
-    let bound = (&full.graph).edge_bound();
+    let bound = full.graph.edge_bound();
     let mut counts = vec![(0u64, 0u64); bound];
     let mut durations: Vec<Vec<u64>> = vec![Vec::new(); bound];
     let mut keep_edge = vec![false; bound];
@@ -352,7 +353,7 @@ fn level_graph(
             *k = true;
         }
     }
-    let mut keep_node = vec![false; (&full.graph).node_bound()];
+    let mut keep_node = vec![false; full.graph.node_bound()];
     full.trace_members.mark_nodes(traces, &mut keep_node);
     if let Some(declared) = declared {
         for &(e, calls, errors) in &declared.edges {

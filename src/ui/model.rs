@@ -1,13 +1,14 @@
 //! [`Model`]: what the window shows, built off the UI thread: the merged store, its graph at every level, the trace list's rows.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
 use crate::derive::ServiceGraph;
-use crate::derive::levels::build_levels;
+use crate::derive::levels::{LinkNames, build_levels};
 use crate::derive::timeline::Histogram;
+use crate::derive::window_index::WindowIndex;
 
 /// Bins of the timeline strip's histogram (a strip narrower than this sums neighbours).
 const TIMELINE_BINS: usize = 2048;
@@ -65,8 +66,9 @@ impl TraceRow {
     }
 }
 
-/// Everything loaded: the store, its graphs at each level and the rows of the trace list.
-#[derive(Debug, Default)]
+/// Everything loaded: the store, its graphs at each level and the rows of the trace list. A
+/// clone shares every large part.
+#[derive(Clone, Debug, Default)]
 pub struct Model {
     /// The paths that were asked for (files or directories).
     pub paths: Vec<PathBuf>,
@@ -76,12 +78,19 @@ pub struct Model {
     pub store: Arc<TraceStore>,
     /// The graph at each level, in [`Level::ALL`] order (shared with the canvas's scene builder).
     pub graphs: Vec<Arc<ServiceGraph>>,
-    /// One row per trace, in store order.
-    pub traces: Vec<TraceRow>,
+    /// One row per trace shown, in store order (every trace of the store, or a time window's).
+    pub traces: Arc<[TraceRow]>,
     /// First and last span start, epoch µs.
     pub time_range: Option<(i64, i64)>,
     /// Span starts and errors over time, for the timeline strip.
     pub timeline: Option<Histogram>,
+    /// How the derivation named spans' nodes (for the window index).
+    names: Arc<LinkNames>,
+    /// Every trace's links by start, built on first use ([`Model::window_index`]) and shared
+    /// by the windows of this model.
+    window_index: Arc<OnceLock<WindowIndex>>,
+    /// The model of every trace, when this one is a time window's.
+    whole: Option<Box<Model>>,
 }
 
 impl Model {
@@ -92,7 +101,7 @@ impl Model {
         store.data.runs = TraceRuns::default();
         let levels = build_levels(&mut store, trace_row);
         let graphs = levels.graphs.into_iter().map(Arc::new).collect();
-        let traces = levels.per_trace;
+        let traces = levels.per_trace.into();
         // One pass over every span, on every core.
         let widen = |a: Option<(i64, i64)>, b: Option<(i64, i64)>| match (a, b) {
             (Some((lo, hi)), Some((l, h))) => Some((lo.min(l), hi.max(h))),
@@ -113,25 +122,44 @@ impl Model {
             traces,
             time_range,
             timeline,
+            names: Arc::new(levels.names),
+            window_index: Arc::default(),
+            whole: None,
         }
     }
 
-    /// The model of the traces of `store` that start in `[from, to)` (epoch µs): what the
-    /// timeline's window shows, derived as a whole model is (every level, Zipkin's rules).
-    pub fn windowed(
-        paths: Vec<PathBuf>,
-        files: Vec<FileInfo>,
-        store: &TraceStore,
-        from: i64,
-        to: i64,
-    ) -> Self {
-        use crate::derive::window::{Window, trace_starts, windowed};
-        let starts = trace_starts(store);
-        let window = Window {
-            from: Some(from),
-            to: Some(to),
-        };
-        Self::derive(paths, files, windowed(store, window, &starts))
+    /// The index of every trace's links by start, built now if it was not (a pass over every
+    /// trace, as long as a derivation of one level); a window's model shares it.
+    pub fn window_index(&self) -> &WindowIndex {
+        let whole = self.whole.as_deref().unwrap_or(self);
+        whole
+            .window_index
+            .get_or_init(|| WindowIndex::build(&whole.store, &whole.graphs, &whole.names))
+    }
+
+    /// The model of the traces that start in `[from, to)` (epoch µs): what the timeline's window
+    /// shows. Its graphs, at every level, are the links of those traces with Zipkin's rules,
+    /// summed from [`Model::window_index`]; it shares this model's store, timeline and index,
+    /// and its trace list holds only those traces.
+    #[must_use]
+    pub fn windowed(&self, from: i64, to: i64) -> Self {
+        let whole = self.whole.as_deref().unwrap_or(self);
+        let (graphs, traces) = whole.window_index().window(&whole.graphs, from, to);
+        let rows = traces
+            .iter()
+            .filter_map(|&t| whole.traces.get(t as usize).copied())
+            .collect();
+        Self {
+            graphs: graphs.into_iter().map(Arc::new).collect(),
+            traces: rows,
+            whole: Some(Box::new(whole.clone())),
+            ..whole.clone()
+        }
+    }
+
+    /// The model of every trace: this one, or the one this window was cut from.
+    pub fn whole(&self) -> &Self {
+        self.whole.as_deref().unwrap_or(self)
     }
 
     /// Trace `index`'s id as Zipkin prints it.

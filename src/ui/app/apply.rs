@@ -4,6 +4,7 @@ use super::DialogResult;
 use super::FlowscopeApp;
 use crate::derive::filter::Filter;
 use crate::derive::flow::flow_path;
+use crate::derive::window::one_trace;
 use crate::render::png;
 use crate::scene;
 use crate::scene::Highlight;
@@ -225,9 +226,12 @@ impl FlowscopeApp {
     /// Lights the selected trace's path at the current level.
     pub(super) fn relight(&mut self) {
         self.highlight = match (self.selected_trace, &mut self.model) {
-            (Some(t), Some(model)) => {
-                flow_path(std::sync::Arc::make_mut(&mut model.store), self.level, t)
-            }
+            (Some(t), Some(model)) => match std::sync::Arc::get_mut(&mut model.store) {
+                Some(store) => flow_path(store, self.level, t),
+                // Shared (with a time window's model, or the thread building the window
+                // index): the trace alone, with the same strings, rather than a copy of all.
+                None => flow_path(&mut one_trace(&model.store, t), self.level, 0),
+            },
             _ => Highlight::default(),
         };
     }

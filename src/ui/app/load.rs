@@ -119,6 +119,7 @@ impl FlowscopeApp {
         };
         self.notice = None;
         self.leave_window(ctx);
+        index_in_background(&model);
         if self.before_load.take().is_some() {
             // The first picture grows into the whole graph in place.
             self.show_live_model(model, ctx);
@@ -190,16 +191,14 @@ impl FlowscopeApp {
         let Some(base) = self.full.as_ref().or(self.model.as_ref()) else {
             return;
         };
-        // The store is shared with the thread, not copied: the UI thread only draws.
-        let store = std::sync::Arc::clone(&base.store);
-        let (paths, files) = (base.paths.clone(), base.files.clone());
+        // The model's parts are shared with the thread, not copied: the UI thread only draws.
+        let base = base.whole().clone();
         let (send, receive) = sync_channel(1);
         let wake = ctx.clone();
         let spawned = std::thread::Builder::new()
             .name("window".to_owned())
             .spawn(move || {
-                send.send(Model::windowed(paths, files, &store, from, to))
-                    .ok();
+                send.send(base.windowed(from, to)).ok();
                 wake.request_repaint();
             });
         self.windowing = spawned.ok().map(|_| receive);
@@ -434,4 +433,19 @@ impl FlowscopeApp {
             Err(e) => self.banner = Some(format!("Cannot start loading: {e}")),
         }
     }
+}
+
+/// Builds `model`'s window index on a thread of its own, so the first window dragged on the
+/// timeline is as quick as the next (the thread holds the model's shared parts until it ends).
+fn index_in_background(model: &Model) {
+    if model.timeline.is_none() {
+        return;
+    }
+    let model = model.clone();
+    std::thread::Builder::new()
+        .name("window index".to_owned())
+        .spawn(move || {
+            model.window_index();
+        })
+        .ok();
 }
