@@ -24,6 +24,10 @@ struct Args {
     command: Option<Command>,
     /// Trace files or directories to open in the window (none: an empty window).
     paths: Vec<PathBuf>,
+    /// Open the window comparing PATHS with this baseline (files or directories), as
+    /// File → Compare with… does.
+    #[arg(long, num_args = 1.., value_name = "BASELINE")]
+    against: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -268,7 +272,7 @@ fn usage_error(line: &str) -> ExitCode {
 fn main() -> ExitCode {
     let args = Args::parse();
     let Some(command) = args.command else {
-        if let Some(missing) = args.paths.iter().find(|p| !p.exists()) {
+        if let Some(missing) = args.paths.iter().chain(&args.against).find(|p| !p.exists()) {
             use clap::CommandFactory as _;
             Args::command()
                 .error(
@@ -281,7 +285,7 @@ fn main() -> ExitCode {
                 .exit();
         }
         #[cfg(feature = "ui")]
-        return match flowscope::ui::run(args.paths) {
+        return match flowscope::ui::run(args.paths, args.against) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("flowscope: {err:#}");

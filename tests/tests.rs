@@ -45,6 +45,7 @@ mod cli;
 // The window, driven through egui_kittest.
 mod ui;
 mod ui_canvas;
+mod ui_compare;
 
 // Writing Spigo-compatible architectures, graphs and flows.
 mod simulate;

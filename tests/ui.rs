@@ -36,7 +36,11 @@ fn harness_with(app: FlowscopeApp, tofu: bool) -> Harness<'static, FlowscopeApp>
 }
 
 /// Steps frames until `done` holds (background threads finish on their own time).
-fn wait(h: &mut Harness<'_, FlowscopeApp>, what: &str, done: impl Fn(&FlowscopeApp) -> bool) {
+pub(crate) fn wait(
+    h: &mut Harness<'_, FlowscopeApp>,
+    what: &str,
+    done: impl Fn(&FlowscopeApp) -> bool,
+) {
     for _ in 0..1500 {
         h.step();
         if done(h.state()) {
@@ -50,7 +54,7 @@ fn wait(h: &mut Harness<'_, FlowscopeApp>, what: &str, done: impl Fn(&FlowscopeA
 }
 
 /// Opens `path` through the app's own open action and waits for the load.
-fn opened(path: PathBuf) -> Harness<'static, FlowscopeApp> {
+pub(crate) fn opened(path: PathBuf) -> Harness<'static, FlowscopeApp> {
     opened_with(path, false)
 }
 
@@ -64,7 +68,7 @@ fn opened_with(path: PathBuf, tofu: bool) -> Harness<'static, FlowscopeApp> {
     h
 }
 
-fn has_label(h: &Harness<'_, FlowscopeApp>, text: &str) -> bool {
+pub(crate) fn has_label(h: &Harness<'_, FlowscopeApp>, text: &str) -> bool {
     h.query_all_by_label(text).next().is_some()
 }
 

@@ -94,7 +94,8 @@ pub fn diff(
         &after_store.data.interner,
     );
     if let Some(png) = png {
-        draw_diff(before, after, before_store, after_store, level, &diff, png)?;
+        let sides = [(before_store, before_graph), (after_store, after_graph)];
+        draw_diff(before, after, sides, level, &diff, png)?;
     }
     let mut out = std::io::stdout().lock();
     let counts = diff.counts();
@@ -125,12 +126,7 @@ pub fn diff(
                 Some(child) => format!("{} -> {child}", item.name),
                 None => item.name.clone(),
             };
-            let change = match item.change {
-                Change::Added => "added",
-                Change::Removed => "removed",
-                Change::Changed => "changed",
-                Change::Same => "same",
-            };
+            let change = item.change.as_str();
             writeln!(
                 out,
                 "{change:<8} {what}: {} => {}",
@@ -155,73 +151,60 @@ pub struct DiffPng {
     pub force: bool,
 }
 
-/// Draws the union of both runs' graphs with one layout, restyled by `diff`, into a PNG.
+/// Draws the union of both runs' graphs (before's and after's, each with its store) with one
+/// layout, restyled by `diff`, into a PNG.
 fn draw_diff(
     before: &[PathBuf],
     after: &[PathBuf],
-    before_store: TraceStore,
-    after_store: TraceStore,
+    sides: [(TraceStore, ServiceGraph); 2],
     level: Level,
     diff: &GraphDiff,
     png: &DiffPng,
 ) -> anyhow::Result<()> {
     use crate::scene::{self, Stamp, View};
-    let mut union = TraceStore::default();
-    union.append(before_store.data);
-    union.append(after_store.data);
-    union.index();
-    let graph = ServiceGraph::build(&mut union, level);
-    let unknown = union.data.interner.get(crate::model::topology::UNKNOWN);
+    let [(before_store, before_graph), (mut after_store, after_graph)] = sides;
+    let mut names = std::mem::take(&mut after_store.data.interner);
+    let graph = crate::derive::diff::union_graph(
+        &before_graph,
+        &before_store.data.interner,
+        &after_graph,
+        &names.clone(),
+        &mut names,
+    );
+    let unknown = names.get(crate::model::topology::UNKNOWN);
     let positions = converged_positions(&graph, unknown);
-    let times = union.spans().iter().filter_map(Span::timestamp_micros);
-    // Two runs' files often share a name (flow.json): then each says its folder too.
-    let same_names = before
+    let times = before_store
+        .spans()
         .iter()
-        .map(|p| p.file_name())
-        .eq(after.iter().map(|p| p.file_name()));
-    let labels = |paths: &[PathBuf]| {
-        paths
-            .iter()
-            .map(
-                |p| match (same_names, p.parent().and_then(|d| d.file_name())) {
-                    (true, Some(dir)) => {
-                        format!("{}/{}", dir.to_string_lossy(), Stamp::file_label(p))
-                    }
-                    _ => Stamp::file_label(p),
-                },
-            )
-            .collect()
-    };
+        .chain(after_store.spans())
+        .filter_map(Span::timestamp_micros);
+    // Two runs' files often share a name (flow.json): then each says its folder too.
+    let (before_labels, after_labels) = Stamp::run_labels(before, after);
     let stamp = Stamp {
-        files: labels(after),
+        files: after_labels,
         level,
         filter: String::new(),
         time_range: times.clone().min().zip(times.max()),
         trace: None,
-        baseline: labels(before),
+        baseline: before_labels,
     };
     let view = View {
         size: [png.size[0] as f32, png.size[1] as f32],
         theme: png.theme,
+        compared: Some(scene::Compared {
+            diff: std::sync::Arc::new(diff.clone()),
+            restyle: true,
+        }),
         ..View::default()
     };
-    let measure = &crate::render::png::measure;
-    let mut built = scene::build(&scene::SceneRequest {
+    let built = scene::build(&scene::SceneRequest {
         graph: &graph,
-        interner: &union.data.interner,
+        interner: &names,
         positions: &positions,
         view: &view,
         stamp: &stamp,
-        measure,
+        measure: &crate::render::png::measure,
     });
-    scene::diff::restyle(
-        &mut built,
-        &graph,
-        &union.data.interner,
-        diff,
-        png.theme,
-        measure,
-    );
     crate::render::png::write(&built, &png.out, png.force)?;
     Ok(())
 }

@@ -41,6 +41,18 @@ pub struct Figures {
     pub p99_micros: Option<u64>,
 }
 
+impl Change {
+    /// The word for it: `added`, `removed`, `changed` or `same`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "added",
+            Self::Removed => "removed",
+            Self::Changed => "changed",
+            Self::Same => "same",
+        }
+    }
+}
+
 impl Figures {
     /// Failed calls over calls (0 without calls).
     pub fn error_rate(&self) -> f64 {
@@ -233,4 +245,58 @@ impl GraphDiff {
         }
         out
     }
+}
+
+/// The union of two graphs at the same level, named in `names` (which holds `after`'s strings;
+/// `before`'s are added): every node and edge of either, matched by name, with `after`'s
+/// figures where it has them and `before`'s otherwise; what the difference is drawn on. Unlike
+/// a graph of both runs' traces together, traces that share an id across the runs stay apart.
+pub fn union_graph(
+    before: &ServiceGraph,
+    before_names: &Interner,
+    after: &ServiceGraph,
+    after_names: &Interner,
+    names: &mut Interner,
+) -> ServiceGraph {
+    use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+    let mut out = ServiceGraph {
+        level: after.level,
+        ..ServiceGraph::default()
+    };
+    let mut edges = rustc_hash::FxHashSet::default();
+    for (graph, from) in [(after, after_names), (before, before_names)] {
+        let mut sym = |s: crate::model::Sym| names.intern(from.resolve(s));
+        let mut node_of = rustc_hash::FxHashMap::default();
+        for n in graph.graph.node_indices() {
+            let Some(info) = graph.graph.node_weight(n) else {
+                continue;
+            };
+            let name = sym(info.name);
+            let at = match out.index.get(&name) {
+                Some(&at) => at,
+                None => {
+                    let at = out.graph.add_node(super::NodeInfo {
+                        name,
+                        region: info.region.map(&mut sym),
+                        zone: info.zone.map(&mut sym),
+                        service: info.service.map(&mut sym),
+                        package: info.package.map(&mut sym),
+                        ..info.clone()
+                    });
+                    out.index.insert(name, at);
+                    at
+                }
+            };
+            node_of.insert(n, at);
+        }
+        for e in (&graph.graph).edge_references() {
+            let (Some(&a), Some(&b)) = (node_of.get(&e.source()), node_of.get(&e.target())) else {
+                continue;
+            };
+            if edges.insert((a, b)) {
+                out.graph.add_edge(a, b, e.weight().clone());
+            }
+        }
+    }
+    out
 }

@@ -4,10 +4,16 @@
 //! expr  := or        or := and ("or" and)*        and := unary ("and" unary)*
 //! unary := "not" unary | "(" expr ")" | field op value
 //! field := service | region | zone | package | name | errors | calls | p50 | p99 | mean
+//!        | change | calls_delta | errors_delta | p50_ratio | p99_ratio
 //! op    := = | != | > | >= | < | <=
 //! ```
 //! Text fields compare case-insensitively with `*` as a wildcard; numbers may carry a unit for
 //! latencies (`us`, `µs`, `ms`, `s`; bare numbers are milliseconds). Words are case-insensitive.
+//!
+//! While the window compares with a baseline, `change` is `added`, `removed`, `changed` or
+//! `same`; `calls_delta` and `errors_delta` are after minus before (a side without the node
+//! counts 0); `p50_ratio` and `p99_ratio` are after over before, where both have latency. Without
+//! a comparison these fields match nothing.
 
 use std::fmt;
 
@@ -44,6 +50,16 @@ pub enum Field {
     P99,
     /// Mean latency of calls into the node.
     Mean,
+    /// What happened to the node since the baseline.
+    Change,
+    /// Calls after minus calls before.
+    CallsDelta,
+    /// Failed calls after minus before.
+    ErrorsDelta,
+    /// Median latency after over before.
+    P50Ratio,
+    /// 99th-percentile latency after over before.
+    P99Ratio,
 }
 
 impl Field {
@@ -59,14 +75,19 @@ impl Field {
             "p50" => Self::P50,
             "p99" => Self::P99,
             "mean" => Self::Mean,
+            "change" => Self::Change,
+            "calls_delta" => Self::CallsDelta,
+            "errors_delta" => Self::ErrorsDelta,
+            "p50_ratio" => Self::P50Ratio,
+            "p99_ratio" => Self::P99Ratio,
             _ => return None,
         })
     }
 
     fn numeric(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            Self::Errors | Self::Calls | Self::P50 | Self::P99 | Self::Mean
+            Self::Service | Self::Region | Self::Zone | Self::Package | Self::Name | Self::Change
         )
     }
 
@@ -133,6 +154,8 @@ pub struct NodeFacts<'a> {
     pub p99_micros: Option<u64>,
     /// Mean latency of calls in, µs.
     pub mean_micros: Option<u64>,
+    /// What happened to the node since the baseline, while comparing.
+    pub change: Option<&'a crate::derive::diff::Item>,
 }
 
 impl Filter {
@@ -169,6 +192,7 @@ impl Filter {
                     Field::Region => node.region,
                     Field::Zone => node.zone,
                     Field::Package => node.package,
+                    Field::Change => node.change.map(|c| c.change.as_str()),
                     _ => Some(node.name),
                 };
                 let hit = value.is_some_and(|v| glob(pattern, &v.to_lowercase()));
@@ -180,6 +204,9 @@ impl Filter {
                     Field::Calls => Some(node.calls as f64),
                     Field::P50 => node.p50_micros.map(|v| v as f64),
                     Field::P99 => node.p99_micros.map(|v| v as f64),
+                    Field::CallsDelta | Field::ErrorsDelta | Field::P50Ratio | Field::P99Ratio => {
+                        node.change.and_then(|c| delta(*field, c))
+                    }
                     _ => node.mean_micros.map(|v| v as f64),
                 };
                 value.is_some_and(|v| match op {
@@ -192,6 +219,23 @@ impl Filter {
                 })
             }
         }
+    }
+}
+
+/// A change field's value for a node compared with its baseline.
+fn delta(field: Field, item: &crate::derive::diff::Item) -> Option<f64> {
+    let side = |f: Option<crate::derive::diff::Figures>| f.unwrap_or_default();
+    let (before, after) = (side(item.before), side(item.after));
+    let ratio = |b: Option<u64>, a: Option<u64>| match (b, a) {
+        (Some(b), Some(a)) if b > 0 => Some(a as f64 / b as f64),
+        _ => None,
+    };
+    match field {
+        Field::CallsDelta => Some(after.calls as f64 - before.calls as f64),
+        Field::ErrorsDelta => Some(after.errors as f64 - before.errors as f64),
+        Field::P50Ratio => ratio(before.p50_micros, after.p50_micros),
+        Field::P99Ratio => ratio(before.p99_micros, after.p99_micros),
+        _ => None,
     }
 }
 
@@ -416,7 +460,7 @@ impl Parser<'_> {
                     return Err(err(
                         pos,
                         format!(
-                            "unknown field '{word}' (try service, region, zone, package, name, errors, calls, p50, p99, mean)"
+                            "unknown field '{word}' (try service, region, zone, package, name, errors, calls, p50, p99, mean; comparing: change, calls_delta, errors_delta, p50_ratio, p99_ratio)"
                         ),
                     ));
                 };
@@ -567,6 +611,54 @@ mod tests {
         );
         let fine = format!("{}errors > 1{}", "(".repeat(30), ")".repeat(30));
         assert!(Filter::parse(&fine).is_ok());
+    }
+
+    #[test]
+    fn change_fields_read_the_comparison() {
+        use crate::derive::diff::{Change, Figures, Item};
+        let figures = |calls, errors, p99| Figures {
+            calls,
+            errors,
+            p50_micros: Some(1_000),
+            p99_micros: Some(p99),
+        };
+        let item = Item {
+            name: "api".to_owned(),
+            child: None,
+            change: Change::Changed,
+            before: Some(figures(100, 1, 10_000)),
+            after: Some(figures(40, 5, 30_000)),
+        };
+        let compared = NodeFacts {
+            change: Some(&item),
+            ..node("api", "zoneA", 5, 30)
+        };
+        let yes = |f: &str| Filter::parse(f).unwrap().matches(&compared);
+        assert!(yes("change=changed") && yes("change != same") && !yes("change=added"));
+        assert!(yes("calls_delta < -50") && !yes("calls_delta > 0"));
+        assert!(yes("errors_delta = 4"));
+        // A ratio is a bare number, not milliseconds.
+        assert!(yes("p99_ratio >= 3") && !yes("p99_ratio > 3") && yes("p50_ratio = 1"));
+        let removed = Item {
+            change: Change::Removed,
+            after: None,
+            ..item.clone()
+        };
+        let gone = NodeFacts {
+            change: Some(&removed),
+            ..node("api", "zoneA", 0, 0)
+        };
+        let f = Filter::parse("change=removed and calls_delta = -100").unwrap();
+        assert!(f.matches(&gone));
+        assert!(!Filter::parse("p99_ratio > 0").unwrap().matches(&gone));
+        // Without a comparison the change fields match nothing.
+        let plain = node("api", "zoneA", 5, 30);
+        assert!(!Filter::parse("change=same").unwrap().matches(&plain));
+        assert!(
+            Filter::parse("not calls_delta > 0")
+                .unwrap()
+                .matches(&plain)
+        );
     }
 
     #[test]

@@ -576,7 +576,7 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         (None, Vec::new())
     };
 
-    Scene {
+    let mut scene = Scene {
         size: view.size,
         style,
         hulls,
@@ -587,7 +587,18 @@ pub fn build(req: &SceneRequest<'_>) -> Scene {
         stamp: stamp_lines,
         lod,
         zoom: camera.zoom,
+    };
+    if let Some(compared) = view.compared.as_ref().filter(|c| c.restyle) {
+        super::diff::restyle(
+            &mut scene,
+            graph,
+            interner,
+            &compared.diff,
+            view.theme,
+            measure,
+        );
     }
+    scene
 }
 
 /// The nodes that pass the view's filter and have a finite position, with the traffic per
@@ -604,6 +615,12 @@ fn visible_nodes(req: &SceneRequest<'_>) -> (Vec<NodeIndex>, Option<Vec<NodeTraf
     // Traffic is read by a filter, and by node sizes at full detail; points need none.
     let filtered = view.filter != Filter::All;
     let filter_traffic = filtered.then(|| node_traffic(graph));
+    // What happened to each node since the baseline, by name, for the filter's change fields.
+    let changes: Option<rustc_hash::FxHashMap<&str, &crate::derive::diff::Item>> = view
+        .compared
+        .as_ref()
+        .filter(|_| filtered)
+        .map(|c| c.diff.nodes.iter().map(|i| (i.name.as_str(), i)).collect());
     let name = |s: Option<Sym>| s.map(|s| interner.resolve(s));
     let visible = g
         .node_indices()
@@ -621,8 +638,10 @@ fn visible_nodes(req: &SceneRequest<'_>) -> (Vec<NodeIndex>, Option<Vec<NodeTraf
                 return true;
             };
             let t = traffic.get(n.index()).copied().unwrap_or_default();
+            let node_name = interner.resolve(info.name);
             view.filter.matches(&NodeFacts {
-                name: interner.resolve(info.name),
+                change: changes.as_ref().and_then(|c| c.get(node_name).copied()),
+                name: node_name,
                 service: name(info.service),
                 region: name(info.region),
                 zone: name(info.zone),

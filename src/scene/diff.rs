@@ -14,7 +14,7 @@ use super::style::Style;
 use super::{EdgeShape, Px, Scene, Swatch, Theme};
 use crate::derive::ServiceGraph;
 use crate::derive::diff::{Change, Figures, GraphDiff, Item};
-use crate::model::Interner;
+use crate::model::Resolve;
 
 /// The colours of a difference.
 struct Colors {
@@ -112,7 +112,7 @@ fn calls(f: Option<Figures>) -> u64 {
 pub fn restyle(
     scene: &mut Scene,
     graph: &ServiceGraph,
-    interner: &Interner,
+    interner: &dyn Resolve,
     diff: &GraphDiff,
     theme: Theme,
     measure: &dyn Fn(&str, f32) -> f32,

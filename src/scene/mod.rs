@@ -13,7 +13,7 @@ pub mod view;
 
 pub use build::{build, fitted_camera, place_label};
 pub use pick::EdgeEnd;
-pub use view::{Camera, Highlight, SceneRequest, Stamp, View};
+pub use view::{Camera, Compared, Highlight, SceneRequest, Stamp, View};
 
 use crate::model::Sym;
 pub use style::{Rgba, Style, Theme};

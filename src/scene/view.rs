@@ -44,6 +44,25 @@ pub struct View {
     pub camera: Option<Camera>,
     /// Draw the legend and stamp.
     pub legend: bool,
+    /// A comparison with a baseline: what the filter's change fields read, and, when it says
+    /// so, the encoding of the difference the scene is drawn with.
+    pub compared: Option<Compared>,
+}
+
+/// A difference the view knows about ([`View::compared`]).
+#[derive(Clone, Debug)]
+pub struct Compared {
+    /// The difference at the graph's level, by name.
+    pub diff: std::sync::Arc<crate::derive::diff::GraphDiff>,
+    /// Draw the scene as the difference (the graph is the union of both runs').
+    pub restyle: bool,
+}
+
+impl PartialEq for Compared {
+    /// The same difference (not a copy of it) drawn the same way.
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.diff, &other.diff) && self.restyle == other.restyle
+    }
 }
 
 impl Default for View {
@@ -61,6 +80,7 @@ impl Default for View {
             collapsed: Vec::new(),
             camera: None,
             legend: true,
+            compared: None,
         }
     }
 }
@@ -89,6 +109,32 @@ impl Stamp {
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         )
+    }
+
+    /// How a stamp names two runs' files (before, after): by file name, or, when both runs'
+    /// files have the same names (two runs' `flow.json`), with their folders too.
+    pub fn run_labels(
+        before: &[std::path::PathBuf],
+        after: &[std::path::PathBuf],
+    ) -> (Vec<String>, Vec<String>) {
+        let same_names = before
+            .iter()
+            .map(|p| p.file_name())
+            .eq(after.iter().map(|p| p.file_name()));
+        let labels = |paths: &[std::path::PathBuf]| {
+            paths
+                .iter()
+                .map(
+                    |p| match (same_names, p.parent().and_then(|d| d.file_name())) {
+                        (true, Some(dir)) => {
+                            format!("{}/{}", dir.to_string_lossy(), Self::file_label(p))
+                        }
+                        _ => Self::file_label(p),
+                    },
+                )
+                .collect()
+        };
+        (labels(before), labels(after))
     }
 }
 

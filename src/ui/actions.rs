@@ -61,4 +61,27 @@ pub enum Action {
     ToggleLivePause,
     /// Show the graph of the traces that start in `[from, to)` (epoch µs); `None`: all of them.
     SetWindow(Option<(i64, i64)>),
+    /// Show a native dialog to pick a baseline to compare with: files (`folder: false`) or a
+    /// folder.
+    CompareDialog {
+        /// Pick a folder rather than files.
+        folder: bool,
+    },
+    /// Compare what is loaded (after) with the traces of these files or directories (before).
+    CompareWith(Vec<PathBuf>),
+    /// Show the comparison's after, before or difference.
+    ShowCompared(CompareView),
+    /// Stop comparing and show what is loaded.
+    StopComparing,
+}
+
+/// What the canvas shows while comparing with a baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompareView {
+    /// What is loaded.
+    After,
+    /// The baseline.
+    Before,
+    /// Both runs' graphs in one, drawn by what changed.
+    Difference,
 }

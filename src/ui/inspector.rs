@@ -242,6 +242,7 @@ impl Inspector {
         graph: Option<&ServiceGraph>,
         interner: &Interner,
         selected: Option<Selection>,
+        compared: &[String],
     ) -> Option<Action> {
         ui.heading("Inspector");
         let (Some(graph), Some(selected)) = (graph, selected) else {
@@ -251,6 +252,15 @@ impl Inspector {
         let lines = selected.lines(graph, interner);
         for (i, line) in lines.iter().enumerate() {
             if i == 0 {
+                ui.strong(line);
+            } else {
+                ui.label(line);
+            }
+        }
+        // While comparing: before → after.
+        for (i, line) in compared.iter().enumerate() {
+            if i == 0 {
+                ui.separator();
                 ui.strong(line);
             } else {
                 ui.label(line);

@@ -18,7 +18,7 @@ pub mod waterfall;
 pub use app::FlowscopeApp;
 
 /// Opens the window with `paths` loading, and returns when it is closed.
-pub fn run(paths: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+pub fn run(paths: Vec<std::path::PathBuf>, against: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("flowscope")
@@ -30,7 +30,11 @@ pub fn run(paths: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
     eframe::run_native(
         "flowscope",
         options,
-        Box::new(move |cc| Ok(Box::new(FlowscopeApp::new(cc, paths)))),
+        Box::new(move |cc| {
+            let mut app = FlowscopeApp::new(cc, paths);
+            app.compare_once_loaded(against);
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }

@@ -84,6 +84,8 @@ pub struct Model {
     pub time_range: Option<(i64, i64)>,
     /// Span starts and errors over time, for the timeline strip.
     pub timeline: Option<Histogram>,
+    /// What the trace list says when it lists none (`None`: that the files hold none).
+    pub no_traces: Option<&'static str>,
     /// How the derivation named spans' nodes (for the window index).
     names: Arc<LinkNames>,
     /// Every trace's links by start, built on first use ([`Model::window_index`]) and shared
@@ -122,6 +124,7 @@ impl Model {
             traces,
             time_range,
             timeline,
+            no_traces: None,
             names: Arc::new(levels.names),
             window_index: Arc::default(),
             whole: None,
@@ -154,6 +157,28 @@ impl Model {
             traces: rows,
             whole: Some(Box::new(whole.clone())),
             ..whole.clone()
+        }
+    }
+
+    /// A model of graphs alone, named in `names`, without traces: what a comparison's
+    /// difference shows (the trace list says `no_traces`).
+    pub fn of_graphs(
+        base: &Self,
+        names: crate::model::Interner,
+        graphs: Vec<ServiceGraph>,
+        no_traces: &'static str,
+    ) -> Self {
+        let mut store = TraceStore::default();
+        store.data.interner = names;
+        Self {
+            paths: base.paths.clone(),
+            files: base.files.clone(),
+            store: Arc::new(store),
+            graphs: graphs.into_iter().map(Arc::new).collect(),
+            time_range: base.time_range,
+            timeline: base.timeline.clone(),
+            no_traces: Some(no_traces),
+            ..Self::default()
         }
     }
 

@@ -135,7 +135,11 @@ impl TraceList {
         let interner = &model.store.data.interner;
         ui.heading(format!("Traces ({})", rows.len()));
         if rows.is_empty() {
-            ui.weak("These files hold no traces (a graph or dependency file)");
+            ui.weak(match model.no_traces {
+                Some(note) => note,
+                None if !model.store.traces().is_empty() => "No trace starts in this window",
+                None => "These files hold no traces (a graph or dependency file)",
+            });
             return None;
         }
         self.refresh(rows, interner, model_generation, subset);

@@ -123,6 +123,23 @@ impl FlowscopeApp {
             }
             Action::DismissBanner => self.banner = None,
             Action::SetWindow(window) => self.set_window(window, ctx),
+            Action::CompareDialog { folder } => {
+                if self.dialog.is_none() {
+                    self.spawn_dialog(ctx, move || {
+                        let dialog = rfd::FileDialog::new().set_title("Compare with a baseline");
+                        DialogResult::Compare(if folder {
+                            dialog.pick_folder().map(|p| vec![p])
+                        } else {
+                            dialog
+                                .add_filter("Trace files", &["json", "jsonl", "ndjson"])
+                                .pick_files()
+                        })
+                    });
+                }
+            }
+            Action::CompareWith(paths) => self.compare_with(paths, ctx),
+            Action::ShowCompared(view) => self.show_compared(view, ctx),
+            Action::StopComparing => self.stop_comparing(ctx),
             Action::ToggleLivePause => {
                 if let Some(live) = &self.live {
                     live.set_paused(!live.is_paused());

@@ -27,6 +27,21 @@ impl FlowscopeApp {
                 if ui.button("Open folder…").clicked() {
                     actions.push(Action::OpenDialog { folder: true });
                 }
+                let loaded = self.model.is_some();
+                if ui
+                    .add_enabled(loaded, egui::Button::new("Compare with…"))
+                    .on_hover_text("Pick a baseline (files): the canvas shows what changed")
+                    .clicked()
+                {
+                    actions.push(Action::CompareDialog { folder: false });
+                }
+                if ui
+                    .add_enabled(loaded, egui::Button::new("Compare with folder…"))
+                    .on_hover_text("Pick a baseline (a folder of trace files)")
+                    .clicked()
+                {
+                    actions.push(Action::CompareDialog { folder: true });
+                }
                 ui.menu_button("Open recent", |ui| {
                     if self.recent.is_empty() {
                         ui.weak("Nothing opened yet");
@@ -105,6 +120,7 @@ impl FlowscopeApp {
                             pinned: self.layout.pinned(),
                             collapsed: self.collapsed.clone(),
                             legend: true,
+                            compared: self.compared(),
                             ..View::default()
                         }),
                         stamp,

@@ -41,7 +41,12 @@ impl FlowscopeApp {
                         } else {
                             Action::ExportPng(path)
                         }),
-                        DialogResult::Open(_) | DialogResult::Save(None, _) => {
+                        DialogResult::Compare(Some(paths)) if !paths.is_empty() => {
+                            actions.push(Action::CompareWith(paths));
+                        }
+                        DialogResult::Open(_)
+                        | DialogResult::Save(None, _)
+                        | DialogResult::Compare(_) => {
                             self.notice = Some(
                                 "No file chosen. If no dialog appeared, this system has no file dialog: drop files on the window or pass them on the command line"
                                     .to_owned(),
@@ -67,8 +72,11 @@ impl FlowscopeApp {
                 Err(TryRecvError::Disconnected) => self.export = None,
             }
         }
+        self.poll_compare(ctx);
         if let Some(model) = self.live.as_ref().and_then(LiveSource::take_model) {
-            // A newer live model shows every trace again.
+            // A newer live model shows every trace again, and is not what was compared.
+            self.compare = None;
+            self.comparing = None;
             self.leave_window(ctx);
             self.show_live_model(model, ctx);
         }
@@ -119,6 +127,13 @@ impl FlowscopeApp {
         };
         self.notice = None;
         self.leave_window(ctx);
+        // What was compared is replaced.
+        self.compare = None;
+        self.comparing = None;
+        if let Some(baseline) = self.queued_compare.take() {
+            self.pending.push(Action::CompareWith(baseline));
+            ctx.request_repaint();
+        }
         index_in_background(&model);
         if self.before_load.take().is_some() {
             // The first picture grows into the whole graph in place.
@@ -180,6 +195,10 @@ impl FlowscopeApp {
     /// Shows the graph of the traces starting in `window` (derived on a thread of its own from
     /// every trace's store; the view, selection and places carry over), or of every trace again.
     pub(super) fn set_window(&mut self, window: Option<(i64, i64)>, ctx: &egui::Context) {
+        // A window is of what is loaded: a comparison ends.
+        if window.is_some() {
+            self.stop_comparing(ctx);
+        }
         self.window = window;
         let Some((from, to)) = window else {
             self.windowing = None;

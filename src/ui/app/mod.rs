@@ -2,6 +2,7 @@
 
 mod apply;
 mod chrome;
+mod compare;
 mod load;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,8 @@ enum DialogResult {
     Open(Option<Vec<PathBuf>>),
     /// Where to save a PNG (of the whole graph when the flag is set), or `None`.
     Save(Option<PathBuf>, bool),
+    /// A baseline to compare with, or `None`.
+    Compare(Option<Vec<PathBuf>>),
 }
 
 /// The flowscope window.
@@ -73,6 +76,12 @@ pub struct FlowscopeApp {
     full: Option<Model>,
     /// A window's model being derived.
     windowing: Option<Receiver<Model>>,
+    /// The comparison with a baseline, while comparing.
+    compare: Option<compare::Compare>,
+    /// A baseline being read and compared.
+    comparing: Option<compare::Comparing>,
+    /// A baseline to compare with once the load that is running ends.
+    queued_compare: Option<Vec<PathBuf>>,
     inspector: Inspector,
     banner: Option<String>,
     failures: Vec<LoadFailure>,
@@ -96,17 +105,26 @@ struct BeforeLoad {
 impl FlowscopeApp {
     /// The corner stamp of the canvas and of exports: files, level, filter, time range, trace.
     fn stamp(&self, model: &Model) -> Stamp {
-        Stamp {
-            files: model
+        // While comparing, the stamp names what is loaded and the baseline, whichever is shown.
+        let files = match &self.compare {
+            Some(c) => c.after_labels(),
+            None => model
                 .files
                 .iter()
                 .map(|f| Stamp::file_label(&f.path))
                 .collect(),
+        };
+        Stamp {
+            files,
             level: self.level,
             filter: self.filter_text.clone(),
             time_range: model.time_range,
             trace: self.selected_trace.and_then(|t| model.trace_id(t)),
-            baseline: Vec::new(),
+            baseline: self
+                .compare
+                .as_ref()
+                .map(compare::Compare::stamp_labels)
+                .unwrap_or_default(),
         }
     }
 
@@ -139,6 +157,12 @@ impl FlowscopeApp {
         app
     }
 
+    /// Compares what the next load reads with `baseline` once it is read (nothing when empty):
+    /// `flowscope AFTER --against BEFORE`.
+    pub fn compare_once_loaded(&mut self, baseline: Vec<PathBuf>) {
+        self.queued_compare = (!baseline.is_empty()).then_some(baseline);
+    }
+
     /// How the next loads read (block size, when a first picture is drawn).
     pub fn set_load_options(&mut self, options: LoadOptions) {
         self.load_options = options;
@@ -165,6 +189,7 @@ impl FlowscopeApp {
             || self.dialog.is_some()
             || self.export.is_some()
             || self.windowing.is_some()
+            || self.comparing.is_some()
     }
 
     /// The loaded model.
@@ -282,6 +307,9 @@ impl FlowscopeApp {
             self.menu_ui(ui, &mut actions);
             actions.extend(self.filter_bar.ui(ui));
         });
+        if self.compare.is_some() || self.comparing.is_some() {
+            egui::Panel::top("compare").show(ui, |ui| self.compare_ui(ui, &mut actions));
+        }
         if let Some(banner) = &self.banner {
             egui::Panel::top("banner").show(ui, |ui| {
                 ui.horizontal(|ui| {
@@ -316,6 +344,7 @@ impl FlowscopeApp {
                 actions.extend(self.timeline.ui(ui, histogram, window, busy));
             });
         }
+        let change_lines = self.change_lines();
         if let Some(model) = &self.model {
             egui::Panel::left("traces")
                 .resizable(true)
@@ -338,6 +367,7 @@ impl FlowscopeApp {
                         model.graph(self.level).map(AsRef::as_ref),
                         &model.store.data.interner,
                         self.selected,
+                        &change_lines,
                     ));
                     ui.separator();
                     warnings_ui(ui, model, &self.failures);
@@ -366,6 +396,16 @@ impl FlowscopeApp {
         self.window
     }
 
+    /// What the canvas shows of a comparison with a baseline; `None` when not comparing.
+    pub fn compare_view(&self) -> Option<crate::ui::actions::CompareView> {
+        self.compare.as_ref().map(|c| c.view)
+    }
+
+    /// The difference from the baseline at the level shown, while comparing.
+    pub fn difference(&self) -> Option<&crate::derive::diff::GraphDiff> {
+        self.compare.as_ref()?.diff(self.level).map(AsRef::as_ref)
+    }
+
     /// Whether the layout is still moving nodes.
     pub fn layout_running(&self) -> bool {
         self.layout.is_running()
@@ -386,6 +426,7 @@ impl FlowscopeApp {
             collapsed: self.collapsed.clone(),
             camera: None,
             legend: true,
+            compared: self.compared(),
             ..View::default()
         });
         let stamp = self.stamp(model);
