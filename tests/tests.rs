@@ -46,6 +46,7 @@ mod cli;
 mod ui;
 mod ui_canvas;
 mod ui_compare;
+mod ui_timeline;
 
 // Writing Spigo-compatible architectures, graphs and flows.
 mod simulate;

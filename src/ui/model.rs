@@ -193,6 +193,13 @@ impl Model {
         Some(entry.id.display(&self.store.data.interner))
     }
 
+    /// Whether the trace list holds trace `index` (a time window's lists only its traces).
+    pub fn lists(&self, index: usize) -> bool {
+        self.traces
+            .binary_search_by_key(&index, TraceRow::trace)
+            .is_ok()
+    }
+
     /// The trace whose id prints as `id` (as [`Model::trace_id`] gives it).
     pub fn find_trace(&self, id: &str) -> Option<usize> {
         let traces = self.store.traces();

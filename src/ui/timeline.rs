@@ -16,6 +16,9 @@ fn utc_millis(micros: i64) -> String {
 /// Height of the strip's bars, px.
 const HEIGHT: f32 = 44.0;
 
+/// How much of the newest data "Follow" keeps in the window, µs.
+pub const FOLLOW_MICROS: i64 = 60_000_000;
+
 /// Replay speeds offered, times real time.
 const SPEEDS: [f64; 4] = [1.0, 10.0, 60.0, 600.0];
 
@@ -31,6 +34,8 @@ pub struct TimelineStrip {
     speed: usize,
     /// When the window last moved (the ui's clock, s).
     moved_at: Option<f64>,
+    /// While tailing live: the window stays on the newest minute as the strip grows.
+    following: bool,
 }
 
 impl TimelineStrip {
@@ -44,6 +49,19 @@ impl TimelineStrip {
         self.playing
     }
 
+    /// Whether the window follows the newest minute of a live tail.
+    pub fn following(&self) -> bool {
+        self.following
+    }
+
+    /// The newest minute of `histogram`: the window "Follow" keeps.
+    pub fn newest_minute(histogram: &Histogram) -> (i64, i64) {
+        (
+            histogram.end.saturating_sub(FOLLOW_MICROS),
+            histogram.end.saturating_add(1),
+        )
+    }
+
     /// The Play / Stop button and the speed; while playing, the window's next step once the
     /// last one is on screen (`busy`: a window's graph is still being derived).
     fn replay_ui(
@@ -52,9 +70,25 @@ impl TimelineStrip {
         histogram: &Histogram,
         window: Option<(i64, i64)>,
         busy: bool,
+        live: bool,
     ) -> Option<Action> {
         let mut action = None;
+        if !live {
+            self.following = false;
+        }
         ui.horizontal(|ui| {
+            if live
+                && ui
+                    .selectable_label(self.following, "Follow")
+                    .on_hover_text("Keep the window on the newest minute as the files grow")
+                    .clicked()
+            {
+                self.following = !self.following;
+                self.playing = false;
+                if !self.following {
+                    action = Some(Action::SetWindow(None));
+                }
+            }
             // "Stop", not "Pause": the live tail's button is called that.
             let label = if self.playing { "Stop" } else { "Play" };
             if ui
@@ -63,6 +97,7 @@ impl TimelineStrip {
                 .clicked()
             {
                 self.playing = !self.playing;
+                self.following = false;
                 self.moved_at = None;
             }
             let speed = self.speed();
@@ -86,8 +121,13 @@ impl TimelineStrip {
                 }
             }
         });
+        if self.following {
+            // Each time the strip grows, the window moves on to its newest minute.
+            let newest = Self::newest_minute(histogram);
+            return (window != Some(newest) && !busy).then_some(Action::SetWindow(Some(newest)));
+        }
         if !self.playing {
-            return None;
+            return action;
         }
         ui.ctx().request_repaint();
         let now = ui.input(|i| i.time);
@@ -127,8 +167,9 @@ impl TimelineStrip {
         histogram: &Histogram,
         window: Option<(i64, i64)>,
         busy: bool,
+        live: bool,
     ) -> Option<Action> {
-        let replay = self.replay_ui(ui, histogram, window, busy);
+        let replay = self.replay_ui(ui, histogram, window, busy, live);
         let width = ui.available_width().max(1.0);
         let (rect, response) =
             ui.allocate_exact_size(egui::vec2(width, HEIGHT), egui::Sense::click_and_drag());
@@ -159,8 +200,9 @@ impl TimelineStrip {
             action = Some(Action::SetWindow(None));
         }
         if action.is_some() {
-            // A window chosen by hand stops a replay.
+            // A window chosen by hand stops a replay and following.
             self.playing = false;
+            self.following = false;
         }
         let action = action.or(replay);
         let painter = ui.painter_at(rect);

@@ -77,8 +77,14 @@ impl FlowscopeApp {
             // A newer live model shows every trace again, and is not what was compared.
             self.compare = None;
             self.comparing = None;
-            self.leave_window(ctx);
-            self.show_live_model(model, ctx);
+            if self.timeline.following() && self.window.is_some() {
+                // The window stays on screen until the strip moves it to the newest minute.
+                self.full = Some(model);
+                ctx.request_repaint();
+            } else {
+                self.leave_window(ctx);
+                self.show_live_model(model, ctx);
+            }
         }
         if let Some(rx) = &self.windowing {
             match rx.try_recv() {
@@ -301,7 +307,10 @@ impl FlowscopeApp {
             let sym = interner.get(&name)?;
             graph.index.get(&sym).map(|n| n.index() as u32)
         });
-        let trace = trace_id.and_then(|id| model.find_trace(&id));
+        // The waterfall follows a time window: a trace outside it closes.
+        let trace = trace_id
+            .and_then(|id| model.find_trace(&id))
+            .filter(|&t| model.lists(t));
         self.layout = LayoutState::default();
         self.layout = model
             .graph(self.level)

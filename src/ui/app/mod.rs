@@ -340,8 +340,9 @@ impl FlowscopeApp {
         {
             let window = self.window;
             let busy = self.windowing.is_some();
+            let live = self.live.is_some();
             egui::Panel::bottom("timeline").show(ui, |ui| {
-                actions.extend(self.timeline.ui(ui, histogram, window, busy));
+                actions.extend(self.timeline.ui(ui, histogram, window, busy, live));
             });
         }
         let change_lines = self.change_lines();
@@ -383,6 +384,11 @@ impl FlowscopeApp {
         if self.layout.is_running() {
             ctx.request_repaint();
         }
+    }
+
+    /// Whether the timeline's window follows the newest minute of a live tail.
+    pub fn timeline_following(&self) -> bool {
+        self.timeline.following()
     }
 
     /// Whether the timeline is replaying the run.
