@@ -6,12 +6,16 @@
 //! `window_ms`), derives the same window's traces from scratch as it was done before the index
 //! (`derive_ms`), and runs `flowscope deps --from --to` on the same window (`deps_ms`). Prints one
 //! JSON line per window:
-//! `{"bytes","spans","from","to","traces","index_ms","window_ms","light_ms","derive_ms","deps_ms"}`,
-//! where `light_ms` is lighting a selected trace's path in the window (done again on each move).
+//! `{"bytes","spans","from","to","traces","index_ms","window_ms","draw_ms","light_ms","derive_ms","deps_ms"}`,
+//! where `draw_ms` is the window's picture of it at the service level (the layout started from
+//! the nodes' places and a scene built) and `light_ms` lighting a selected trace's path in it
+//! (done again on each move).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use flowscope::model::Level;
+use flowscope::ui::layout_state::LayoutState;
 use flowscope::ui::loader::Loader;
 use flowscope::ui::model::Model;
 
@@ -47,6 +51,14 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     model.window_index();
     let index_ms = started.elapsed().as_secs_f64() * 1e3;
+    // Where every trace's service graph put its nodes, as the window had them.
+    let previous = model
+        .graph(Level::Service)
+        .map(|g| {
+            LayoutState::start(g, &model.store.data.interner, || {})
+                .named_positions(g, &model.store.data.interner)
+        })
+        .unwrap_or_default();
     for at in [0.1, 0.45, 0.8] {
         let from = timeline.start + (range as f64 * at) as i64;
         let to = from + range / 10;
@@ -54,6 +66,26 @@ fn main() -> anyhow::Result<()> {
         let shown = model.windowed(from, to);
         let window = started.elapsed();
         let traces = shown.traces.len();
+        // Its picture, as the window makes it once the model is in: the layout started from
+        // the places the nodes had (every trace's graph), and a scene built from it.
+        let started = Instant::now();
+        let interner = &shown.store.data.interner;
+        let draw_level = |level| -> Option<()> {
+            let graph = shown.graph(level)?;
+            let layout = LayoutState::start_with_previous(graph, interner, &previous, || {});
+            let built = flowscope::scene::build(&flowscope::scene::SceneRequest {
+                graph,
+                interner,
+                positions: layout.positions(),
+                view: &flowscope::scene::View::default(),
+                stamp: &flowscope::scene::Stamp::default(),
+                measure: &flowscope::render::png::measure,
+            });
+            std::hint::black_box(built);
+            Some(())
+        };
+        draw_level(Level::Service);
+        let draw = started.elapsed();
         // Lighting a selected trace's path in the window (its store is shared).
         let started = Instant::now();
         if let Some(row) = shown.traces.first() {
@@ -89,9 +121,10 @@ fn main() -> anyhow::Result<()> {
         }
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "{{\"bytes\":{bytes},\"spans\":{},\"from\":{from},\"to\":{to},\"traces\":{traces},\"index_ms\":{index_ms:.0},\"window_ms\":{:.1},\"light_ms\":{:.1},\"derive_ms\":{:.0},\"deps_ms\":{:.0}}}",
+            "{{\"bytes\":{bytes},\"spans\":{},\"from\":{from},\"to\":{to},\"traces\":{traces},\"index_ms\":{index_ms:.0},\"window_ms\":{:.1},\"draw_ms\":{:.1},\"light_ms\":{:.1},\"derive_ms\":{:.0},\"deps_ms\":{:.0}}}",
             model.store.spans().len(),
             ms(window),
+            ms(draw),
             ms(light),
             ms(derive),
             ms(deps)
