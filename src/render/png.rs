@@ -289,6 +289,11 @@ pub fn rasterize(scene: &Scene) -> Result<Pixmap, RenderError> {
                         pixmap.stroke_path(&path, &paint(*c), &stroke(1.8), id, None);
                     }
                 }
+                Swatch::Ring(c) => {
+                    if let Some(path) = circle(item.at, 5.0) {
+                        pixmap.stroke_path(&path, &paint(*c), &stroke(2.0), id, None);
+                    }
+                }
                 Swatch::Area(c) => {
                     if let Some(rect) =
                         tiny_skia::Rect::from_xywh(item.at[0] - 8.0, item.at[1] - 5.0, 16.0, 10.0)

@@ -199,8 +199,15 @@ pub fn restyle(
                 node.ring = None;
             }
             Change::Added => node.fill = colors.added,
-            // Package colours stay readable but step back, so added and removed nodes stand out.
-            Change::Changed | Change::Same => node.fill = node.fill.mix(colors.removed, 0.6),
+            // Package colours stay readable but step back, so added and removed nodes stand out;
+            // a node whose calls moved beyond chance (the victim) is ringed by the direction.
+            Change::Changed | Change::Same => {
+                node.fill = node.fill.mix(colors.removed, 0.6);
+                let (b, a) = (calls(item.before), calls(item.after));
+                if !within_noise(b, a) {
+                    node.ring = Some(if a > b { colors.more } else { colors.fewer });
+                }
+            }
         }
     }
     let rows = vec![
@@ -227,6 +234,10 @@ pub fn restyle(
         ),
         (Swatch::Dot(colors.added), "added node".to_owned()),
         (Swatch::Dot(colors.removed), "removed node".to_owned()),
+        (
+            Swatch::Ring(colors.fewer),
+            "node: fewer (or more) calls".to_owned(),
+        ),
     ];
     if scene.legend.is_some() {
         scene.legend = Some(super::legend::lay_out(&style, rows, measure, scene.size));

@@ -142,6 +142,8 @@ pub enum Swatch {
     Area(Rgba),
     /// The cross over a stopped node.
     Cross(Rgba),
+    /// A ring around a node.
+    Ring(Rgba),
 }
 
 /// One legend row.

@@ -638,6 +638,7 @@ pub fn scene_with_meshes_ui(painter: &Painter, scene: &Scene, meshes: &SceneMesh
                     swatches.line(c - vec2(4.0, 4.0), c + vec2(4.0, 4.0), 1.8, color32(*col));
                     swatches.line(c + vec2(4.0, -4.0), c + vec2(-4.0, 4.0), 1.8, color32(*col));
                 }
+                Swatch::Ring(col) => swatches.ring(c, 5.0, 2.0, color32(*col)),
                 Swatch::Area(col) => {
                     painter.rect_filled(
                         Rect::from_center_size(c, vec2(16.0, 10.0)),

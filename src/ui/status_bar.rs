@@ -12,8 +12,10 @@ pub struct Status {
     pub files: usize,
     /// Spans.
     pub spans: usize,
-    /// Traces.
+    /// Traces shown (a time window's, or all).
     pub traces: usize,
+    /// Every trace, while a time window shows some of them.
+    pub of_traces: Option<usize>,
     /// Nodes at this level.
     pub nodes: usize,
     /// Nodes that pass the filter.
@@ -119,7 +121,10 @@ impl StatusBar {
             }
             ui.label(format!("{} files", status.files));
             ui.label(format!("{} spans", status.spans));
-            ui.label(format!("{} traces", status.traces));
+            match status.of_traces {
+                Some(all) => ui.label(format!("{} of {all} traces (window)", status.traces)),
+                None => ui.label(format!("{} traces", status.traces)),
+            };
             if status.visible_nodes == status.nodes {
                 ui.label(format!("{} nodes", status.nodes));
             } else {

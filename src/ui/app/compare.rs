@@ -102,6 +102,11 @@ impl Compare {
         }
     }
 
+    /// The model the status bar counts while the difference is shown (what is loaded).
+    pub(super) fn counted(&self) -> Option<&Model> {
+        (self.view == CompareView::Difference).then_some(&self.after)
+    }
+
     /// The baseline's files as the stamp names them.
     pub(super) fn stamp_labels(&self) -> Vec<String> {
         self.labels().0

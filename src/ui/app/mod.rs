@@ -270,10 +270,17 @@ impl FlowscopeApp {
     pub fn status(&self) -> Status {
         let graph = self.model.as_ref().and_then(|m| m.graph(self.level));
         let nodes = graph.map_or(0, |g| g.graph.node_count());
+        // The difference has no traces of its own: it counts what is loaded.
+        let counted = self
+            .compare
+            .as_ref()
+            .and_then(compare::Compare::counted)
+            .or(self.model.as_ref());
         Status {
-            files: self.model.as_ref().map_or(0, |m| m.files.len()),
-            spans: self.model.as_ref().map_or(0, |m| m.store.spans().len()),
-            traces: self.model.as_ref().map_or(0, |m| m.traces.len()),
+            files: counted.map_or(0, |m| m.files.len()),
+            spans: counted.map_or(0, |m| m.store.spans().len()),
+            traces: counted.map_or(0, |m| m.traces.len()),
+            of_traces: self.window.and(self.full.as_ref()).map(|m| m.traces.len()),
             nodes,
             visible_nodes: self.canvas.scene().map_or(nodes, |s| s.nodes.len()),
             edges: graph.map_or(0, |g| g.graph.edge_count()),
