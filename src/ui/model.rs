@@ -80,7 +80,7 @@ pub struct Model {
     pub graphs: Vec<Arc<ServiceGraph>>,
     /// One row per trace shown, in store order (every trace of the store, or a time window's).
     pub traces: Arc<[TraceRow]>,
-    /// First and last span start, epoch µs.
+    /// First and last span start, epoch µs (a time window's: the window, within them).
     pub time_range: Option<(i64, i64)>,
     /// Span starts and errors over time, for the timeline strip.
     pub timeline: Option<Histogram>,
@@ -155,6 +155,11 @@ impl Model {
         Self {
             graphs: graphs.into_iter().map(Arc::new).collect(),
             traces: rows,
+            // The stamp names the window (within the run).
+            time_range: whole
+                .time_range
+                .map(|(lo, hi)| (from.max(lo), (to - 1).min(hi)))
+                .filter(|(a, b)| a <= b),
             whole: Some(Box::new(whole.clone())),
             ..whole.clone()
         }
