@@ -9,6 +9,7 @@ pub mod jaeger;
 pub mod latency;
 pub mod levels;
 pub mod links;
+pub(crate) mod relink;
 pub mod sets;
 pub mod skew;
 pub mod timeline;

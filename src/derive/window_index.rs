@@ -19,15 +19,14 @@ use std::sync::Arc;
 use petgraph::stable_graph::NodeIndex;
 use petgraph::visit::{EdgeIndexable, EdgeRef, IntoEdgeReferences, NodeIndexable};
 use rayon::prelude::*;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxBuildHasher;
 
-use super::graph::{InstanceKey, Names, ServiceGraph, attr_keys};
+use super::graph::ServiceGraph;
 use super::latency::Latency;
 use super::levels::{LinkNames, build_levels};
-use super::links::{Side, link_tree_into, trace_tree};
-use super::tree::TreeSpan;
+use super::relink::{Relinker, UNKNOWN, edge_map};
 use super::window::{spans_where, trace_starts};
-use crate::model::{Level, Sym, TraceStore};
+use crate::model::{Level, TraceStore};
 
 /// Traces one task links while the index is built.
 const CHUNK: usize = 256;
@@ -37,9 +36,6 @@ const CHUNKS_PER_WAVE: usize = 16;
 
 /// The top bit of a stored link: the call failed.
 const ERROR: u32 = 1 << 31;
-
-/// A link whose edge was not found (never expected; such a link counts nowhere).
-const UNKNOWN: u32 = ERROR - 1;
 
 /// A stored duration that the span did not have.
 const NO_DURATION: u64 = u64::MAX;
@@ -92,14 +88,6 @@ pub struct WindowIndex {
     declared: Vec<Declared>,
 }
 
-/// The graph edges of `graph` by their ends.
-fn edge_map(graph: &ServiceGraph) -> FxHashMap<(NodeIndex, NodeIndex), u32> {
-    (&graph.graph)
-        .edge_references()
-        .map(|e| ((e.source(), e.target()), e.id().index() as u32))
-        .collect()
-}
-
 /// What one task linked: its traces' links, with instance pairs numbered locally.
 #[derive(Default)]
 struct Part {
@@ -125,58 +113,29 @@ impl WindowIndex {
             .collect();
         drop(starts_of);
 
-        let graph_at = |level: Level| {
-            let i = Level::ALL.iter().position(|&l| l == level)?;
-            graphs.get(i)
-        };
-        let service_graph = graph_at(Level::Service);
-        let service_edges = service_graph.map(|g| edge_map(g)).unwrap_or_default();
-        let link_names = Names {
-            data: &store.data,
-            info: names.info.clone(),
-            keys: attr_keys(&store.data),
-        };
-        let service_name = |s: &TreeSpan, side| match side {
-            Side::Local => link_names.service(&s.local),
-            Side::Remote => link_names.service(&s.remote),
-        };
-        let instance_name = |s: &TreeSpan, side| link_names.instance_of(s, side);
-        let service_edge = |p: Sym, c: Sym| -> u32 {
-            let Some(g) = service_graph else {
-                return UNKNOWN;
-            };
-            match (g.index.get(&p), g.index.get(&c)) {
-                (Some(&a), Some(&b)) => service_edges.get(&(a, b)).copied().unwrap_or(UNKNOWN),
-                _ => UNKNOWN,
-            }
-        };
+        let linker = Relinker::new(store, graphs, names);
         let link_part = |traces: &[u32]| -> Part {
             let mut part = Part::default();
             for &t in traces {
                 let (before_s, before_i) = (part.service.len(), part.instance.len());
-                if let Some(entry) = store.traces().get(t as usize) {
-                    let tree = trace_tree(store, entry);
-                    link_tree_into(&tree, &service_name, &mut |p, c, error, d| {
-                        part.service.push(service_edge(p, c), error, d);
-                    });
-                    let Part {
-                        instance, pairs, ..
-                    } = &mut part;
-                    link_tree_into(
-                        &tree,
-                        &instance_name,
-                        &mut |p: InstanceKey, c: InstanceKey, error, d| {
-                            let link =
-                                match (names.keys.get_index_of(&p), names.keys.get_index_of(&c)) {
-                                    (Some(a), Some(b)) => {
-                                        pairs.insert_full((a as u32, b as u32)).0 as u32
-                                    }
-                                    _ => UNKNOWN,
-                                };
-                            instance.push(link, error, d);
-                        },
-                    );
-                }
+                let Part {
+                    service,
+                    instance,
+                    pairs,
+                    ..
+                } = &mut part;
+                linker.link(
+                    t,
+                    &mut |edge, error, d| service.push(edge, error, d),
+                    &mut |(a, b), error, d| {
+                        let link = if a == UNKNOWN || b == UNKNOWN {
+                            UNKNOWN
+                        } else {
+                            pairs.insert_full((a, b)).0 as u32
+                        };
+                        instance.push(link, error, d);
+                    },
+                );
                 part.counts.push((
                     (part.service.len() - before_s) as u32,
                     (part.instance.len() - before_i) as u32,
@@ -228,27 +187,7 @@ impl WindowIndex {
         index.starts = starts;
 
         // Each instance pair's edge at the instance, zone and region levels.
-        index.pair_edges = Level::ALL
-            .iter()
-            .enumerate()
-            .map(|(i, &level)| {
-                let (Some(graph), Some(nodes)) = (graphs.get(i), names.key_nodes.get(i)) else {
-                    return Vec::new();
-                };
-                if level == Level::Service {
-                    return Vec::new();
-                }
-                let edges = edge_map(graph);
-                let node = |k: u32| nodes.get(k as usize).copied().flatten();
-                pairs
-                    .iter()
-                    .map(|&(p, c)| match (node(p), node(c)) {
-                        (Some(a), Some(b)) => edges.get(&(a, b)).copied().unwrap_or(UNKNOWN),
-                        _ => UNKNOWN,
-                    })
-                    .collect()
-            })
-            .collect();
+        index.pair_edges = Relinker::pair_edges(graphs, names, pairs.iter().copied());
         index.declared = declared(store, graphs);
         index
     }
