@@ -109,7 +109,7 @@ impl<'a> Relinker<'a> {
     pub(crate) fn pair_edges(
         graphs: &[Arc<ServiceGraph>],
         names: &LinkNames,
-        pairs: impl Iterator<Item = (u32, u32)> + Clone,
+        pairs: &[(u32, u32)],
     ) -> Vec<Vec<u32>> {
         Level::ALL
             .iter()
@@ -124,8 +124,8 @@ impl<'a> Relinker<'a> {
                 let edges = edge_map(graph);
                 let node = |k: u32| nodes.get(k as usize).copied().flatten();
                 pairs
-                    .clone()
-                    .map(|(p, c)| match (node(p), node(c)) {
+                    .iter()
+                    .map(|&(p, c)| match (node(p), node(c)) {
                         (Some(a), Some(b)) => edges.get(&(a, b)).copied().unwrap_or(UNKNOWN),
                         _ => UNKNOWN,
                     })

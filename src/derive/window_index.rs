@@ -187,7 +187,8 @@ impl WindowIndex {
         index.starts = starts;
 
         // Each instance pair's edge at the instance, zone and region levels.
-        index.pair_edges = Relinker::pair_edges(graphs, names, pairs.iter().copied());
+        let pairs: Vec<(u32, u32)> = pairs.into_iter().collect();
+        index.pair_edges = Relinker::pair_edges(graphs, names, &pairs);
         index.declared = declared(store, graphs);
         index
     }
