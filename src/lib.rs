@@ -8,6 +8,7 @@
 //! of trace files as they grow; [`cli`] holds the command-line
 //! subcommands; [`ui`] is the window.
 
+pub mod aggregate;
 pub mod cli;
 pub mod derive;
 pub mod ingest;

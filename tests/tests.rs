@@ -20,6 +20,7 @@ mod ingest_spigo;
 mod ingest_zipkin;
 
 // Deriving graphs.
+mod aggregate;
 mod derive_flow;
 mod derive_graph;
 mod derive_levels;

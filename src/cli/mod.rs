@@ -38,26 +38,7 @@ pub struct FileSummary {
     pub left_out: u64,
 }
 
-/// What a set of inputs holds.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct Counts {
-    /// Spans.
-    pub spans: u64,
-    /// Traces.
-    pub traces: u64,
-    /// Distinct services.
-    pub services: u64,
-    /// Distinct instances.
-    pub instances: u64,
-    /// Distinct regions.
-    pub regions: u64,
-    /// Distinct zones.
-    pub zones: u64,
-    /// Edges of the instance graph (a Spigo graph file's edge records).
-    pub edges: u64,
-    /// Dependency links at service level (Zipkin's `/api/v2/dependencies`).
-    pub links: u64,
-}
+pub use crate::aggregate::Counts;
 
 /// Everything read from the command line's paths.
 #[derive(Debug, Default)]

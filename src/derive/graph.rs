@@ -1024,3 +1024,57 @@ pub fn node_traffic(graph: &ServiceGraph) -> Vec<NodeTraffic> {
     }
     t
 }
+
+/// The graph at `level` of instances at `places` and of `edges` between names at that level,
+/// with their figures: an aggregate read back ([`crate::aggregate`]). Nodes are made as
+/// [`ServiceGraph::build`] makes them from the same places; an edge end no place names becomes a
+/// node of its own name in unknown places.
+pub(crate) fn graph_of_places(
+    interner: &mut crate::model::Interner,
+    level: Level,
+    places: &[Place],
+    edges: impl IntoIterator<Item = (Sym, Sym, EdgeStats)>,
+) -> ServiceGraph {
+    let mut topology = Topology::default();
+    let mut builder = GraphBuilder {
+        graph: StableGraph::default(),
+        index: FxHashMap::default(),
+        edges: IndexSet::default(),
+        accs: Vec::new(),
+    };
+    for place in places {
+        let before = topology.len();
+        topology.insert(*place);
+        if topology.len() > before {
+            let name = Topology::node_name(interner, place, level);
+            builder.node(name, place, Stop::default());
+        }
+    }
+    let (mut graph, mut index) = builder.finish();
+    let unknown = interner.intern(UNKNOWN);
+    for (parent, child, stats) in edges {
+        let mut end = |name: Sym| {
+            *index.entry(name).or_insert_with(|| {
+                graph.add_node(NodeInfo {
+                    name,
+                    region: Some(unknown),
+                    zone: Some(unknown),
+                    service: Some(name),
+                    package: None,
+                    instances: 1,
+                    done: false,
+                    stopped_early: false,
+                })
+            })
+        };
+        let (a, b) = (end(parent), end(child));
+        graph.add_edge(a, b, stats);
+    }
+    ServiceGraph {
+        level,
+        graph,
+        topology,
+        index,
+        trace_members: TraceMembers::default(),
+    }
+}

@@ -111,26 +111,55 @@ impl<'a> Relinker<'a> {
         names: &LinkNames,
         pairs: &[(u32, u32)],
     ) -> Vec<Vec<u32>> {
+        let mapper = PairMapper::new(graphs, names);
         Level::ALL
             .iter()
             .enumerate()
-            .map(|(i, &level)| {
-                let (Some(graph), Some(nodes)) = (graphs.get(i), names.key_nodes.get(i)) else {
-                    return Vec::new();
-                };
-                if level == Level::Service {
-                    return Vec::new();
-                }
-                let edges = edge_map(graph);
-                let node = |k: u32| nodes.get(k as usize).copied().flatten();
-                pairs
-                    .iter()
-                    .map(|&(p, c)| match (node(p), node(c)) {
-                        (Some(a), Some(b)) => edges.get(&(a, b)).copied().unwrap_or(UNKNOWN),
-                        _ => UNKNOWN,
-                    })
-                    .collect()
+            .map(|(i, &level)| match level {
+                Level::Service => Vec::new(),
+                _ => pairs.iter().map(|&pair| mapper.edge(i, pair)).collect(),
             })
             .collect()
+    }
+}
+
+/// One level's node of each key and its edges by their ends.
+type LevelPairs<'a> = (
+    &'a [Option<NodeIndex>],
+    FxHashMap<(NodeIndex, NodeIndex), u32>,
+);
+
+/// The edge a pair of instance keys counts for at the instance, zone and region levels.
+pub(crate) struct PairMapper<'a> {
+    /// By level in [`Level::ALL`] order: each key's node and the edges by their ends (`None` at
+    /// the service level).
+    levels: Vec<Option<LevelPairs<'a>>>,
+}
+
+impl<'a> PairMapper<'a> {
+    /// For `graphs` (in [`Level::ALL`] order) and the `names` they were linked with.
+    pub(crate) fn new(graphs: &[Arc<ServiceGraph>], names: &'a LinkNames) -> Self {
+        let levels = Level::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, &level)| {
+                let graph = graphs.get(i).filter(|_| level != Level::Service)?;
+                Some((names.key_nodes.get(i)?.as_slice(), edge_map(graph)))
+            })
+            .collect();
+        Self { levels }
+    }
+
+    /// The edge of keys `(parent, child)` at level number `level` (an index in [`Level::ALL`]),
+    /// [`UNKNOWN`] where there is none.
+    pub(crate) fn edge(&self, level: usize, (parent, child): (u32, u32)) -> u32 {
+        let Some(Some((nodes, edges))) = self.levels.get(level) else {
+            return UNKNOWN;
+        };
+        let node = |k: u32| nodes.get(k as usize).copied().flatten();
+        match (node(parent), node(child)) {
+            (Some(a), Some(b)) => edges.get(&(a, b)).copied().unwrap_or(UNKNOWN),
+            _ => UNKNOWN,
+        }
     }
 }

@@ -1,0 +1,1 @@
+//! Writing and reading an aggregate as a directory of Parquet files.
