@@ -9,6 +9,7 @@ pub mod jaeger;
 pub mod latency;
 pub mod levels;
 pub mod links;
+pub(crate) mod names;
 pub(crate) mod relink;
 pub mod sets;
 pub mod sketch;
