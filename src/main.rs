@@ -43,6 +43,22 @@ enum Command {
         #[command(flatten)]
         time: TimeArgs,
     },
+    /// Derive every level of the inputs and write it as an aggregate directory (Parquet tables:
+    /// links with calls, errors and latency sketches, places, one row per trace) that deps and
+    /// stats read like trace files.
+    Aggregate {
+        /// Trace files or directories (read recursively).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The directory to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Replace an aggregate already there.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        time: TimeArgs,
+    },
     /// Compare two runs at one level: nodes and edges added, removed and changed (calls, error
     /// rate, p50/p99), largest changes first.
     Diff {
@@ -301,6 +317,15 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Deps { paths, level, time } => match time.parse() {
             Ok(time) => cli::deps(&paths, level.into(), time),
+            Err(line) => return usage_error(&line),
+        },
+        Command::Aggregate {
+            paths,
+            output,
+            force,
+            time,
+        } => match time.parse() {
+            Ok(time) => cli::aggregate::aggregate(&paths, &output, force, time),
             Err(line) => return usage_error(&line),
         },
         Command::Diff {

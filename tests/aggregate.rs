@@ -103,3 +103,208 @@ fn issue_18_an_aggregate_equals_the_derivation_on_all_shared_files_merged_and_th
     let aggregate = Aggregate::of(&mut store.clone(), Vec::new());
     assert!(same_as_derived("everything merged", &store, &aggregate) > 1000);
 }
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowscope-agg-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    dir
+}
+
+fn flowscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowscope"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn issue_18_an_aggregate_read_back_from_its_parquet_files_is_the_same_on_every_shared_file() {
+    let mut paths = ingest::expand_paths(&[fixture("")]).unwrap();
+    if let Some(dir) = shared_traces() {
+        paths.extend(ingest::expand_paths(&[dir]).unwrap());
+    }
+    let out = temp_dir("round-trip");
+    let mut compared = 0;
+    for file in &paths {
+        let store = store_of_readable(std::slice::from_ref(file));
+        if store.spans().is_empty() && store.data.nodes.is_empty() {
+            continue;
+        }
+        let aggregate = Aggregate::of(&mut store.clone(), Vec::new());
+        flowscope::aggregate::parquet::write(&aggregate, &out, true).unwrap();
+        let read = flowscope::aggregate::parquet::read(&out).unwrap();
+        assert!(read.skipped.is_empty(), "{}", file.display());
+        assert_eq!(
+            read.aggregate.traces,
+            aggregate.traces,
+            "{}",
+            file.display()
+        );
+        assert_eq!(
+            read.aggregate.places,
+            aggregate.places,
+            "{}",
+            file.display()
+        );
+        same_as_derived(&file.display().to_string(), &store, &read.aggregate);
+        compared += 1;
+    }
+    assert!(compared >= 30, "{compared}");
+    std::fs::remove_dir_all(&out).ok();
+}
+
+/// `flowscope aggregate` then `deps OUT` prints what `deps FILE` prints, at every level, and
+/// `stats OUT` the same counts; OUT is not replaced without --force. See: #18
+#[test]
+fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
+    let inputs: Vec<String> = [
+        "spigo/runs/lamp/flow.json",
+        "spigo/runs/netflixoss/graph.json",
+        "zipkin/smartthings-mobile-web-install.json",
+    ]
+    .iter()
+    .map(|f| fixture(f).display().to_string())
+    .collect();
+    let out = temp_dir("cli");
+    let out_s = out.display().to_string();
+    let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
+        head.iter()
+            .map(|s| (*s).to_owned())
+            .chain(inputs.iter().cloned())
+            .chain(tail.iter().map(|s| (*s).to_owned()))
+            .collect()
+    };
+    let mut args = with(&["aggregate"], &["-o", &out_s]);
+    let made = flowscope(&args);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    for level in ["instance", "service", "zone", "region"] {
+        let of_out = flowscope(&["deps", &out_s, "--level", level]);
+        let of_inputs = flowscope(&with(&["deps"], &["--level", level]));
+        assert!(of_out.status.success());
+        assert!(of_out.stdout.len() > 10, "{level}");
+        assert_eq!(
+            String::from_utf8_lossy(&of_out.stdout),
+            String::from_utf8_lossy(&of_inputs.stdout),
+            "{level}"
+        );
+    }
+    let json = |args: &[String]| -> serde_json::Value {
+        serde_json::from_slice(&flowscope(args).stdout).unwrap()
+    };
+    let want = json(&with(&["stats", "--json"], &[]))["total"].clone();
+    let got = json(&["stats".to_owned(), "--json".to_owned(), out_s.clone()])["total"].clone();
+    for key in [
+        "spans",
+        "traces",
+        "services",
+        "instances",
+        "regions",
+        "zones",
+        "edges",
+        "links",
+    ] {
+        assert_eq!(got[key], want[key], "{key}");
+    }
+    // Not replaced without --force; replaced with it.
+    let again = flowscope(&args);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    args.push("--force".to_owned());
+    assert!(flowscope(&args).status.success());
+    // An aggregate holds no spans to window.
+    assert!(
+        !flowscope(&["deps", &out_s, "--from", "+1s"])
+            .status
+            .success()
+    );
+    std::fs::remove_dir_all(&out).ok();
+}
+
+/// A damaged aggregate: a row with an unknown level is skipped and counted, the rest is read; a
+/// table file that is not Parquet is one line naming it, and exit code 1. See: #18
+#[test]
+fn issue_18_a_damaged_aggregate_is_a_counted_warning_or_one_line() {
+    let out = temp_dir("damaged");
+    let mut store =
+        crate::common::store_of(&[fixture("zipkin/smartthings-mobile-web-install.json")]);
+    let mut aggregate = Aggregate::of(&mut store, Vec::new());
+    let good = aggregate.links.len();
+    // A link of a level that does not exist, written through the writer's own tables.
+    let mut bad = aggregate.links[0].clone();
+    bad.parent = "nobody".to_owned();
+    aggregate.links.push(bad);
+    flowscope::aggregate::parquet::write(&aggregate, &out, false).unwrap();
+    // Spell the last link's level wrong in the file itself: rewrite the links table by hand.
+    {
+        use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+        use std::sync::Arc;
+        let n = aggregate.links.len();
+        let levels: Vec<&str> = (0..n)
+            .map(|i| {
+                if i + 1 == n {
+                    "galaxy"
+                } else {
+                    aggregate.links[i].level.as_str()
+                }
+            })
+            .collect();
+        let col = |v: Vec<&str>| -> ArrayRef { Arc::new(StringArray::from(v)) };
+        let ints = |v: Vec<i64>| -> ArrayRef { Arc::new(Int64Array::from(v)) };
+        let batch = RecordBatch::try_from_iter([
+            ("level", col(levels)),
+            (
+                "parent",
+                col(aggregate.links.iter().map(|l| l.parent.as_str()).collect()),
+            ),
+            (
+                "child",
+                col(aggregate.links.iter().map(|l| l.child.as_str()).collect()),
+            ),
+            (
+                "calls",
+                ints(aggregate.links.iter().map(|l| l.calls as i64).collect()),
+            ),
+            (
+                "errors",
+                ints(aggregate.links.iter().map(|l| l.errors as i64).collect()),
+            ),
+            (
+                "duration_sum",
+                ints(
+                    aggregate
+                        .links
+                        .iter()
+                        .map(|l| l.latency.sum() as i64)
+                        .collect(),
+                ),
+            ),
+        ])
+        .unwrap();
+        let file = std::fs::File::create(out.join("links/part-0.parquet")).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+    let read = flowscope::aggregate::parquet::read(&out).unwrap();
+    assert_eq!(read.aggregate.links.len(), good);
+    assert_eq!(read.skipped.len(), 1);
+    assert_eq!(
+        (read.skipped[0].0.as_str(), read.skipped[0].1),
+        ("links", 1)
+    );
+    let deps = flowscope(&["deps".as_ref(), out.as_os_str()]);
+    assert!(deps.status.success());
+    assert!(String::from_utf8_lossy(&deps.stderr).contains("1 damaged links rows skipped"));
+    // Not Parquet at all.
+    std::fs::write(out.join("places/part-0.parquet"), b"not parquet").unwrap();
+    let broken = flowscope(&["deps".as_ref(), out.as_os_str()]);
+    assert_eq!(broken.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("places/part-0.parquet"), "{stderr}");
+    std::fs::remove_dir_all(&out).ok();
+}

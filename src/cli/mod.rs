@@ -1,12 +1,13 @@
 //! The command-line subcommands that need no window: `deps`, `stats`, `simulate` and `layout`.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
+pub mod aggregate;
 mod diff;
 
 pub use diff::{DiffPng, TimeArgs, apply_window, diff};
@@ -202,6 +203,42 @@ fn spelled_links(links: &[crate::derive::Link], interner: &Interner) -> Vec<Link
     out
 }
 
+/// The header of `stats`' table.
+pub(crate) fn stats_header(out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<16} {:>9} {:>7} {:>8} {:>9} {:>7} {:>5} {:>7} {:>8} {:>9} {:>8}  path",
+        "format",
+        "spans",
+        "traces",
+        "services",
+        "instances",
+        "regions",
+        "zones",
+        "edges",
+        "warnings",
+        "bytes",
+        "ms"
+    )
+}
+
+/// One row of `stats`' table.
+pub(crate) fn stats_row(
+    out: &mut impl Write,
+    format: &str,
+    c: &Counts,
+    warnings: u64,
+    bytes: u64,
+    ms: f64,
+    path: &str,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{format:<16} {:>9} {:>7} {:>8} {:>9} {:>7} {:>5} {:>7} {warnings:>8} {bytes:>9} {ms:>8.1}  {path}",
+        c.spans, c.traces, c.services, c.instances, c.regions, c.zones, c.edges
+    )
+}
+
 /// Prints each unreadable file and each file's warnings to stderr, one line each.
 pub fn print_problems(loaded: &Loaded) {
     let mut err = std::io::stderr().lock();
@@ -223,6 +260,13 @@ pub fn print_problems(loaded: &Loaded) {
 
 /// `flowscope deps`: prints the links as JSON. Returns whether anything usable was read.
 pub fn deps(paths: &[PathBuf], level: Level, time: TimeArgs) -> anyhow::Result<bool> {
+    if let Some(read) = aggregate::opened(paths, time)? {
+        let links = aggregate::links_json(&read.aggregate, level);
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &links)?;
+        writeln!(out)?;
+        return Ok(true);
+    }
     let mut loaded = load(paths, false)?;
     print_problems(&loaded);
     apply_window(&mut loaded.store, time);
@@ -265,6 +309,10 @@ fn warnings_map(report: &Report) -> std::collections::BTreeMap<&'static str, u64
 
 /// `flowscope stats`: prints what was read. Returns whether anything usable was read.
 pub fn stats(paths: &[PathBuf], json: bool, time: TimeArgs) -> anyhow::Result<bool> {
+    if let (Some(read), Some(path)) = (aggregate::opened(paths, time)?, paths.first()) {
+        aggregate::print_stats(path, &read.aggregate, json)?;
+        return Ok(true);
+    }
     let started = Instant::now();
     let windowed = time.from.is_some() || time.to.is_some();
     let mut loaded = load(paths, !windowed)?;
@@ -323,34 +371,8 @@ pub fn stats(paths: &[PathBuf], json: bool, time: TimeArgs) -> anyhow::Result<bo
         writeln!(out)?;
     } else {
         print_problems(&loaded);
-        writeln!(
-            out,
-            "{:<16} {:>9} {:>7} {:>8} {:>9} {:>7} {:>5} {:>7} {:>8} {:>9} {:>8}  path",
-            "format",
-            "spans",
-            "traces",
-            "services",
-            "instances",
-            "regions",
-            "zones",
-            "edges",
-            "warnings",
-            "bytes",
-            "ms"
-        )?;
-        let row = |out: &mut std::io::StdoutLock<'_>,
-                   format: &str,
-                   c: &Counts,
-                   warnings: u64,
-                   bytes: u64,
-                   ms: f64,
-                   path: &str| {
-            writeln!(
-                out,
-                "{format:<16} {:>9} {:>7} {:>8} {:>9} {:>7} {:>5} {:>7} {warnings:>8} {bytes:>9} {ms:>8.1}  {path}",
-                c.spans, c.traces, c.services, c.instances, c.regions, c.zones, c.edges
-            )
-        };
+        stats_header(&mut out)?;
+        let row = stats_row;
         for f in &loaded.files {
             row(
                 &mut out,

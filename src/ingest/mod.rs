@@ -310,6 +310,9 @@ pub fn read_path_with(path: &Path, options: ReadOptions<'_>) -> Result<FileRead,
     })
 }
 
+/// The file that marks a directory as an aggregate (see `crate::aggregate::parquet`).
+pub const AGGREGATE_MANIFEST: &str = "flowscope-aggregate.json";
+
 /// Expands the command line's paths: files as given, directories recursively (trace-looking files
 /// only: `.json`, `.jsonl`, `.ndjson`), sorted for a stable order.
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
@@ -333,6 +336,10 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
                 continue;
             }
             if p.is_dir() {
+                // An aggregate (`flowscope aggregate`'s directory) holds no trace files.
+                if p.join(AGGREGATE_MANIFEST).is_file() {
+                    continue;
+                }
                 walk(&p, out)?;
             } else if p
                 .extension()

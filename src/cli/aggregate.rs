@@ -1,0 +1,132 @@
+//! `flowscope aggregate` (a load's derivation written as an aggregate directory) and the reading of an aggregate by `deps` and `stats` in place of trace files.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::{LinkJson, TimeArgs, apply_window, load, print_problems, stats_header, stats_row};
+use crate::aggregate::parquet::{self, ReadAggregate};
+use crate::aggregate::{Aggregate, InputRow};
+use crate::ingest;
+use crate::model::Level;
+
+/// `flowscope aggregate PATH… -o OUT [--from --to]`: reads the paths (the traces starting in the
+/// window), derives every level in-process and writes the aggregate to the directory OUT (replacing one already there only with `force`). Returns
+/// whether anything was read.
+pub fn aggregate(
+    paths: &[PathBuf],
+    out: &Path,
+    force: bool,
+    time: TimeArgs,
+) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let mut loaded = load(paths, false)?;
+    print_problems(&loaded);
+    apply_window(&mut loaded.store, time);
+    if loaded.files.is_empty() {
+        return Ok(false);
+    }
+    let inputs = loaded
+        .files
+        .iter()
+        .map(|f| InputRow {
+            path: f.path.display().to_string(),
+            format: ingest::layout_name(f.format, f.compression),
+            bytes: f.bytes,
+            warnings: f.report.total(),
+        })
+        .collect();
+    let aggregate = Aggregate::of(&mut loaded.store, inputs);
+    parquet::write(&aggregate, out, force)?;
+    let at = |level| aggregate.links.iter().filter(|l| l.level == level).count();
+    println!(
+        "wrote {}: {} files, {} spans in {} traces; links: {} instance, {} service, {} zone, {} region; {} instances; {:.2} s",
+        out.display(),
+        aggregate.inputs.len(),
+        aggregate.spans,
+        aggregate.traces.len(),
+        at(Level::Instance),
+        at(Level::Service),
+        at(Level::Zone),
+        at(Level::Region),
+        aggregate.places.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(true)
+}
+
+/// The aggregate `paths` name, read, when they name one (`None`: they name trace files). An
+/// aggregate is read alone: with other paths, or with a time window (it holds no spans to
+/// window), it is an error.
+pub fn opened(paths: &[PathBuf], time: TimeArgs) -> anyhow::Result<Option<ReadAggregate>> {
+    let aggregates: Vec<&PathBuf> = paths.iter().filter(|p| parquet::is_aggregate(p)).collect();
+    let Some(first) = aggregates.first() else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        paths.len() == 1,
+        "{}: an aggregate is read on its own, not with other paths",
+        first.display()
+    );
+    anyhow::ensure!(
+        time.from.is_none() && time.to.is_none(),
+        "{}: an aggregate holds no spans to window (aggregate the window instead: flowscope aggregate --from --to)",
+        first.display()
+    );
+    let read = parquet::read(first)?;
+    for (table, n, example) in &read.skipped {
+        eprintln!(
+            "flowscope: warnings ({n} damaged {table} rows skipped, e.g. {example}): {}",
+            first.display()
+        );
+    }
+    Ok(Some(read))
+}
+
+/// `deps` of an aggregate: its links at `level`, sorted by parent then child.
+pub fn links_json(aggregate: &Aggregate, level: Level) -> Vec<LinkJson> {
+    let mut out: Vec<LinkJson> = aggregate
+        .links
+        .iter()
+        .filter(|l| l.level == level)
+        .map(|l| LinkJson {
+            parent: l.parent.clone(),
+            child: l.child.clone(),
+            call_count: l.calls,
+            error_count: l.errors,
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `stats` of an aggregate: one row for it (what it was made from is in its manifest), or JSON.
+pub fn print_stats(path: &Path, aggregate: &Aggregate, json: bool) -> anyhow::Result<()> {
+    let counts = aggregate.counts();
+    let warnings: u64 = aggregate.inputs.iter().map(|i| i.warnings).sum();
+    let bytes: u64 = aggregate.inputs.iter().map(|i| i.bytes).sum();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let doc = serde_json::json!({
+            "aggregate": path.display().to_string(),
+            "inputs": aggregate.inputs.iter().map(|i| serde_json::json!({
+                "path": i.path, "format": i.format, "bytes": i.bytes, "warnings": i.warnings,
+            })).collect::<Vec<_>>(),
+            "total": counts,
+        });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        stats_header(&mut out)?;
+        stats_row(
+            &mut out,
+            "aggregate",
+            &counts,
+            warnings,
+            bytes,
+            0.0,
+            &format!("{} (of {} files)", path.display(), aggregate.inputs.len()),
+        )?;
+    }
+    Ok(())
+}
