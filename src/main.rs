@@ -59,6 +59,18 @@ enum Command {
         #[command(flatten)]
         time: TimeArgs,
     },
+    /// Print a trace file's spans (and declared nodes and edges) as lines keyed by trace id,
+    /// for a cluster to shuffle (the first step of `aggregate --spark`).
+    Spans {
+        /// The trace file.
+        path: PathBuf,
+        /// The file's number in the whole load (orders files as a load of all of them would).
+        #[arg(long, default_value_t = 0)]
+        file: u32,
+    },
+    /// Read lines of `flowscope spans` (whole traces) on stdin and print their partial aggregate
+    /// as JSON rows, for a cluster to merge (the second step of `aggregate --spark`).
+    Partial,
     /// Compare two runs at one level: nodes and edges added, removed and changed (calls, error
     /// rate, p50/p99), largest changes first.
     Diff {
@@ -328,6 +340,8 @@ fn main() -> ExitCode {
             Ok(time) => cli::aggregate::aggregate(&paths, &output, force, time),
             Err(line) => return usage_error(&line),
         },
+        Command::Spans { path, file } => cli::aggregate::spans(&path, file),
+        Command::Partial => cli::aggregate::partial(),
         Command::Diff {
             before,
             against,

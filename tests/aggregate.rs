@@ -308,3 +308,91 @@ fn issue_18_a_damaged_aggregate_is_a_counted_warning_or_one_line() {
     assert!(stderr.contains("places/part-0.parquet"), "{stderr}");
     std::fs::remove_dir_all(&out).ok();
 }
+
+/// The cluster's steps, run here: (a) each file's spans as lines, (b) a shuffle of the lines by
+/// trace id into `partitions` partitions (each partition's lines reversed, so order does not
+/// help) with the declared elements apart, (c) each partition's partial aggregate (the span
+/// partitions get the declared elements as context), (d) the partials' rows merged.
+fn cluster_shaped(paths: &[PathBuf], partitions: usize) -> Aggregate {
+    use std::hash::{Hash, Hasher};
+    let mut spans: Vec<Vec<String>> = vec![Vec::new(); partitions];
+    let mut declared: Vec<String> = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let Ok(read) = ingest::read_path(p) else {
+            continue;
+        };
+        let mut out = Vec::new();
+        flowscope::aggregate::lines::write_lines(&read.batch, i as u32, &mut out).unwrap();
+        for line in String::from_utf8(out).unwrap().lines() {
+            let mut parts = line.splitn(3, '\t');
+            let (kind, key) = (parts.next().unwrap(), parts.next().unwrap());
+            if kind == "D" {
+                declared.push(line.to_owned());
+            } else {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                key.hash(&mut h);
+                spans[(h.finish() as usize) % partitions].push(line.to_owned());
+            }
+        }
+    }
+    let context: Vec<String> = declared.iter().map(|l| format!("C{}", &l[1..])).collect();
+    let mut rows = Vec::new();
+    for mut lines in spans.into_iter().chain([declared]) {
+        lines.reverse();
+        if !lines.first().is_some_and(|l| l.starts_with('D')) {
+            lines.extend(context.iter().cloned());
+        }
+        let text = lines.join("\n");
+        let (partial, bad) = flowscope::cli::aggregate::partial_of(text.as_bytes());
+        assert_eq!(bad, 0);
+        partial.write_rows(&mut rows).unwrap();
+    }
+    let (merged, bad) = Aggregate::read_rows(rows.as_slice());
+    assert_eq!(bad, 0);
+    merged
+}
+
+/// The cluster's steps (spans as lines, a shuffle by trace id, partials, a merge) give the
+/// in-process derivation: every shared file and the fixtures in one job, split across partitions
+/// and with a trace's spans spread over several files. See: #18
+#[test]
+fn issue_18_the_cluster_steps_give_the_in_process_derivation() {
+    let mut paths = ingest::expand_paths(&[fixture("")]).unwrap();
+    if let Some(dir) = shared_traces() {
+        paths.extend(ingest::expand_paths(&[dir]).unwrap());
+    }
+    let store = store_of_readable(&paths);
+    let partitions = 5;
+    let merged = cluster_shaped(&paths, partitions);
+    let mut want_traces: Vec<String> = store
+        .traces()
+        .iter()
+        .map(|t| t.id.display(&store.data.interner))
+        .collect();
+    let mut got_traces: Vec<String> = merged.traces.iter().map(|t| t.id.clone()).collect();
+    want_traces.sort();
+    got_traces.sort();
+    assert_eq!(got_traces, want_traces, "{partitions} partitions");
+    let what = format!("{partitions} partitions");
+    assert!(same_as_derived(&what, &store, &merged) > 1000);
+}
+
+/// A trace whose spans sit in two files comes together in its partition.
+#[test]
+fn issue_18_a_trace_split_across_files_is_linked_whole() {
+    let dir = temp_dir("split");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spans: Vec<serde_json::Value> = serde_json::from_slice(
+        &std::fs::read(fixture("zipkin/smartthings-mobile-web-install.json")).unwrap(),
+    )
+    .unwrap();
+    let (a, b) = spans.split_at(spans.len() / 2);
+    let (fa, fb) = (dir.join("a.json"), dir.join("b.json"));
+    std::fs::write(&fa, serde_json::to_vec(a).unwrap()).unwrap();
+    std::fs::write(&fb, serde_json::to_vec(b).unwrap()).unwrap();
+    let paths = vec![fa, fb];
+    let store = store_of_readable(&paths);
+    let merged = cluster_shaped(&paths, 3);
+    same_as_derived("a trace in two files", &store, &merged);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -7,6 +7,7 @@
 //! partial aggregates of a cluster's partitions sum to the whole. A node's place comes from the
 //! places of its instances, as when the graph is derived; Spigo's `done` records are not kept.
 
+pub mod lines;
 pub mod parquet;
 
 use std::sync::Arc;
@@ -317,4 +318,265 @@ fn edge_sketches(
             out
         })
         .collect()
+}
+
+/// A link's key: its level and ends.
+pub(crate) type LinkKey = (Level, String, String);
+
+/// Rows of partial aggregates summed up: links, latency buckets and places, each by its key.
+#[derive(Default)]
+pub(crate) struct Merger {
+    links: indexmap::IndexMap<LinkKey, (u64, u64, u64)>,
+    buckets: rustc_hash::FxHashMap<LinkKey, Vec<(u16, u64)>>,
+    places: indexmap::IndexMap<String, PlaceRow>,
+}
+
+impl Merger {
+    /// Adds a link's calls, errors and duration sum.
+    pub(crate) fn link(&mut self, key: LinkKey, calls: u64, errors: u64, sum: u64) {
+        let have = self.links.entry(key).or_default();
+        have.0 = have.0.saturating_add(calls);
+        have.1 = have.1.saturating_add(errors);
+        have.2 = have.2.saturating_add(sum);
+    }
+
+    /// Adds durations to a link's latency bucket.
+    pub(crate) fn bucket(&mut self, key: LinkKey, bucket: u16, count: u64) {
+        self.buckets.entry(key).or_default().push((bucket, count));
+    }
+
+    /// Adds a place: an instance keeps its first (a package may fill in later).
+    pub(crate) fn place(&mut self, row: PlaceRow) {
+        let package = row.package.clone();
+        let place = self.places.entry(row.instance.clone()).or_insert(PlaceRow {
+            package: None,
+            ..row
+        });
+        if place.package.is_none() {
+            place.package = package;
+        }
+    }
+
+    /// The links (with their sketches) and places.
+    pub(crate) fn finish(mut self) -> (Vec<LinkRow>, Vec<PlaceRow>) {
+        let links = self
+            .links
+            .into_iter()
+            .map(|(key, (calls, errors, sum))| {
+                let latency =
+                    Sketch::from_parts(self.buckets.remove(&key).unwrap_or_default(), sum);
+                let (level, parent, child) = key;
+                LinkRow {
+                    level,
+                    parent,
+                    child,
+                    calls,
+                    errors,
+                    latency,
+                }
+            })
+            .collect();
+        (links, self.places.into_values().collect())
+    }
+}
+
+/// An aggregate's row as a line of JSON, for a cluster to merge ([`Aggregate::write_rows`]).
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
+#[serde(tag = "table", rename_all = "lowercase")]
+enum RowLine {
+    Link {
+        level: String,
+        parent: String,
+        child: String,
+        calls: u64,
+        errors: u64,
+        duration_sum: u64,
+    },
+    Latency {
+        level: String,
+        parent: String,
+        child: String,
+        bucket: u16,
+        count: u64,
+    },
+    Place {
+        instance: String,
+        region: String,
+        zone: String,
+        service: String,
+        #[serde(default)]
+        package: Option<String>,
+    },
+    Trace {
+        id: String,
+        stored_spans: u32,
+        spans: u32,
+        errors: u32,
+        #[serde(default)]
+        root: Option<String>,
+        #[serde(default)]
+        start_micros: Option<i64>,
+        duration_micros: u64,
+    },
+    Spans {
+        count: u64,
+    },
+}
+
+impl Aggregate {
+    /// Takes out what `context` (the derivation of the declared elements a partition was given
+    /// as context alone) adds: its links' calls and errors, and the links only it made.
+    pub fn without(&mut self, context: &Self) {
+        let theirs: rustc_hash::FxHashMap<(Level, &str, &str), (u64, u64)> = context
+            .links
+            .iter()
+            .map(|l| {
+                (
+                    (l.level, l.parent.as_str(), l.child.as_str()),
+                    (l.calls, l.errors),
+                )
+            })
+            .collect();
+        self.links.retain_mut(|l| {
+            let Some(&(calls, errors)) =
+                theirs.get(&(l.level, l.parent.as_str(), l.child.as_str()))
+            else {
+                return true;
+            };
+            l.calls = l.calls.saturating_sub(calls);
+            l.errors = l.errors.saturating_sub(errors);
+            l.calls > 0 || l.errors > 0 || l.latency.count() > 0
+        });
+    }
+
+    /// Writes every row as a line of JSON (`{"table":"link",…}`, `latency`, `place`, `trace`,
+    /// `spans`): what `flowscope partial` prints for a cluster to merge.
+    pub fn write_rows(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut line = |row: &RowLine| -> std::io::Result<()> {
+            serde_json::to_writer(&mut *out, row)?;
+            writeln!(out)
+        };
+        for l in &self.links {
+            let level = l.level.as_str().to_owned();
+            line(&RowLine::Link {
+                level: level.clone(),
+                parent: l.parent.clone(),
+                child: l.child.clone(),
+                calls: l.calls,
+                errors: l.errors,
+                duration_sum: l.latency.sum(),
+            })?;
+            for &(bucket, count) in l.latency.buckets() {
+                line(&RowLine::Latency {
+                    level: level.clone(),
+                    parent: l.parent.clone(),
+                    child: l.child.clone(),
+                    bucket,
+                    count,
+                })?;
+            }
+        }
+        for p in &self.places {
+            line(&RowLine::Place {
+                instance: p.instance.clone(),
+                region: p.region.clone(),
+                zone: p.zone.clone(),
+                service: p.service.clone(),
+                package: p.package.clone(),
+            })?;
+        }
+        for t in &self.traces {
+            line(&RowLine::Trace {
+                id: t.id.clone(),
+                stored_spans: t.stored_spans,
+                spans: t.spans,
+                errors: t.errors,
+                root: t.root.clone(),
+                start_micros: t.start_micros,
+                duration_micros: t.duration_micros,
+            })?;
+        }
+        line(&RowLine::Spans { count: self.spans })
+    }
+
+    /// Reads rows [`Aggregate::write_rows`] wrote, of any number of partial aggregates, and
+    /// merges them: links, latency buckets and span counts add up, an instance keeps its first
+    /// place. Returns the aggregate and the number of lines that were not rows.
+    pub fn read_rows(input: impl std::io::BufRead) -> (Self, u64) {
+        let level_of = |s: &str| Level::ALL.into_iter().find(|l| l.as_str() == s);
+        let mut merger = Merger::default();
+        let mut out = Self::default();
+        let mut bad = 0;
+        for line in input.lines() {
+            let Some(row) = line
+                .ok()
+                .and_then(|l| serde_json::from_str::<RowLine>(&l).ok())
+            else {
+                bad += 1;
+                continue;
+            };
+            match row {
+                RowLine::Link {
+                    level,
+                    parent,
+                    child,
+                    calls,
+                    errors,
+                    duration_sum,
+                } => {
+                    let Some(level) = level_of(&level) else {
+                        bad += 1;
+                        continue;
+                    };
+                    merger.link((level, parent, child), calls, errors, duration_sum);
+                }
+                RowLine::Latency {
+                    level,
+                    parent,
+                    child,
+                    bucket,
+                    count,
+                } => {
+                    let Some(level) = level_of(&level) else {
+                        bad += 1;
+                        continue;
+                    };
+                    merger.bucket((level, parent, child), bucket, count);
+                }
+                RowLine::Place {
+                    instance,
+                    region,
+                    zone,
+                    service,
+                    package,
+                } => merger.place(PlaceRow {
+                    instance,
+                    region,
+                    zone,
+                    service,
+                    package,
+                }),
+                RowLine::Trace {
+                    id,
+                    stored_spans,
+                    spans,
+                    errors,
+                    root,
+                    start_micros,
+                    duration_micros,
+                } => out.traces.push(TraceSummary {
+                    id,
+                    stored_spans,
+                    spans,
+                    errors,
+                    root,
+                    start_micros,
+                    duration_micros,
+                }),
+                RowLine::Spans { count } => out.spans = out.spans.saturating_add(count),
+            }
+        }
+        (out.links, out.places) = merger.finish();
+        (out, bad)
+    }
 }

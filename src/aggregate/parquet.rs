@@ -30,8 +30,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::{Aggregate, InputRow, LinkRow, PlaceRow, TraceSummary};
-use crate::derive::sketch::Sketch;
+use super::{Aggregate, InputRow, LinkRow, Merger, PlaceRow, TraceSummary};
 use crate::model::Level;
 
 /// The manifest's file name: a directory holding it is an aggregate.
@@ -373,9 +372,6 @@ fn count(v: Option<i64>) -> Option<u64> {
     u64::try_from(v?).ok()
 }
 
-/// A link's key: its level and ends.
-type Key = (Level, String, String);
-
 /// Reads the aggregate in the directory `dir`: repeated links and latency rows add up, damaged
 /// rows are skipped and counted. An error names the file.
 pub fn read(dir: &Path) -> anyhow::Result<ReadAggregate> {
@@ -392,7 +388,7 @@ pub fn read(dir: &Path) -> anyhow::Result<ReadAggregate> {
         manifest.version
     );
     let mut skips = Skips::default();
-    let mut links: indexmap::IndexMap<Key, (u64, u64, u64)> = indexmap::IndexMap::new();
+    let mut merger = Merger::default();
     for batch in read_table(dir, "links")? {
         let (level, parent, child) = (
             texts(&batch, "level"),
@@ -420,13 +416,9 @@ pub fn read(dir: &Path) -> anyhow::Result<ReadAggregate> {
                 });
                 continue;
             };
-            let have = links.entry(key).or_default();
-            have.0 = have.0.saturating_add(c);
-            have.1 = have.1.saturating_add(e);
-            have.2 = have.2.saturating_add(s);
+            merger.link(key, c, e, s);
         }
     }
-    let mut buckets: rustc_hash::FxHashMap<Key, Vec<(u16, u64)>> = rustc_hash::FxHashMap::default();
     for batch in read_table(dir, "latency")? {
         let (level, parent, child) = (
             texts(&batch, "level"),
@@ -442,14 +434,13 @@ pub fn read(dir: &Path) -> anyhow::Result<ReadAggregate> {
                 Some((key, b, count(*n.get(i)?)?))
             })();
             match row {
-                Some((key, b, n)) => buckets.entry(key).or_default().push((b, n)),
+                Some((key, b, n)) => merger.bucket(key, b, n),
                 None => skips.skip("latency", || {
                     format!("row {i}: an unknown level, bucket or a missing value")
                 }),
             }
         }
     }
-    let mut places: indexmap::IndexMap<String, PlaceRow> = indexmap::IndexMap::new();
     for batch in read_table(dir, "places")? {
         let cols = ["instance", "region", "zone", "service", "package"].map(|c| texts(&batch, c));
         for i in 0..batch.num_rows() {
@@ -460,17 +451,13 @@ pub fn read(dir: &Path) -> anyhow::Result<ReadAggregate> {
                 skips.skip("places", || format!("row {i}: a missing value"));
                 continue;
             };
-            // A repeated instance keeps its first place (a package may fill in later).
-            let place = places.entry(instance.clone()).or_insert(PlaceRow {
+            merger.place(PlaceRow {
                 instance,
                 region,
                 zone,
                 service,
-                package: None,
+                package: get(4),
             });
-            if place.package.is_none() {
-                place.package = get(4);
-            }
         }
     }
     let mut traces = Vec::new();
@@ -504,25 +491,11 @@ pub fn read(dir: &Path) -> anyhow::Result<ReadAggregate> {
             }
         }
     }
-    let links = links
-        .into_iter()
-        .map(|(key, (calls, errors, sum))| {
-            let latency = Sketch::from_parts(buckets.remove(&key).unwrap_or_default(), sum);
-            let (level, parent, child) = key;
-            LinkRow {
-                level,
-                parent,
-                child,
-                calls,
-                errors,
-                latency,
-            }
-        })
-        .collect();
+    let (links, places) = merger.finish();
     Ok(ReadAggregate {
         aggregate: Aggregate {
             links,
-            places: places.into_values().collect(),
+            places,
             traces,
             inputs: manifest
                 .inputs

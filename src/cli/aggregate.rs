@@ -55,6 +55,49 @@ pub fn aggregate(
     Ok(true)
 }
 
+/// `flowscope spans FILE --file N`: the file's spans and declared elements as lines
+/// ([`crate::aggregate::lines`]) on stdout; its warnings on stderr. Returns whether it was read.
+pub fn spans(path: &Path, file: u32) -> anyhow::Result<bool> {
+    let read = ingest::read_path(path)?;
+    if read.report.total() > 0 {
+        eprintln!(
+            "flowscope: warnings ({}): {}",
+            read.report.counts_line(),
+            path.display()
+        );
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    crate::aggregate::lines::write_lines(&read.batch, file, &mut out)?;
+    out.flush()?;
+    Ok(true)
+}
+
+/// The partial aggregate of lines of `flowscope spans` (whole traces, and declared elements as
+/// `D` lines, or as `C` lines of context): the derivation of the store they build, less what
+/// the context alone adds.
+pub fn partial_of(input: impl std::io::BufRead) -> (Aggregate, u64) {
+    let read = crate::aggregate::lines::store_of_lines(input);
+    let mut store = read.store;
+    let mut aggregate = Aggregate::of(&mut store, Vec::new());
+    if let Some(mut context) = read.context {
+        aggregate.without(&Aggregate::of(&mut context, Vec::new()));
+    }
+    (aggregate, read.bad.0)
+}
+
+/// `flowscope partial`: [`partial_of`] stdin, printed as rows on stdout; lines that were not
+/// lines of `flowscope spans` are counted on stderr.
+pub fn partial() -> anyhow::Result<bool> {
+    let (aggregate, bad) = partial_of(std::io::stdin().lock());
+    if bad > 0 {
+        eprintln!("flowscope: warnings ({bad} lines that are not span lines skipped): stdin");
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    aggregate.write_rows(&mut out)?;
+    out.flush()?;
+    Ok(true)
+}
+
 /// The aggregate `paths` name, read, when they name one (`None`: they name trace files). An
 /// aggregate is read alone: with other paths, or with a time window (it holds no spans to
 /// window), it is an error.
