@@ -56,6 +56,13 @@ enum Command {
         /// Replace an aggregate already there.
         #[arg(long)]
         force: bool,
+        /// Run the derivation as a Spark job on this master (`spark://HOST:7077`, `local[N]`),
+        /// with spark-submit from `SPARK_HOME` or the `pyspark` package; without it, in-process.
+        #[arg(long, value_name = "MASTER")]
+        spark: Option<String>,
+        /// Partitions of traces on Spark (the shuffle's width).
+        #[arg(long, default_value_t = 8, requires = "spark")]
+        partitions: usize,
         #[command(flatten)]
         time: TimeArgs,
     },
@@ -335,10 +342,20 @@ fn main() -> ExitCode {
             paths,
             output,
             force,
+            spark,
+            partitions,
             time,
-        } => match time.parse() {
-            Ok(time) => cli::aggregate::aggregate(&paths, &output, force, time),
-            Err(line) => return usage_error(&line),
+        } => match (time.parse(), spark) {
+            (Err(line), _) => return usage_error(&line),
+            (Ok(time), None) => cli::aggregate::aggregate(&paths, &output, force, time),
+            (Ok(time), Some(_)) if time.from.is_some() || time.to.is_some() => {
+                return usage_error(
+                    "flowscope: --from/--to are not (yet) passed to a Spark job: aggregate in-process, or window the files",
+                );
+            }
+            (Ok(_), Some(master)) => {
+                cli::aggregate::aggregate_on_spark(&paths, &output, force, &master, partitions)
+            }
         },
         Command::Spans { path, file } => cli::aggregate::spans(&path, file),
         Command::Partial => cli::aggregate::partial(),

@@ -5,7 +5,8 @@
 //! declared node or edge (a Spigo graph's records, which belong to no trace). A `C` line is a
 //! declared element given to a partition of traces as context: Spigo spans are named by the
 //! declared instances of the whole load, so every partition needs them, but only the partition
-//! of `D` lines counts them ([`super::Aggregate::without`]). The JSON holds
+//! of `D` lines counts them ([`super::Aggregate::without`]). `flowscope spans` starts with an
+//! `F<TAB><TAB>JSON` line saying the file's format, bytes and warnings. The JSON holds
 //! every field the derivation reads, with the strings spelled out, and where the span was: its
 //! file's number in the whole load and its place in that file, so the store built back from
 //! lines in any order is the store the whole load builds ([`store_of_lines`]).
@@ -263,6 +264,8 @@ pub fn store_of_lines(input: impl BufRead) -> LinesRead {
                     push_declared(files.entry(file).or_default(), at, declared);
                     Some(())
                 }
+                // The file line (`F`) of `flowscope spans`: for the cluster's manifest.
+                "F" => Some(()),
                 _ => None,
             }
         });

@@ -119,6 +119,13 @@ fn write_table(dir: &Path, name: &str, columns: Vec<(&str, ArrayRef)>) -> anyhow
 /// Writes `aggregate` into the directory `dir` (made if missing). An aggregate already there is
 /// replaced only with `force`; any other non-empty directory is refused.
 pub fn write(aggregate: &Aggregate, dir: &Path, force: bool) -> anyhow::Result<()> {
+    prepare(dir, force)?;
+    write_tables(aggregate, dir)
+}
+
+/// Makes `dir` ready for an aggregate: made if missing; an aggregate there is cleared only with
+/// `force`; any other non-empty directory is refused.
+pub fn prepare(dir: &Path, force: bool) -> anyhow::Result<()> {
     if dir.exists() {
         let empty = std::fs::read_dir(dir)
             .with_context(|| format!("{}", dir.display()))?
@@ -141,9 +148,14 @@ pub fn write(aggregate: &Aggregate, dir: &Path, force: bool) -> anyhow::Result<(
                     std::fs::remove_dir_all(&t).with_context(|| format!("{}", t.display()))?;
                 }
             }
+            std::fs::remove_file(dir.join(MANIFEST)).ok();
         }
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))
+}
+
+/// Writes the tables and the manifest into a prepared `dir`.
+fn write_tables(aggregate: &Aggregate, dir: &Path) -> anyhow::Result<()> {
     let links = &aggregate.links;
     let level = |l: &LinkRow| Some(l.level.as_str().to_owned());
     write_table(

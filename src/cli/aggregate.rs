@@ -67,6 +67,12 @@ pub fn spans(path: &Path, file: u32) -> anyhow::Result<bool> {
         );
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let info = serde_json::json!({
+        "format": ingest::layout_name(read.format, read.compression),
+        "bytes": read.bytes,
+        "warnings": read.report.total(),
+    });
+    writeln!(out, "F\t\t{info}")?;
     crate::aggregate::lines::write_lines(&read.batch, file, &mut out)?;
     out.flush()?;
     Ok(true)
@@ -172,4 +178,132 @@ pub fn print_stats(path: &Path, aggregate: &Aggregate, json: bool) -> anyhow::Re
         )?;
     }
     Ok(())
+}
+
+/// The job `aggregate --spark` submits (see its docstring for the steps).
+const SPARK_JOB: &str = include_str!("../aggregate/spark_job.py");
+
+/// How to reach Spark: `spark-submit`, and the Python that has `pyspark` (for the executors)
+/// when it was found through the `PyPI` package.
+struct Spark {
+    submit: PathBuf,
+    python: Option<PathBuf>,
+}
+
+/// `spark-submit` from `SPARK_HOME`, else from the `PyPI` `pyspark` package of `PYSPARK_PYTHON`
+/// (or `python3`).
+fn find_spark() -> anyhow::Result<Spark> {
+    if let Some(home) = std::env::var_os("SPARK_HOME") {
+        let submit = PathBuf::from(home).join("bin/spark-submit");
+        anyhow::ensure!(
+            submit.is_file(),
+            "{}: no spark-submit there (SPARK_HOME)",
+            submit.display()
+        );
+        return Ok(Spark {
+            submit,
+            python: std::env::var_os("PYSPARK_PYTHON").map(PathBuf::from),
+        });
+    }
+    let python =
+        std::env::var_os("PYSPARK_PYTHON").map_or_else(|| PathBuf::from("python3"), PathBuf::from);
+    let found = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import os, pyspark; print(os.path.dirname(pyspark.__file__))",
+        ])
+        .output();
+    let home = match found {
+        Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
+        _ => anyhow::bail!(
+            "no Spark found: set SPARK_HOME, or install the pyspark package for {} (pip install pyspark; it needs Java 17)",
+            python.display()
+        ),
+    };
+    Ok(Spark {
+        submit: home.join("bin/spark-submit"),
+        python: Some(python),
+    })
+}
+
+/// `flowscope aggregate PATH… -o OUT --spark MASTER`: the same aggregate made by a Spark job
+/// (`spark://host:7077`, `local[N]`) that runs this binary on the executors; Spark's progress and
+/// the job's problems go to stderr. `partitions` is the number of partitions of traces.
+pub fn aggregate_on_spark(
+    paths: &[PathBuf],
+    out: &Path,
+    force: bool,
+    master: &str,
+    partitions: usize,
+) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let files: Vec<String> = ingest::expand_paths(paths)?
+        .into_iter()
+        .map(|p| std::path::absolute(&p).unwrap_or(p).display().to_string())
+        .collect();
+    if files.is_empty() {
+        eprintln!("flowscope: no trace files in the paths given");
+        return Ok(false);
+    }
+    parquet::prepare(out, force)?;
+    let out_abs = std::path::absolute(out)?;
+    let spark = find_spark()?;
+    let exe = std::env::current_exe()?;
+    let work = tempfile_dir()?;
+    let job = work.join("spark_job.py");
+    let spec = work.join("job.json");
+    std::fs::write(&job, SPARK_JOB)?;
+    std::fs::write(
+        &spec,
+        serde_json::to_vec(&serde_json::json!({
+            "inputs": files,
+            "out": out_abs.display().to_string(),
+            "partitions": partitions,
+        }))?,
+    )?;
+    let mut command = std::process::Command::new(&spark.submit);
+    command
+        .args(["--master", master, "--files"])
+        .arg(&exe)
+        .arg("--conf")
+        .arg("spark.ui.showConsoleProgress=false")
+        .arg(&job)
+        .arg(&spec);
+    if let Some(python) = &spark.python {
+        command.env("PYSPARK_PYTHON", python);
+    }
+    let status = command
+        .status()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", spark.submit.display()))?;
+    std::fs::remove_dir_all(&work).ok();
+    anyhow::ensure!(
+        status.success(),
+        "the Spark job failed ({status}); its log is above"
+    );
+    let read = parquet::read(out)?;
+    let aggregate = read.aggregate;
+    println!(
+        "wrote {} on {master}: {} files, {} spans in {} traces; {} links; {} instances; {:.2} s",
+        out.display(),
+        aggregate.inputs.len(),
+        aggregate.spans,
+        aggregate.traces.len(),
+        aggregate.links.len(),
+        aggregate.places.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(true)
+}
+
+/// A fresh directory for the job's files.
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "flowscope-spark-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
