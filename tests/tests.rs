@@ -21,6 +21,7 @@ mod ingest_zipkin;
 
 // Deriving graphs.
 mod aggregate;
+mod cluster;
 mod derive_flow;
 mod derive_graph;
 mod derive_levels;

@@ -51,6 +51,7 @@ def spans_of(item):
         )
     lines = run.stdout.decode("utf-8", "replace").splitlines()
     problem = run.stderr.decode("utf-8", "replace").strip().replace(f.name, path)
+    problem = "; ".join(l.removeprefix("flowscope: ") for l in problem.splitlines())
     if run.returncode != 0:
         lines = []
         yield ("W", json.dumps({"path": path, "error": problem or "unreadable"}))

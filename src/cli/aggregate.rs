@@ -272,9 +272,19 @@ pub fn aggregate_on_spark(
     if let Some(python) = &spark.python {
         command.env("PYSPARK_PYTHON", python);
     }
-    let status = command
-        .status()
+    // spark-submit forwards the Python driver's output to its stdout: it is the job's log, so it
+    // goes to stderr, and stdout keeps only what this command says.
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| anyhow::anyhow!("{}: {e}", spark.submit.display()))?;
+    if let Some(log) = child.stdout.take() {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(log).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+        }
+    }
+    let status = child.wait()?;
     std::fs::remove_dir_all(&work).ok();
     anyhow::ensure!(
         status.success(),
