@@ -204,6 +204,17 @@ def main():
         ],
     )
 
+    # Bytes the shuffles wrote, from Spark's own REST API (what scripts/bench-cluster reports).
+    shuffle_bytes = None
+    try:
+        import urllib.request
+
+        url = "%s/api/v1/applications/%s/stages" % (sc.uiWebUrl, sc.applicationId)
+        stages = json.load(urllib.request.urlopen(url, timeout=10))
+        shuffle_bytes = sum(st.get("shuffleWriteBytes", 0) for st in stages)
+    except Exception:  # the UI may be off; the figure is then left out
+        pass
+
     infos, warnings = [], []
     for kind, note in notes:
         if kind == "F":
@@ -223,6 +234,7 @@ def main():
             "partitions": partitions,
             "seconds": round(time.time() - started, 3),
             "problems": warnings,
+            "shuffle_bytes": shuffle_bytes,
         },
     }
     with open(os.path.join(out, "flowscope-aggregate.json"), "w") as f:
