@@ -158,7 +158,7 @@ fn issue_18_an_aggregate_read_back_from_its_parquet_files_is_the_same_on_every_s
 #[test]
 fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
     let inputs: Vec<String> = [
-        "spigo/runs/lamp/flow.json",
+        "spigo/flow/lamp_flow.json",
         "spigo/runs/netflixoss/graph.json",
         "zipkin/smartthings-mobile-web-install.json",
     ]
@@ -221,6 +221,19 @@ fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
             .status
             .success()
     );
+    // render draws its graph (no trace to light: one line, exit 1).
+    let png = out.with_extension("png").display().to_string();
+    let drawn = flowscope(&["render", &out_s, "--level", "zone", "-o", &png, "--force"]);
+    assert!(
+        drawn.status.success(),
+        "{}",
+        String::from_utf8_lossy(&drawn.stderr)
+    );
+    assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+    let traced = flowscope(&["render", &out_s, "--trace", "abc", "-o", &png, "--force"]);
+    assert_eq!(traced.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&traced.stderr).lines().count(), 1);
+    std::fs::remove_file(&png).ok();
     std::fs::remove_dir_all(&out).ok();
 }
 

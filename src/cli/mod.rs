@@ -623,9 +623,12 @@ pub fn render(
 ) -> anyhow::Result<bool> {
     use crate::derive::filter::Filter;
     use crate::derive::flow::{find_trace, flow_path};
-    use crate::scene::{self, Stamp, View};
 
     let filter = Filter::parse(&options.filter).map_err(RenderArgError::from)?;
+    if let (Some(read), Some(path)) = (aggregate::opened(paths, options.time)?, paths.first()) {
+        render_aggregate(path, &read.aggregate, filter, options, out)?;
+        return Ok(true);
+    }
     let mut loaded = load(paths, false)?;
     print_problems(&loaded);
     if loaded.files.is_empty() {
@@ -641,39 +644,100 @@ pub fn render(
         None => crate::derive::flow::FlowPath::default(),
     };
     let graph = ServiceGraph::build(store, options.level);
-    let unknown = store.data.interner.get(crate::model::topology::UNKNOWN);
-    let positions = converged_positions(&graph, unknown);
     let times = store.spans().iter().filter_map(Span::timestamp_micros);
     let time_range = times.clone().min().zip(times.max());
+    let files = loaded
+        .files
+        .iter()
+        .map(|f| crate::scene::Stamp::file_label(&f.path))
+        .collect();
+    let picture = Picture {
+        files,
+        time_range,
+        highlight,
+        filter,
+    };
+    draw_render(&graph, &store.data.interner, picture, options, out)?;
+    Ok(true)
+}
+
+/// What a rendered picture shows besides its graph.
+struct Picture {
+    files: Vec<String>,
+    time_range: Option<(i64, i64)>,
+    highlight: crate::derive::flow::FlowPath,
+    filter: crate::derive::filter::Filter,
+}
+
+/// Lays `graph` out and writes its picture, as `render` draws it.
+fn draw_render(
+    graph: &ServiceGraph,
+    interner: &Interner,
+    picture: Picture,
+    options: &RenderOptions,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use crate::scene::{self, Stamp, View};
+    let unknown = interner.get(crate::model::topology::UNKNOWN);
+    let positions = converged_positions(graph, unknown);
     let stamp = Stamp {
-        files: loaded
-            .files
-            .iter()
-            .map(|f| Stamp::file_label(&f.path))
-            .collect(),
+        files: picture.files,
         level: options.level,
         filter: options.filter.clone(),
-        time_range,
+        time_range: picture.time_range,
         trace: options.trace.clone(),
         baseline: Vec::new(),
     };
     let view = View {
         size: [options.size[0] as f32, options.size[1] as f32],
         theme: options.theme,
-        filter,
-        highlight,
+        filter: picture.filter,
+        highlight: picture.highlight,
         ..View::default()
     };
     let built = scene::build(&scene::SceneRequest {
-        graph: &graph,
-        interner: &store.data.interner,
+        graph,
+        interner,
         positions: &positions,
         view: &view,
         stamp: &stamp,
         measure: &crate::render::png::measure,
     });
     crate::render::png::write(&built, out, options.force)?;
-    Ok(true)
+    Ok(())
+}
+
+/// `render` of an aggregate: its graph at the level asked for (no trace to light: it keeps no
+/// spans).
+fn render_aggregate(
+    path: &std::path::Path,
+    aggregate: &crate::aggregate::Aggregate,
+    filter: crate::derive::filter::Filter,
+    options: &RenderOptions,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        options.trace.is_none(),
+        "{}: an aggregate keeps no spans to light a trace with (render the trace files)",
+        path.display()
+    );
+    let mut interner = Interner::default();
+    let graphs = aggregate.graphs(&mut interner);
+    let at = Level::ALL
+        .iter()
+        .position(|&l| l == options.level)
+        .unwrap_or(1);
+    let Some(graph) = graphs.get(at) else {
+        anyhow::bail!("{}: no graph at that level", path.display());
+    };
+    let starts = aggregate.traces.iter().filter_map(|t| t.start_micros);
+    let picture = Picture {
+        files: vec![crate::scene::Stamp::file_label(path)],
+        time_range: starts.clone().min().zip(starts.max()),
+        highlight: crate::derive::flow::FlowPath::default(),
+        filter,
+    };
+    draw_render(graph, &interner, picture, options, out)
 }
 
 /// Options of `flowscope watch`.
