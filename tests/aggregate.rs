@@ -10,20 +10,7 @@ use flowscope::derive::ServiceGraph;
 use flowscope::ingest;
 use flowscope::model::{Interner, Level, TraceStore};
 
-use crate::common::{fixture, shared_traces};
-
-fn store_of_readable(paths: &[PathBuf]) -> TraceStore {
-    let mut store = TraceStore::default();
-    for (i, p) in paths.iter().enumerate() {
-        if let Ok(read) = ingest::read_path(p) {
-            let mut batch = read.batch;
-            batch.set_file(flowscope::model::FileId(i as u32));
-            store.append(batch);
-        }
-    }
-    store.index();
-    store
-}
+use crate::common::{fixture, fresh_temp, run_flowscope, shared_traces, store_of_readable};
 
 /// Compares `aggregate`'s graphs with the store's own derivation; returns the edges compared.
 pub(crate) fn same_as_derived(what: &str, store: &TraceStore, aggregate: &Aggregate) -> usize {
@@ -104,26 +91,13 @@ fn issue_18_an_aggregate_equals_the_derivation_on_all_shared_files_merged_and_th
     assert!(same_as_derived("everything merged", &store, &aggregate) > 1000);
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("flowscope-agg-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    dir
-}
-
-fn flowscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_flowscope"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn issue_18_an_aggregate_read_back_from_its_parquet_files_is_the_same_on_every_shared_file() {
     let mut paths = ingest::expand_paths(&[fixture("")]).unwrap();
     if let Some(dir) = shared_traces() {
         paths.extend(ingest::expand_paths(&[dir]).unwrap());
     }
-    let out = temp_dir("round-trip");
+    let out = fresh_temp("agg-round-trip");
     let mut compared = 0;
     for file in &paths {
         let store = store_of_readable(std::slice::from_ref(file));
@@ -165,7 +139,7 @@ fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
     .iter()
     .map(|f| fixture(f).display().to_string())
     .collect();
-    let out = temp_dir("cli");
+    let out = fresh_temp("agg-cli");
     let out_s = out.display().to_string();
     let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
         head.iter()
@@ -175,15 +149,15 @@ fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
             .collect()
     };
     let mut args = with(&["aggregate"], &["-o", &out_s]);
-    let made = flowscope(&args);
+    let made = run_flowscope(&args);
     assert!(
         made.status.success(),
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
     for level in ["instance", "service", "zone", "region"] {
-        let of_out = flowscope(&["deps", &out_s, "--level", level]);
-        let of_inputs = flowscope(&with(&["deps"], &["--level", level]));
+        let of_out = run_flowscope(&["deps", &out_s, "--level", level]);
+        let of_inputs = run_flowscope(&with(&["deps"], &["--level", level]));
         assert!(of_out.status.success());
         assert!(of_out.stdout.len() > 10, "{level}");
         assert_eq!(
@@ -193,7 +167,7 @@ fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
         );
     }
     let json = |args: &[String]| -> serde_json::Value {
-        serde_json::from_slice(&flowscope(args).stdout).unwrap()
+        serde_json::from_slice(&run_flowscope(args).stdout).unwrap()
     };
     let want = json(&with(&["stats", "--json"], &[]))["total"].clone();
     let got = json(&["stats".to_owned(), "--json".to_owned(), out_s.clone()])["total"].clone();
@@ -210,27 +184,27 @@ fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
         assert_eq!(got[key], want[key], "{key}");
     }
     // Not replaced without --force; replaced with it.
-    let again = flowscope(&args);
+    let again = run_flowscope(&args);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
     args.push("--force".to_owned());
-    assert!(flowscope(&args).status.success());
+    assert!(run_flowscope(&args).status.success());
     // An aggregate holds no spans to window.
     assert!(
-        !flowscope(&["deps", &out_s, "--from", "+1s"])
+        !run_flowscope(&["deps", &out_s, "--from", "+1s"])
             .status
             .success()
     );
     // render draws its graph (no trace to light: one line, exit 1).
     let png = out.with_extension("png").display().to_string();
-    let drawn = flowscope(&["render", &out_s, "--level", "zone", "-o", &png, "--force"]);
+    let drawn = run_flowscope(&["render", &out_s, "--level", "zone", "-o", &png, "--force"]);
     assert!(
         drawn.status.success(),
         "{}",
         String::from_utf8_lossy(&drawn.stderr)
     );
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
-    let traced = flowscope(&["render", &out_s, "--trace", "abc", "-o", &png, "--force"]);
+    let traced = run_flowscope(&["render", &out_s, "--trace", "abc", "-o", &png, "--force"]);
     assert_eq!(traced.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&traced.stderr).lines().count(), 1);
     std::fs::remove_file(&png).ok();
@@ -241,7 +215,7 @@ fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
 /// table file that is not Parquet is one line naming it, and exit code 1. See: #18
 #[test]
 fn issue_18_a_damaged_aggregate_is_a_counted_warning_or_one_line() {
-    let out = temp_dir("damaged");
+    let out = fresh_temp("agg-damaged");
     let mut store =
         crate::common::store_of(&[fixture("zipkin/smartthings-mobile-web-install.json")]);
     let mut aggregate = Aggregate::of(&mut store, Vec::new());
@@ -309,12 +283,12 @@ fn issue_18_a_damaged_aggregate_is_a_counted_warning_or_one_line() {
         (read.skipped[0].0.as_str(), read.skipped[0].1),
         ("links", 1)
     );
-    let deps = flowscope(&["deps".as_ref(), out.as_os_str()]);
+    let deps = run_flowscope(&["deps".as_ref(), out.as_os_str()]);
     assert!(deps.status.success());
     assert!(String::from_utf8_lossy(&deps.stderr).contains("1 damaged links rows skipped"));
     // Not Parquet at all.
     std::fs::write(out.join("places/part-0.parquet"), b"not parquet").unwrap();
-    let broken = flowscope(&["deps".as_ref(), out.as_os_str()]);
+    let broken = run_flowscope(&["deps".as_ref(), out.as_os_str()]);
     assert_eq!(broken.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&broken.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -393,7 +367,7 @@ fn issue_18_the_cluster_steps_give_the_in_process_derivation() {
 /// A trace whose spans sit in two files comes together in its partition.
 #[test]
 fn issue_18_a_trace_split_across_files_is_linked_whole() {
-    let dir = temp_dir("split");
+    let dir = fresh_temp("agg-split");
     std::fs::create_dir_all(&dir).unwrap();
     let spans: Vec<serde_json::Value> = serde_json::from_slice(
         &std::fs::read(fixture("zipkin/smartthings-mobile-web-install.json")).unwrap(),

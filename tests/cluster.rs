@@ -5,10 +5,10 @@
 //! `FLOWSCOPE_SPARK_MASTER` these tests say so and pass, except under CI. See: #18
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use crate::common::{fixture, shared_traces};
+use crate::common::{fixture, fresh_temp, run_flowscope, shared_traces};
 
 /// The cluster's master, when one was started for the tests.
 fn master() -> Option<String> {
@@ -23,19 +23,6 @@ fn master() -> Option<String> {
     None
 }
 
-fn flowscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowscope"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("flowscope-cluster-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    dir
-}
-
 fn text(p: &Path) -> String {
     p.display().to_string()
 }
@@ -43,10 +30,10 @@ fn text(p: &Path) -> String {
 /// `deps` at every level and `stats`' counts of `out` equal those of `inputs`.
 fn same_as_in_process(out: &Path, inputs: &[PathBuf]) {
     for level in ["instance", "service", "zone", "region"] {
-        let of_out = flowscope(&["deps".to_owned(), text(out), "--level".into(), level.into()]);
+        let of_out = run_flowscope(&["deps".to_owned(), text(out), "--level".into(), level.into()]);
         let mut args = vec!["deps".to_owned(), "--level".into(), level.into()];
         args.extend(inputs.iter().map(|p| text(p)));
-        let of_inputs = flowscope(&args);
+        let of_inputs = run_flowscope(&args);
         assert!(
             of_out.status.success(),
             "{}",
@@ -56,7 +43,7 @@ fn same_as_in_process(out: &Path, inputs: &[PathBuf]) {
         assert_eq!(of_out.stdout, of_inputs.stdout, "deps at {level}");
     }
     let total = |args: Vec<String>| -> serde_json::Value {
-        serde_json::from_slice::<serde_json::Value>(&flowscope(&args).stdout).unwrap()["total"]
+        serde_json::from_slice::<serde_json::Value>(&run_flowscope(&args).stdout).unwrap()["total"]
             .clone()
     };
     let got = total(vec!["stats".into(), "--json".into(), text(out)]);
@@ -83,8 +70,8 @@ fn issue_18_the_cluster_derives_every_shared_file_as_in_process() {
     let (Some(master), Some(shared)) = (master(), shared_traces()) else {
         return;
     };
-    let out = temp_dir("shared");
-    let run = flowscope(&[
+    let out = fresh_temp("cluster-shared");
+    let run = run_flowscope(&[
         "aggregate".to_owned(),
         text(&shared),
         "-o".into(),
@@ -110,14 +97,14 @@ fn issue_18_a_bad_file_is_a_counted_problem_and_the_job_succeeds() {
     let Some(master) = master() else {
         return;
     };
-    let dir = temp_dir("bad-input");
+    let dir = fresh_temp("cluster-bad-input");
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("good.json");
     std::fs::copy(fixture("zipkin/smartthings-mobile-web-install.json"), &good).unwrap();
     std::fs::write(dir.join("garbage.json"), b"{ this is not json").unwrap();
     std::fs::write(dir.join("other.json"), br#"{"hello": "world"}"#).unwrap();
-    let out = temp_dir("bad-input-out");
-    let run = flowscope(&[
+    let out = fresh_temp("cluster-bad-input-out");
+    let run = run_flowscope(&[
         "aggregate".to_owned(),
         text(&dir),
         "-o".into(),
@@ -146,7 +133,7 @@ fn issue_18_a_worker_killed_mid_job_changes_nothing() {
     let (Some(master), Some(shared)) = (master(), shared_traces()) else {
         return;
     };
-    let out = temp_dir("killed");
+    let out = fresh_temp("cluster-killed");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/spark-cluster");
     let job = Command::new(env!("CARGO_BIN_EXE_flowscope"))
         .args([

@@ -77,3 +77,33 @@ pub fn grouped_circle_positions(
     }
     pos
 }
+
+/// Reads the files that read (others are left out, as the command line leaves them) into one
+/// indexed store, each with its file number.
+pub fn store_of_readable(paths: &[PathBuf]) -> TraceStore {
+    let mut store = TraceStore::default();
+    for (i, p) in paths.iter().enumerate() {
+        if let Ok(read) = ingest::read_path(p) {
+            let mut batch = read.batch;
+            batch.set_file(flowscope::model::FileId(i as u32));
+            store.append(batch);
+        }
+    }
+    store.index();
+    store
+}
+
+/// Runs the flowscope binary with `args`.
+pub fn run_flowscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowscope"))
+        .args(args)
+        .output()
+        .expect("the flowscope binary runs")
+}
+
+/// A fresh temporary path for `what` of this test process (removed if it was there).
+pub fn fresh_temp(what: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowscope-{what}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    dir
+}

@@ -2,14 +2,12 @@
 //! own ([`ServiceGraph::build_with_members`]), on every shared file, on all of them merged and on
 //! the fixtures.
 
-use std::path::PathBuf;
-
 use flowscope::derive::ServiceGraph;
 use flowscope::derive::levels::build_levels;
 use flowscope::ingest;
 use flowscope::model::{Interner, Level, Sym, TraceStore};
 
-use crate::common::{fixture, shared_traces};
+use crate::common::{fixture, shared_traces, store_of_readable};
 
 /// A graph spelled out in strings, so graphs over different interners compare.
 #[derive(Debug, PartialEq, Eq)]
@@ -88,19 +86,6 @@ pub(crate) fn spell(graph: &ServiceGraph, interner: &Interner, traces: usize) ->
         index,
         members,
     }
-}
-
-fn store_of_readable(paths: &[PathBuf]) -> TraceStore {
-    let mut store = TraceStore::default();
-    for (i, p) in paths.iter().enumerate() {
-        if let Ok(read) = ingest::read_path(p) {
-            let mut batch = read.batch;
-            batch.set_file(flowscope::model::FileId(i as u32));
-            store.append(batch);
-        }
-    }
-    store.index();
-    store
 }
 
 /// Compares the two derivations level by level; returns (nodes, edges, trace memberships) seen.

@@ -2,7 +2,6 @@
 //! traces alone, at every level, on every shared file, on all of them merged, on the fixtures
 //! and on a simulated Spigo run with its declared graph.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use flowscope::derive::ServiceGraph;
@@ -12,7 +11,7 @@ use flowscope::derive::window_index::WindowIndex;
 use flowscope::ingest;
 use flowscope::model::{Interner, Level, TraceStore};
 
-use crate::common::{fixture, shared_traces};
+use crate::common::{fixture, shared_traces, store_of_readable};
 
 /// A graph's node names and its edges with their figures, by name, sorted.
 fn spelled(graph: &ServiceGraph, interner: &Interner) -> (Vec<String>, Vec<String>) {
@@ -30,19 +29,6 @@ fn spelled(graph: &ServiceGraph, interner: &Interner) -> (Vec<String>, Vec<Strin
         .collect();
     edges.sort();
     (nodes, edges)
-}
-
-fn store_of_readable(paths: &[PathBuf]) -> TraceStore {
-    let mut store = TraceStore::default();
-    for (i, p) in paths.iter().enumerate() {
-        if let Ok(read) = ingest::read_path(p) {
-            let mut batch = read.batch;
-            batch.set_file(flowscope::model::FileId(i as u32));
-            store.append(batch);
-        }
-    }
-    store.index();
-    store
 }
 
 /// Compares the index's graph with a fresh derivation for a few windows of `store`; returns the

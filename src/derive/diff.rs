@@ -211,6 +211,24 @@ impl GraphDiff {
         Self { nodes, edges }
     }
 
+    /// The node named `name` (the nodes are sorted by name).
+    pub fn node(&self, name: &str) -> Option<&Item> {
+        let at = self
+            .nodes
+            .binary_search_by(|i| i.name.as_str().cmp(name))
+            .ok()?;
+        self.nodes.get(at)
+    }
+
+    /// The edge from `parent` to `child` (the edges are sorted by their ends).
+    pub fn edge(&self, parent: &str, child: &str) -> Option<&Item> {
+        let at = self
+            .edges
+            .binary_search_by(|i| (i.name.as_str(), i.child.as_deref()).cmp(&(parent, Some(child))))
+            .ok()?;
+        self.edges.get(at)
+    }
+
     /// True when nothing was added, removed or changed.
     pub fn is_empty(&self) -> bool {
         self.nodes

@@ -615,12 +615,8 @@ fn visible_nodes(req: &SceneRequest<'_>) -> (Vec<NodeIndex>, Option<Vec<NodeTraf
     // Traffic is read by a filter, and by node sizes at full detail; points need none.
     let filtered = view.filter != Filter::All;
     let filter_traffic = filtered.then(|| node_traffic(graph));
-    // What happened to each node since the baseline, by name, for the filter's change fields.
-    let changes: Option<rustc_hash::FxHashMap<&str, &crate::derive::diff::Item>> = view
-        .compared
-        .as_ref()
-        .filter(|_| filtered)
-        .map(|c| c.diff.nodes.iter().map(|i| (i.name.as_str(), i)).collect());
+    // What happened to each node since the baseline, for the filter's change fields.
+    let changes = view.compared.as_ref().filter(|_| filtered);
     let name = |s: Option<Sym>| s.map(|s| interner.resolve(s));
     let visible = g
         .node_indices()
@@ -640,7 +636,7 @@ fn visible_nodes(req: &SceneRequest<'_>) -> (Vec<NodeIndex>, Option<Vec<NodeTraf
             let t = traffic.get(n.index()).copied().unwrap_or_default();
             let node_name = interner.resolve(info.name);
             view.filter.matches(&NodeFacts {
-                change: changes.as_ref().and_then(|c| c.get(node_name).copied()),
+                change: changes.and_then(|c| c.diff.node(node_name)),
                 name: node_name,
                 service: name(info.service),
                 region: name(info.region),

@@ -282,15 +282,13 @@ impl FlowscopeApp {
                 .map(|w| interner.resolve(w.name).to_owned())
         };
         let item = match selected {
-            Selection::Node(n) => name(n).and_then(|n| diff.nodes.iter().find(|i| i.name == n)),
+            Selection::Node(n) => name(n).and_then(|n| diff.node(&n)),
             Selection::Edge(e) => graph
                 .graph
                 .edge_endpoints(petgraph::stable_graph::EdgeIndex::new(e as usize))
                 .and_then(|(a, b)| {
                     let (a, b) = (name(a.index() as u32)?, name(b.index() as u32)?);
-                    diff.edges
-                        .iter()
-                        .find(|i| i.name == a && i.child.as_deref() == Some(b.as_str()))
+                    diff.edge(&a, &b)
                 }),
             _ => None,
         };
