@@ -91,6 +91,72 @@ fn issue_18_an_aggregate_equals_the_derivation_on_all_shared_files_merged_and_th
     assert!(same_as_derived("everything merged", &store, &aggregate) > 1000);
 }
 
+/// Every span of a trace as its line says it (file and place left out), in the store's order.
+fn trace_lines(store: &TraceStore, trace: usize) -> Vec<String> {
+    let entry = &store.traces()[trace];
+    store
+        .trace_indices(entry)
+        .map(|i| {
+            let (key, json) =
+                flowscope::aggregate::lines::span_line(&store.data, i as usize, 0, 0).unwrap();
+            format!("{key}\t{json}")
+        })
+        .collect()
+}
+
+/// Up to 40 traces of `store`, spread over it, found in the aggregate's spans table on demand
+/// hold exactly their spans (every field, in order), and its declared elements are the
+/// store's. Returns the traces compared.
+pub fn same_traces_on_demand(
+    what: &str,
+    store: &TraceStore,
+    read: &flowscope::aggregate::parquet::ReadAggregate,
+) -> usize {
+    let traces = store.traces().len();
+    if traces == 0 {
+        return 0;
+    }
+    let table = read.spans.as_ref().expect("the spans are kept");
+    let context = table.declared().unwrap();
+    assert_eq!(
+        context.len(),
+        store.data.nodes.len() + store.data.edges.len(),
+        "{what}: declared elements"
+    );
+    let names = store.data.interner.clone();
+    let step = traces.div_ceil(40);
+    let mut compared = 0;
+    for t in (0..traces).step_by(step) {
+        let id = store.traces()[t].id.display(&store.data.interner);
+        let (found, index) = table
+            .trace_store(&id, names.clone(), &context)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(found.traces().len(), 1, "{what}: {id}");
+        assert_eq!(
+            trace_lines(&found, index),
+            trace_lines(store, t),
+            "{what}: trace {id}"
+        );
+        // The graph's strings keep their symbols: the store's strings come first, in order.
+        assert!(
+            found
+                .data
+                .interner
+                .iter()
+                .zip(store.data.interner.iter())
+                .all(|(a, b)| a == b)
+                && found.data.interner.len() >= store.data.interner.len(),
+            "{what}: {id}'s strings"
+        );
+        compared += 1;
+    }
+    assert!(
+        table.trace_store("no-such-trace", names, &context).is_err(),
+        "{what}"
+    );
+    compared
+}
+
 #[test]
 fn issue_18_an_aggregate_read_back_from_its_parquet_files_is_the_same_on_every_shared_file() {
     let mut paths = ingest::expand_paths(&[fixture("")]).unwrap();
@@ -105,9 +171,10 @@ fn issue_18_an_aggregate_read_back_from_its_parquet_files_is_the_same_on_every_s
             continue;
         }
         let aggregate = Aggregate::of(&mut store.clone(), Vec::new());
-        flowscope::aggregate::parquet::write(&aggregate, &out, true).unwrap();
+        flowscope::aggregate::parquet::write(&aggregate, Some(&store), &out, true).unwrap();
         let read = flowscope::aggregate::parquet::read(&out).unwrap();
         assert!(read.skipped.is_empty(), "{}", file.display());
+        same_traces_on_demand(&file.display().to_string(), &store, &read);
         assert_eq!(
             read.aggregate.traces,
             aggregate.traces,
@@ -224,7 +291,7 @@ fn issue_18_a_damaged_aggregate_is_a_counted_warning_or_one_line() {
     let mut bad = aggregate.links[0].clone();
     bad.parent = "nobody".to_owned();
     aggregate.links.push(bad);
-    flowscope::aggregate::parquet::write(&aggregate, &out, false).unwrap();
+    flowscope::aggregate::parquet::write(&aggregate, None, &out, false).unwrap();
     // Spell the last link's level wrong in the file itself: rewrite the links table by hand.
     {
         use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};

@@ -144,6 +144,26 @@ fn endpoint_line(e: &Endpoint, names: &Interner) -> EndpointLine {
 /// Writes `batch` (one file's spans and declared elements, as read) as lines; `file` is the
 /// file's number in the whole load.
 pub fn write_lines(batch: &Batch, file: u32, out: &mut impl Write) -> std::io::Result<()> {
+    for at in 0..batch.spans.len() {
+        let (key, json) = span_line(batch, at, file, at as u32)?;
+        writeln!(out, "S\t{key}\t{json}")?;
+    }
+    for line in declared_lines(batch, |_| file) {
+        writeln!(out, "{}", line?)?;
+    }
+    Ok(())
+}
+
+/// Span `index` of `batch` as a line's key (its trace id as Zipkin prints it) and JSON, for
+/// file number `file` at place `at` in it. A store's spans are written the same way, each
+/// with its own file's number and its index in the store as its place (the order is what
+/// counts: [`store_of_lines`] sorts each file's spans by it).
+pub fn span_line(
+    batch: &Batch,
+    index: usize,
+    file: u32,
+    at: u32,
+) -> serde_json::Result<(String, String)> {
     let names = &batch.interner;
     let text = |s: Sym| names.resolve(s).to_owned();
     let pairs = |slice: Slice| -> Vec<(String, String)> {
@@ -153,42 +173,52 @@ pub fn write_lines(batch: &Batch, file: u32, out: &mut impl Write) -> std::io::R
             .map(|t| (text(t.key), text(t.value)))
             .collect()
     };
-    for (at, s) in batch.spans.iter().enumerate() {
-        let line = SpanLine {
-            file,
-            at: at as u32,
-            trace: trace_line(s.trace_id, names),
-            id: span_id_line(s.id, names),
-            parent: s.parent_id.map(|p| span_id_line(p, names)),
-            kind: s.kind.map(|k| k.as_str().to_owned()),
-            shared: s.shared,
-            debug: s.debug,
-            jaeger: s.rule == LinkRule::Jaeger,
-            name: s.name.map(text),
-            start: s.timestamp_micros(),
-            duration: s.duration_micros(),
-            local: endpoint_line(&s.local, names),
-            remote: endpoint_line(&s.remote, names),
-            tags: pairs(s.tags),
-            resource: pairs(s.resource),
-            annotations: batch
-                .annotations_of(s.annotations)
-                .iter()
-                .map(|a| (a.timestamp_micros, text(a.value)))
-                .collect(),
-            refs: batch
-                .refs_of(at as u32)
-                .iter()
-                .map(|r| span_id_line(r.to, names))
-                .collect(),
-        };
-        let key = s.trace_id.display(names);
-        writeln!(out, "S\t{key}\t{}", serde_json::to_string(&line)?)?;
-    }
+    let Some(s) = batch.spans.get(index) else {
+        return Ok((String::new(), String::new()));
+    };
+    let line = SpanLine {
+        file,
+        at,
+        trace: trace_line(s.trace_id, names),
+        id: span_id_line(s.id, names),
+        parent: s.parent_id.map(|p| span_id_line(p, names)),
+        kind: s.kind.map(|k| k.as_str().to_owned()),
+        shared: s.shared,
+        debug: s.debug,
+        jaeger: s.rule == LinkRule::Jaeger,
+        name: s.name.map(text),
+        start: s.timestamp_micros(),
+        duration: s.duration_micros(),
+        local: endpoint_line(&s.local, names),
+        remote: endpoint_line(&s.remote, names),
+        tags: pairs(s.tags),
+        resource: pairs(s.resource),
+        annotations: batch
+            .annotations_of(s.annotations)
+            .iter()
+            .map(|a| (a.timestamp_micros, text(a.value)))
+            .collect(),
+        refs: batch
+            .refs_of(index as u32)
+            .iter()
+            .map(|r| span_id_line(r.to, names))
+            .collect(),
+    };
+    Ok((s.trace_id.display(names), serde_json::to_string(&line)?))
+}
+
+/// `batch`'s declared nodes and edges as `D` lines, each with the number `file_of` gives its
+/// file and its index in the batch as its place.
+pub fn declared_lines(
+    batch: &Batch,
+    file_of: impl Fn(FileId) -> u32,
+) -> impl Iterator<Item = serde_json::Result<String>> {
+    let names = &batch.interner;
+    let text = |s: Sym| names.resolve(s).to_owned();
     let level = |l: NameLevel| l == NameLevel::Instance;
-    for (at, n) in batch.nodes.iter().enumerate() {
+    let nodes = batch.nodes.iter().enumerate().map(move |(at, n)| {
         let line = DeclaredLine::Node {
-            file,
+            file: 0,
             at: at as u32,
             name: text(n.name),
             instance: level(n.level),
@@ -198,11 +228,11 @@ pub fn write_lines(batch: &Batch, file: u32, out: &mut impl Write) -> std::io::R
             done_micros: n.done_micros,
             timestamp_micros: n.timestamp_micros,
         };
-        writeln!(out, "D\t\t{}", serde_json::to_string(&line)?)?;
-    }
-    for (at, e) in batch.edges.iter().enumerate() {
+        (line, n.file)
+    });
+    let edges = batch.edges.iter().enumerate().map(move |(at, e)| {
         let line = DeclaredLine::Edge {
-            file,
+            file: 0,
             at: at as u32,
             source: text(e.source),
             target: text(e.target),
@@ -210,9 +240,16 @@ pub fn write_lines(batch: &Batch, file: u32, out: &mut impl Write) -> std::io::R
             calls: e.calls,
             errors: e.errors,
         };
-        writeln!(out, "D\t\t{}", serde_json::to_string(&line)?)?;
-    }
-    Ok(())
+        (line, e.file)
+    });
+    nodes.chain(edges).map(move |(mut line, file)| {
+        match &mut line {
+            DeclaredLine::Node { file: f, .. } | DeclaredLine::Edge { file: f, .. } => {
+                *f = file_of(file);
+            }
+        }
+        Ok(format!("D\t\t{}", serde_json::to_string(&line)?))
+    })
 }
 
 /// One file's lines while a store is built back.
@@ -239,6 +276,13 @@ pub struct LinesRead {
 /// Builds back, from lines in any order, the store the files they came from make when read
 /// together: each file's spans and declared elements in their order, the files in theirs.
 pub fn store_of_lines(input: impl BufRead) -> LinesRead {
+    store_of_lines_named(input, Interner::default())
+}
+
+/// [`store_of_lines`] into a store whose strings start as `names`: a symbol of `names` stands
+/// for the same string in the store (what a trace loaded on demand needs to be lit on a graph
+/// named in `names`).
+pub fn store_of_lines_named(input: impl BufRead, names: Interner) -> LinesRead {
     let mut files: BTreeMap<u32, FileLines> = BTreeMap::default();
     let mut context_files: BTreeMap<u32, FileLines> = BTreeMap::default();
     let mut bad = (0u64, None);
@@ -274,9 +318,10 @@ pub fn store_of_lines(input: impl BufRead) -> LinesRead {
             bad.1.get_or_insert(number as u64 + 1);
         }
     }
-    let context = (!context_files.is_empty()).then(|| store_of_files(context_files));
+    let context =
+        (!context_files.is_empty()).then(|| store_of_files(context_files, Interner::default()));
     LinesRead {
-        store: store_of_files(files),
+        store: store_of_files(files, names),
         context,
         bad,
     }
@@ -291,8 +336,9 @@ fn push_declared(lines: &mut FileLines, at: u32, declared: DeclaredLine) {
 }
 
 /// The indexed store of files' lines, each file's in its order, the files in theirs.
-fn store_of_files(files: BTreeMap<u32, FileLines>) -> TraceStore {
+fn store_of_files(files: BTreeMap<u32, FileLines>, names: Interner) -> TraceStore {
     let mut store = TraceStore::default();
+    store.data.interner = names;
     for (file, mut lines) in files {
         lines.spans.sort_by_key(|s| s.at);
         lines.nodes.sort_by_key(|n| n.0);

@@ -9,6 +9,7 @@
 
 pub mod lines;
 pub mod parquet;
+pub mod spans;
 
 use std::sync::Arc;
 

@@ -6,11 +6,13 @@
 //! the columns it needs. The layout:
 //!
 //! ```text
-//! OUT/flowscope-aggregate.json   {"format":"flowscope-aggregate","version":1,"spans":N,"inputs":[…]}
+//! OUT/flowscope-aggregate.json   {"format":"flowscope-aggregate","version":1,"spans":N,"inputs":[…],"span_buckets":B}
 //! OUT/links/*.parquet            level, parent, child, calls, errors, duration_sum
 //! OUT/latency/*.parquet          level, parent, child, bucket, count   (the sketches, one row per bucket)
 //! OUT/places/*.parquet           instance, region, zone, service, package
 //! OUT/traces/*.parquet           id, stored_spans, spans, errors, root, start_micros, duration_micros
+//! OUT/spans/bucket=K/*.parquet   trace, line   (every span, bucketed by trace id: [`super::spans`])
+//! OUT/declared/*.parquet         line          (declared elements, where there are any)
 //! ```
 //!
 //! Levels are spelled as on the command line (`instance`, `service`, `zone`, `region`). Integer
@@ -30,6 +32,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use super::spans::{self, SpanTable};
 use super::{Aggregate, InputRow, LinkRow, Merger, PlaceRow, TraceSummary};
 use crate::model::Level;
 
@@ -50,6 +53,9 @@ struct Manifest {
     spans: u64,
     #[serde(default)]
     inputs: Vec<ManifestInput>,
+    /// Buckets of the spans table ([`super::spans`]); 0 when the aggregate keeps no spans.
+    #[serde(default)]
+    span_buckets: u32,
 }
 
 /// One input file in the manifest.
@@ -68,6 +74,8 @@ pub struct ReadAggregate {
     pub aggregate: Aggregate,
     /// Rows skipped (an unknown level, a missing value), by table, with an example.
     pub skipped: Vec<(String, u64, String)>,
+    /// Its spans, where it keeps them: a trace's are found on demand.
+    pub spans: Option<SpanTable>,
 }
 
 /// Whether `path` is a directory holding an aggregate.
@@ -116,11 +124,25 @@ fn write_table(dir: &Path, name: &str, columns: Vec<(&str, ArrayRef)>) -> anyhow
     Ok(())
 }
 
-/// Writes `aggregate` into the directory `dir` (made if missing). An aggregate already there is
-/// replaced only with `force`; any other non-empty directory is refused.
-pub fn write(aggregate: &Aggregate, dir: &Path, force: bool) -> anyhow::Result<()> {
+/// Writes `aggregate` into the directory `dir` (made if missing), with the spans of `store`
+/// (the store it was derived from) when given. An aggregate already there is replaced only
+/// with `force`; any other non-empty directory is refused.
+pub fn write(
+    aggregate: &Aggregate,
+    store: Option<&crate::model::TraceStore>,
+    dir: &Path,
+    force: bool,
+) -> anyhow::Result<()> {
     prepare(dir, force)?;
-    write_tables(aggregate, dir)
+    let buckets = match store {
+        Some(store) => {
+            let buckets = spans::buckets_for(store.spans().len() as u64);
+            spans::write(store, dir, buckets)?;
+            buckets
+        }
+        None => 0,
+    };
+    write_tables(aggregate, dir, buckets)
 }
 
 /// Makes `dir` ready for an aggregate: made if missing; an aggregate there is cleared only with
@@ -142,7 +164,14 @@ pub fn prepare(dir: &Path, force: bool) -> anyhow::Result<()> {
                 "{}: an aggregate is already there (--force replaces it)",
                 dir.display()
             );
-            for table in ["links", "latency", "places", "traces"] {
+            for table in [
+                "links",
+                "latency",
+                "places",
+                "traces",
+                spans::SPANS,
+                spans::DECLARED,
+            ] {
                 let t = dir.join(table);
                 if t.exists() {
                     std::fs::remove_dir_all(&t).with_context(|| format!("{}", t.display()))?;
@@ -155,7 +184,7 @@ pub fn prepare(dir: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 /// Writes the tables and the manifest into a prepared `dir`.
-fn write_tables(aggregate: &Aggregate, dir: &Path) -> anyhow::Result<()> {
+fn write_tables(aggregate: &Aggregate, dir: &Path, span_buckets: u32) -> anyhow::Result<()> {
     let links = &aggregate.links;
     let level = |l: &LinkRow| Some(l.level.as_str().to_owned());
     write_table(
@@ -285,6 +314,7 @@ fn write_tables(aggregate: &Aggregate, dir: &Path) -> anyhow::Result<()> {
                 warnings: i.warnings,
             })
             .collect(),
+        span_buckets,
     };
     let path = dir.join(MANIFEST);
     let text = serde_json::to_string_pretty(&manifest)?;
@@ -522,5 +552,7 @@ pub fn read(dir: &Path) -> anyhow::Result<ReadAggregate> {
             spans: manifest.spans,
         },
         skipped: skips.0,
+        spans: (manifest.span_buckets > 0)
+            .then(|| SpanTable::new(dir.to_path_buf(), manifest.span_buckets)),
     })
 }

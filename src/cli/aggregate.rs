@@ -37,7 +37,7 @@ pub fn aggregate(
         })
         .collect();
     let aggregate = Aggregate::of(&mut loaded.store, inputs);
-    parquet::write(&aggregate, out, force)?;
+    parquet::write(&aggregate, Some(&loaded.store), out, force)?;
     let at = |level| aggregate.links.iter().filter(|l| l.level == level).count();
     println!(
         "wrote {}: {} files, {} spans in {} traces; links: {} instance, {} service, {} zone, {} region; {} instances; {:.2} s",
