@@ -262,7 +262,8 @@ fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
             .status
             .success()
     );
-    // render draws its graph (no trace to light: one line, exit 1).
+    // render draws its graph, and a trace lit from its spans table; an unknown trace is one
+    // line, exit 1.
     let png = out.with_extension("png").display().to_string();
     let drawn = run_flowscope(&["render", &out_s, "--level", "zone", "-o", &png, "--force"]);
     assert!(
@@ -271,9 +272,27 @@ fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
         String::from_utf8_lossy(&drawn.stderr)
     );
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+    let store = crate::common::store_of(&[fixture("zipkin/smartthings-mobile-web-install.json")]);
+    let id = store.traces()[0].id.display(&store.data.interner);
+    let lit_png = out.with_extension("lit.png").display().to_string();
+    let unlit = run_flowscope(&["render", &out_s, "-o", &png, "--force"]);
+    let lit = run_flowscope(&["render", &out_s, "--trace", &id, "-o", &lit_png, "--force"]);
+    assert!(
+        unlit.status.success() && lit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lit.stderr)
+    );
+    assert_ne!(
+        std::fs::read(&png).unwrap(),
+        std::fs::read(&lit_png).unwrap(),
+        "{id} is lit"
+    );
     let traced = run_flowscope(&["render", &out_s, "--trace", "abc", "-o", &png, "--force"]);
     assert_eq!(traced.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&traced.stderr).lines().count(), 1);
+    let said = String::from_utf8_lossy(&traced.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("abc is not in the spans table"), "{said}");
+    std::fs::remove_file(&lit_png).ok();
     std::fs::remove_file(&png).ok();
     std::fs::remove_dir_all(&out).ok();
 }

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::common::{fixture, fresh_temp, run_flowscope, shared_traces};
+use crate::aggregate::same_traces_on_demand;
+use crate::common::{fixture, fresh_temp, run_flowscope, shared_traces, store_of_readable};
 
 /// The cluster's master, when one was started for the tests.
 fn master() -> Option<String> {
@@ -27,8 +28,12 @@ fn text(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// `deps` at every level and `stats`' counts of `out` equal those of `inputs`.
+/// `deps` at every level and `stats`' counts of `out` equal those of `inputs`, and traces
+/// found in its spans table hold exactly their spans.
 fn same_as_in_process(out: &Path, inputs: &[PathBuf]) {
+    let read = flowscope::aggregate::parquet::read(out).unwrap();
+    let store = store_of_readable(&flowscope::ingest::expand_paths(inputs).unwrap());
+    assert!(same_traces_on_demand("the cluster's spans", &store, &read) > 0);
     for level in ["instance", "service", "zone", "region"] {
         let of_out = run_flowscope(&["deps".to_owned(), text(out), "--level".into(), level.into()]);
         let mut args = vec!["deps".to_owned(), "--level".into(), level.into()];

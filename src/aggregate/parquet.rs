@@ -346,7 +346,7 @@ fn read_table(dir: &Path, name: &str) -> anyhow::Result<Vec<RecordBatch>> {
 }
 
 /// A column as text values (`None` for a null or a missing column).
-fn texts(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+pub(super) fn texts(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let n = batch.num_rows();
     let Some(column) = batch.column_by_name(name) else {
         return vec![None; n];

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -26,6 +26,7 @@ use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
 use super::lines::{declared_lines, span_line, store_of_lines_named};
+use super::parquet::texts;
 use crate::model::{Interner, TraceId, TraceStore};
 
 /// The spans table's directory in an aggregate.
@@ -160,27 +161,16 @@ fn read_lines(dir: &Path, column: &str, keep: Option<(&str, &str)>) -> anyhow::R
             .with_context(|| format!("{}: not a Parquet file", path.display()))?;
         for batch in reader {
             let batch = batch.with_context(|| format!("{}: damaged", path.display()))?;
-            let text = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-                    .with_context(|| format!("{}: no text column {name}", path.display()))
-            };
-            let values = text(column)?;
-            let filter = match keep {
-                Some((name, want)) => Some((text(name)?, want)),
-                None => None,
-            };
-            for i in 0..batch.num_rows() {
-                if !values.is_valid(i) {
-                    continue;
-                }
-                if let Some((keys, want)) = filter
-                    && (!keys.is_valid(i) || keys.value(i) != want)
-                {
-                    continue;
-                }
-                out.push(values.value(i).to_owned());
+            let values = texts(&batch, column);
+            match keep {
+                Some((name, want)) => out.extend(
+                    texts(&batch, name)
+                        .into_iter()
+                        .zip(values)
+                        .filter(|(key, _)| key.as_deref() == Some(want))
+                        .filter_map(|(_, v)| v),
+                ),
+                None => out.extend(values.into_iter().flatten()),
             }
         }
     }

@@ -11,7 +11,10 @@ files and links the traces, so there is one implementation of the rules:
       `flowscope partial`, which derives every level and prints partial aggregates as JSON rows;
       the declared elements alone make one more partition;
   (d) the rows are merged (links, latency buckets and span counts add up; an instance keeps one
-      place) and written as OUT's Parquet tables, with its manifest.
+      place) and written as OUT's Parquet tables, with its manifest;
+  (e) the shuffled span lines are written as OUT's spans table, bucketed by the CRC-32 of the
+      trace id (the shuffle's own partition function, so each bucket is in one partition and
+      becomes one directory, spans/bucket=K, as flowscope writes it: src/aggregate/spans.rs).
 
 usage: spark-submit --files FLOWSCOPE spark_job.py JOB.json
   JOB.json: {"inputs": [path, ...], "out": OUT, "partitions": N}
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 from pyspark import SparkFiles
 from pyspark.sql import SparkSession
@@ -66,6 +70,20 @@ def spans_of(item):
             yield ("D", line)
         else:
             yield (key, line)
+
+
+SPANS_PER_BUCKET = 16384
+MAX_BUCKETS = 4096
+
+
+def buckets_for(spans):
+    """The spans table's buckets for this many spans (as flowscope chooses them)."""
+    return max(1, min(MAX_BUCKETS, -(-spans // SPANS_PER_BUCKET)))
+
+
+def bucket_of(key, buckets):
+    """A trace's bucket: the CRC-32 of its id, as src/aggregate/spans.rs computes it."""
+    return zlib.crc32(key.encode("utf-8")) % buckets
 
 
 def partial(lines):
@@ -121,13 +139,14 @@ def main():
     declared = lines.filter(lambda kv: kv[0] == "D").map(lambda kv: kv[1]).collect()
     notes = lines.filter(lambda kv: kv[0] in ("F", "W")).collect()
     context = sc.broadcast(["C" + line[1:] for line in declared])
+    span_total = sum(json.loads(note).get("spans", 0) for kind, note in notes if kind == "F")
+    buckets = buckets_for(span_total)
 
-    # (b) the shuffle: span lines by trace id.
-    spans = (
-        lines.filter(lambda kv: kv[0] not in ("D", "F", "W"))
-        .partitionBy(partitions)
-        .map(lambda kv: kv[1])
+    # (b) the shuffle: span lines by trace id, a trace's bucket deciding its partition.
+    shuffled = lines.filter(lambda kv: kv[0] not in ("D", "F", "W")).partitionBy(
+        partitions, partitionFunc=lambda key: bucket_of(key, buckets)
     )
+    spans = shuffled.map(lambda kv: kv[1])
 
     # (c) partials: each partition of whole traces with the declared elements as context.
     def with_context(it):
@@ -204,6 +223,20 @@ def main():
         ],
     )
 
+    # (e) the spans, a trace's found by reading one bucket.
+    spark.createDataFrame(
+        shuffled.map(lambda kv: (bucket_of(kv[0], buckets), kv[0], kv[1])),
+        T.StructType(
+            [
+                T.StructField("bucket", long, False),
+                T.StructField("trace", text, False),
+                T.StructField("line", text, False),
+            ]
+        ),
+    ).write.mode("overwrite").partitionBy("bucket").parquet(os.path.join(out, "spans"))
+    if declared:
+        write("declared", sc.parallelize([(line,) for line in declared], 1), [("line", text)])
+
     # Bytes the shuffles wrote, from Spark's own REST API (what scripts/bench-cluster reports).
     shuffle_bytes = None
     try:
@@ -224,11 +257,13 @@ def main():
     infos.sort(key=lambda i: i["index"])
     for i in infos:
         del i["index"]
+        i.pop("spans", None)
     manifest = {
         "format": "flowscope-aggregate",
         "version": 1,
         "spans": int(span_count),
         "inputs": infos,
+        "span_buckets": buckets,
         "cluster": {
             "master": sc.master,
             "partitions": partitions,

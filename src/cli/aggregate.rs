@@ -71,6 +71,7 @@ pub fn spans(path: &Path, file: u32) -> anyhow::Result<bool> {
         "format": ingest::layout_name(read.format, read.compression),
         "bytes": read.bytes,
         "warnings": read.report.total(),
+        "spans": read.batch.spans.len(),
     });
     writeln!(out, "F\t\t{info}")?;
     crate::aggregate::lines::write_lines(&read.batch, file, &mut out)?;

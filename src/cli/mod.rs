@@ -626,7 +626,7 @@ pub fn render(
 
     let filter = Filter::parse(&options.filter).map_err(RenderArgError::from)?;
     if let (Some(read), Some(path)) = (aggregate::opened(paths, options.time)?, paths.first()) {
-        render_aggregate(path, &read.aggregate, filter, options, out)?;
+        render_aggregate(path, &read, filter, options, out)?;
         return Ok(true);
     }
     let mut loaded = load(paths, false)?;
@@ -707,20 +707,16 @@ fn draw_render(
     Ok(())
 }
 
-/// `render` of an aggregate: its graph at the level asked for (no trace to light: it keeps no
-/// spans).
+/// `render` of an aggregate: its graph at the level asked for, with `--trace` lit from the
+/// trace's spans found in its spans table.
 fn render_aggregate(
     path: &std::path::Path,
-    aggregate: &crate::aggregate::Aggregate,
+    read: &crate::aggregate::parquet::ReadAggregate,
     filter: crate::derive::filter::Filter,
     options: &RenderOptions,
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        options.trace.is_none(),
-        "{}: an aggregate keeps no spans to light a trace with (render the trace files)",
-        path.display()
-    );
+    let aggregate = &read.aggregate;
     let mut interner = Interner::default();
     let graphs = aggregate.graphs(&mut interner);
     let at = Level::ALL
@@ -730,11 +726,24 @@ fn render_aggregate(
     let Some(graph) = graphs.get(at) else {
         anyhow::bail!("{}: no graph at that level", path.display());
     };
+    let highlight = match &options.trace {
+        Some(id) => {
+            let table = read.spans.as_ref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: this aggregate keeps no spans to light a trace with (aggregate it again)",
+                    path.display()
+                )
+            })?;
+            let (mut store, trace) = table.trace_store(id, interner.clone(), &table.declared()?)?;
+            crate::derive::flow::flow_path(&mut store, options.level, trace)
+        }
+        None => crate::derive::flow::FlowPath::default(),
+    };
     let starts = aggregate.traces.iter().filter_map(|t| t.start_micros);
     let picture = Picture {
         files: vec![crate::scene::Stamp::file_label(path)],
         time_range: starts.clone().min().zip(starts.max()),
-        highlight: crate::derive::flow::FlowPath::default(),
+        highlight,
         filter,
     };
     draw_render(graph, &interner, picture, options, out)
