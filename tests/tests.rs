@@ -46,6 +46,7 @@ mod cli;
 
 // The window, driven through egui_kittest.
 mod ui;
+mod ui_aggregate;
 mod ui_canvas;
 mod ui_compare;
 mod ui_timeline;

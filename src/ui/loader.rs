@@ -240,6 +240,49 @@ fn partial(
     (store, infos)
 }
 
+/// The load of an aggregate directory (`flowscope aggregate`'s OUT), when `paths` name one: it
+/// opens alone (with other paths, the aggregate is a failure and they load without it).
+fn open_aggregate(paths: &[PathBuf], shared: &Arc<Shared>) -> Option<LoadOutcome> {
+    let [path] = paths else {
+        return None;
+    };
+    if !crate::aggregate::parquet::is_aggregate(path) {
+        return None;
+    }
+    {
+        let mut pr = shared.progress.lock();
+        pr.files_total = 1;
+        pr.current = Some(path.clone());
+    }
+    (shared.wake)();
+    let outcome = match crate::aggregate::parquet::read(path) {
+        Ok(read) => {
+            let failures = read
+                .skipped
+                .iter()
+                .map(|(table, n, example)| LoadFailure {
+                    path: path.clone(),
+                    reason: format!("{n} damaged {table} rows skipped, e.g. {example}"),
+                })
+                .collect();
+            LoadOutcome {
+                model: Some(Model::of_aggregate(paths.to_vec(), path.clone(), read)),
+                failures,
+                cancelled: false,
+            }
+        }
+        Err(e) => LoadOutcome {
+            model: None,
+            failures: vec![LoadFailure {
+                path: path.clone(),
+                reason: format!("{e:#}"),
+            }],
+            cancelled: false,
+        },
+    };
+    Some(outcome)
+}
+
 fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOutcome {
     let progress = &shared.progress;
     let cancel = &shared.cancel;
@@ -250,8 +293,18 @@ fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOu
         cancelled: true,
     };
     let mut failures = Vec::new();
+    if let Some(outcome) = open_aggregate(paths, shared) {
+        return outcome;
+    }
     let mut files = Vec::new();
     for p in paths {
+        if crate::aggregate::parquet::is_aggregate(p) {
+            failures.push(LoadFailure {
+                path: p.clone(),
+                reason: "an aggregate opens on its own, not with other paths".to_owned(),
+            });
+            continue;
+        }
         match ingest::expand_paths(std::slice::from_ref(p)) {
             Ok(found) => files.extend(found),
             Err(e) => failures.push(LoadFailure {

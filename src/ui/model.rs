@@ -62,6 +62,52 @@ pub struct Model {
     window_index: Arc<OnceLock<WindowIndex>>,
     /// The model of every trace, when this one is a time window's.
     whole: Option<Box<Model>>,
+    /// The aggregate this model was opened from, when it was: its trace ids and spans table.
+    pub aggregate: Option<Arc<AggregateSource>>,
+}
+
+/// What the window keeps of an aggregate it opened (`flowscope OUT`): the trace list's ids, and
+/// the spans table a trace's waterfall is read from on demand.
+#[derive(Debug)]
+pub struct AggregateSource {
+    /// The aggregate's directory.
+    pub dir: PathBuf,
+    /// Trace ids as Zipkin prints them, in trace-list order (sorted).
+    pub ids: Vec<Box<str>>,
+    /// Spans the aggregate was made of.
+    pub spans: u64,
+    /// The files it was made of.
+    pub inputs: Vec<crate::aggregate::InputRow>,
+    /// Its spans table (`None`: an aggregate written without spans).
+    pub table: Option<crate::aggregate::spans::SpanTable>,
+    /// The declared elements' lines, read with the first trace.
+    context: OnceLock<Result<Vec<String>, String>>,
+}
+
+impl AggregateSource {
+    /// The store of the trace whose id prints as `id`, read from the spans table (a read of one
+    /// bucket: call it off the UI thread), its strings starting as `names`; and the trace's
+    /// index in it. An error is one line.
+    pub fn trace_store(
+        &self,
+        id: &str,
+        names: crate::model::Interner,
+    ) -> Result<(TraceStore, usize), String> {
+        let table = self.table.as_ref().ok_or_else(|| {
+            format!(
+                "{}: this aggregate keeps no spans (aggregate it again to see its traces' spans)",
+                self.dir.display()
+            )
+        })?;
+        let context = self
+            .context
+            .get_or_init(|| table.declared().map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(Clone::clone)?;
+        table
+            .trace_store(id, names, context)
+            .map_err(|e| format!("{e:#}"))
+    }
 }
 
 impl Model {
@@ -97,6 +143,7 @@ impl Model {
             names: Arc::new(levels.names),
             window_index: Arc::default(),
             whole: None,
+            aggregate: None,
         }
     }
 
@@ -156,6 +203,68 @@ impl Model {
         }
     }
 
+    /// The model of an aggregate (`flowscope aggregate`'s OUT, in-process or from a cluster):
+    /// its graph at every level, a trace list of its trace summaries, and no spans in memory (a
+    /// trace's are read from its spans table when it is opened: [`AggregateSource`]).
+    pub fn of_aggregate(
+        paths: Vec<PathBuf>,
+        dir: PathBuf,
+        read: crate::aggregate::parquet::ReadAggregate,
+    ) -> Self {
+        let crate::aggregate::parquet::ReadAggregate {
+            mut aggregate,
+            spans: table,
+            ..
+        } = read;
+        let mut store = TraceStore::default();
+        let graphs = aggregate.graphs(&mut store.data.interner);
+        aggregate.traces.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let interner = &mut store.data.interner;
+        let traces: Arc<[TraceRow]> = aggregate
+            .traces
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TraceRow {
+                index: u32::try_from(i).unwrap_or(u32::MAX),
+                spans: t.spans,
+                errors: t.errors,
+                root: t.root.as_deref().map(|r| interner.intern(r)),
+                start_micros: t.start_micros,
+                duration_micros: t.duration_micros,
+            })
+            .collect();
+        let starts = aggregate.traces.iter().filter_map(|t| t.start_micros);
+        let time_range = starts.clone().min().zip(starts.max());
+        let ids = aggregate
+            .traces
+            .into_iter()
+            .map(|t| t.id.into_boxed_str())
+            .collect();
+        Self {
+            paths,
+            store: Arc::new(store),
+            graphs: graphs.into_iter().map(Arc::new).collect(),
+            traces,
+            time_range,
+            aggregate: Some(Arc::new(AggregateSource {
+                dir,
+                ids,
+                spans: aggregate.spans,
+                inputs: aggregate.inputs,
+                table,
+                context: OnceLock::new(),
+            })),
+            ..Self::default()
+        }
+    }
+
+    /// Spans loaded (an aggregate's: the spans it was made of).
+    pub fn span_count(&self) -> u64 {
+        self.aggregate
+            .as_ref()
+            .map_or(self.store.spans().len() as u64, |a| a.spans)
+    }
+
     /// The model of every trace: this one, or the one this window was cut from.
     pub fn whole(&self) -> &Self {
         self.whole.as_deref().unwrap_or(self)
@@ -163,6 +272,9 @@ impl Model {
 
     /// Trace `index`'s id as Zipkin prints it.
     pub fn trace_id(&self, index: usize) -> Option<String> {
+        if let Some(aggregate) = &self.aggregate {
+            return aggregate.ids.get(index).map(ToString::to_string);
+        }
         let entry = self.store.traces().get(index)?;
         Some(entry.id.display(&self.store.data.interner))
     }
@@ -176,6 +288,9 @@ impl Model {
 
     /// The trace whose id prints as `id` (as [`Model::trace_id`] gives it).
     pub fn find_trace(&self, id: &str) -> Option<usize> {
+        if let Some(aggregate) = &self.aggregate {
+            return aggregate.ids.binary_search_by(|t| (**t).cmp(id)).ok();
+        }
         let traces = self.store.traces();
         let interner = &self.store.data.interner;
         if let Ok(hex) = TraceId::parse_hex(id)

@@ -2,6 +2,7 @@
 
 use super::DialogResult;
 use super::FlowscopeApp;
+use super::ReadTrace;
 use crate::derive::filter::Filter;
 use crate::derive::flow::flow_path;
 use crate::derive::window::one_trace;
@@ -86,14 +87,7 @@ impl FlowscopeApp {
                     self.select(None);
                 }
             }
-            Action::SelectTrace(trace) => {
-                self.selected_trace = trace;
-                match (trace, &self.model) {
-                    (Some(t), Some(model)) => self.waterfall.show_trace(&model.store, t),
-                    _ => self.waterfall.clear(),
-                }
-                self.relight();
-            }
+            Action::SelectTrace(trace) => self.show_trace(trace, ctx),
             Action::Fit => self.canvas.fit(),
             Action::ExportDialog { whole } => {
                 if self.dialog.is_none() {
@@ -173,6 +167,10 @@ impl FlowscopeApp {
         let (Some(selection), Some(model)) = (selection, &self.model) else {
             return;
         };
+        if model.aggregate.is_some() {
+            // An aggregate keeps no trace's path through the graph: the list stays whole.
+            return;
+        }
         let Some(graph) = model.graph(self.level) else {
             return;
         };
@@ -240,8 +238,102 @@ impl FlowscopeApp {
         });
     }
 
+    /// Selects trace `trace` (an index of the model's trace list) or none: its waterfall, and its
+    /// path lit. An aggregate's trace is read from its spans table on the `trace reader` thread
+    /// first ([`FlowscopeApp::poll_trace_reading`] shows it).
+    pub(super) fn show_trace(&mut self, trace: Option<usize>, ctx: &egui::Context) {
+        self.selected_trace = trace;
+        self.trace_reading = None;
+        let generation = self.model_generation;
+        let read = |r: &ReadTrace| Some(r.trace) == trace && r.generation == generation;
+        match (trace, &self.model) {
+            (Some(_), Some(_)) if self.read_trace.as_ref().is_some_and(read) => {
+                if let Some(r) = &self.read_trace {
+                    self.waterfall.show_trace(&r.store, r.index);
+                }
+            }
+            (Some(t), Some(model)) => match (&model.aggregate, model.trace_id(t)) {
+                (Some(source), Some(id)) => {
+                    self.waterfall.clear();
+                    self.read_trace = None;
+                    let (source, names) = (source.clone(), model.store.data.interner.clone());
+                    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                    let wake = ctx.clone();
+                    let spawned = std::thread::Builder::new()
+                        .name("trace reader".to_owned())
+                        .spawn(move || {
+                            tx.send(source.trace_store(&id, names)).ok();
+                            wake.request_repaint();
+                        });
+                    match spawned {
+                        Ok(_) => {
+                            self.notice =
+                                Some("Reading the trace's spans from the aggregate…".to_owned());
+                            self.trace_reading = Some(super::TraceReading {
+                                generation,
+                                trace: t,
+                                result: rx,
+                            });
+                        }
+                        Err(e) => self.banner = Some(format!("Cannot read the trace: {e}")),
+                    }
+                }
+                _ => self.waterfall.show_trace(&model.store, t),
+            },
+            _ => self.waterfall.clear(),
+        }
+        self.relight();
+    }
+
+    /// Shows an aggregate's trace once the `trace reader` thread has read it (if it is still
+    /// the one selected).
+    pub(super) fn poll_trace_reading(&mut self) {
+        let Some(reading) = &self.trace_reading else {
+            return;
+        };
+        let result = match reading.result.try_recv() {
+            Ok(result) => result,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                Err("the trace reader stopped".to_owned())
+            }
+        };
+        let (generation, trace) = (reading.generation, reading.trace);
+        self.trace_reading = None;
+        if generation != self.model_generation || self.selected_trace != Some(trace) {
+            return;
+        }
+        self.notice = None;
+        match result {
+            Ok((store, index)) => {
+                self.waterfall.show_trace(&store, index);
+                self.read_trace = Some(ReadTrace {
+                    generation,
+                    trace,
+                    store,
+                    index,
+                });
+                self.relight();
+            }
+            Err(e) => self.banner = Some(e),
+        }
+    }
+
     /// Lights the selected trace's path at the current level.
     pub(super) fn relight(&mut self) {
+        let generation = self.model_generation;
+        if let Some(read) = &mut self.read_trace
+            && self.selected_trace == Some(read.trace)
+            && read.generation == generation
+        {
+            self.highlight = flow_path(&mut read.store, self.level, read.index);
+            return;
+        }
+        if self.model.as_ref().is_some_and(|m| m.aggregate.is_some()) {
+            // Lit once its spans are read.
+            self.highlight = Highlight::default();
+            return;
+        }
         self.highlight = match (self.selected_trace, &mut self.model) {
             (Some(t), Some(model)) => match std::sync::Arc::get_mut(&mut model.store) {
                 Some(store) => flow_path(store, self.level, t),

@@ -229,6 +229,10 @@ pub(super) fn empty_state_ui(
 
 /// Files read, their warnings, and files that could not be read.
 pub(super) fn warnings_ui(ui: &mut egui::Ui, model: &Model, failures: &[LoadFailure]) {
+    if let Some(aggregate) = &model.aggregate {
+        aggregate_ui(ui, aggregate, failures);
+        return;
+    }
     let total: u64 = model.files.iter().map(|f| f.warning_count).sum();
     egui::CollapsingHeader::new(format!("Files ({}), warnings ({total})", model.files.len()))
         .default_open(total > 0 || !failures.is_empty())
@@ -258,4 +262,40 @@ pub(super) fn warnings_ui(ui: &mut egui::Ui, model: &Model, failures: &[LoadFail
                     }
                 });
         });
+}
+
+/// An aggregate's files (as its manifest names them) and what could not be read of it.
+fn aggregate_ui(
+    ui: &mut egui::Ui,
+    aggregate: &crate::ui::model::AggregateSource,
+    failures: &[LoadFailure],
+) {
+    let total: u64 = aggregate.inputs.iter().map(|f| f.warnings).sum();
+    egui::CollapsingHeader::new(format!(
+        "Aggregate of {} files, warnings ({total})",
+        aggregate.inputs.len()
+    ))
+    .default_open(!failures.is_empty())
+    .show(ui, |ui| {
+        ui.label(aggregate.dir.display().to_string());
+        if aggregate.table.is_none() {
+            ui.weak("Keeps no spans: traces are listed, their waterfalls are not");
+        }
+        egui::ScrollArea::vertical()
+            .max_height(300.0)
+            .show(ui, |ui| {
+                for f in failures {
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        format!("{}: {}", f.path.display(), f.reason),
+                    );
+                }
+                for f in &aggregate.inputs {
+                    ui.label(format!(
+                        "{} · {} · {} bytes · {} warnings",
+                        f.path, f.format, f.bytes, f.warnings
+                    ));
+                }
+            });
+    });
 }

@@ -73,6 +73,7 @@ impl FlowscopeApp {
             }
         }
         self.poll_compare(ctx);
+        self.poll_trace_reading();
         if let Some(model) = self.live.as_ref().and_then(LiveSource::take_model) {
             // A newer live model shows every trace again, and is not what was compared.
             self.compare = None;
@@ -326,12 +327,7 @@ impl FlowscopeApp {
             Some(group @ Selection::Group(_)) => self.select(Some(group)),
             _ => self.select_node(node),
         }
-        self.selected_trace = trace;
-        match (trace, &self.model) {
-            (Some(t), Some(model)) => self.waterfall.show_trace(&model.store, t),
-            _ => self.waterfall.clear(),
-        }
-        self.relight();
+        self.show_trace(trace, ctx);
     }
 
     pub(super) fn restart_layout(&mut self, ctx: &egui::Context) {
@@ -417,10 +413,22 @@ impl FlowscopeApp {
             self.recent.insert(0, p.clone());
         }
         self.recent.truncate(MAX_RECENT);
+        // An aggregate opens on its own, in place of what is loaded; it is not watched.
+        let aggregate = paths
+            .iter()
+            .any(|p| crate::aggregate::parquet::is_aggregate(p));
+        if aggregate {
+            if let Some((loader, _)) = self.loader.take() {
+                loader.cancel();
+            }
+            self.live = None;
+            self.model = None;
+        }
         // Merge with what is loaded (and what is loading): read them all again, together.
         let mut all: Vec<PathBuf> = self
             .model
             .as_ref()
+            .filter(|m| m.aggregate.is_none())
             .map(|m| m.paths.clone())
             .unwrap_or_default();
         if let Some((loader, loading)) = self.loader.take() {
@@ -442,7 +450,7 @@ impl FlowscopeApp {
             move || ctx.request_repaint()
         };
         // A directory is watched: what is in it now, then what is written into it.
-        if all.iter().any(|p| p.is_dir()) {
+        if !aggregate && all.iter().any(|p| p.is_dir()) {
             match LiveSource::start(all, wake) {
                 Ok(live) => {
                     self.banner = None;

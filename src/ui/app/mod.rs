@@ -62,6 +62,10 @@ pub struct FlowscopeApp {
     /// load that adds files.
     pins: BTreeMap<(Level, String), [f32; 2]>,
     selected_trace: Option<usize>,
+    /// An aggregate's trace being read from its spans table.
+    trace_reading: Option<TraceReading>,
+    /// The aggregate's trace last read, while it is the one selected.
+    read_trace: Option<ReadTrace>,
     highlight: Highlight,
     canvas: Canvas,
     filter_bar: FilterBar,
@@ -95,6 +99,23 @@ pub struct FlowscopeApp {
     before_load: Option<BeforeLoad>,
 }
 
+/// An aggregate's trace being read on the `trace reader` thread.
+struct TraceReading {
+    /// The model it is read for ([`FlowscopeApp::model_generation`]).
+    generation: u64,
+    /// Its index in the trace list's model.
+    trace: usize,
+    result: Receiver<Result<(crate::model::TraceStore, usize), String>>,
+}
+
+/// An aggregate's trace, read: its own store (on the model's strings) and its index there.
+struct ReadTrace {
+    generation: u64,
+    trace: usize,
+    store: crate::model::TraceStore,
+    index: usize,
+}
+
 /// The window's graph as it was before a load's first picture.
 struct BeforeLoad {
     model: Option<Model>,
@@ -108,6 +129,11 @@ impl FlowscopeApp {
         // While comparing, the stamp names what is loaded and the baseline, whichever is shown.
         let files = match &self.compare {
             Some(c) => c.after_labels(),
+            None if let Some(a) = &model.aggregate => vec![format!(
+                "{} (aggregate of {} files)",
+                Stamp::file_label(&a.dir),
+                a.inputs.len()
+            )],
             None => model
                 .files
                 .iter()
@@ -277,8 +303,12 @@ impl FlowscopeApp {
             .and_then(compare::Compare::counted)
             .or(self.model.as_ref());
         Status {
-            files: counted.map_or(0, |m| m.files.len()),
-            spans: counted.map_or(0, |m| m.store.spans().len()),
+            files: counted.map_or(0, |m| {
+                m.aggregate
+                    .as_ref()
+                    .map_or(m.files.len(), |a| a.inputs.len())
+            }),
+            spans: counted.map_or(0, |m| usize::try_from(m.span_count()).unwrap_or(usize::MAX)),
             traces: counted.map_or(0, |m| m.traces.len()),
             of_traces: self.window.and(self.full.as_ref()).map(|m| m.traces.len()),
             nodes,
