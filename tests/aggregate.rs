@@ -92,7 +92,7 @@ fn issue_18_an_aggregate_equals_the_derivation_on_all_shared_files_merged_and_th
 }
 
 /// Every span of a trace as its line says it (file and place left out), in the store's order.
-fn trace_lines(store: &TraceStore, trace: usize) -> Vec<String> {
+pub fn trace_lines(store: &TraceStore, trace: usize) -> Vec<String> {
     let entry = &store.traces()[trace];
     store
         .trace_indices(entry)

@@ -170,3 +170,157 @@ fn issue_18_a_worker_killed_mid_job_changes_nothing() {
     same_as_in_process(&out, &[shared]);
     std::fs::remove_dir_all(&out).ok();
 }
+
+/// The release-built flowscope the large cluster test runs (`.ci/run` builds it without the
+/// window: `cargo build --release --no-default-features --target-dir target/cluster-bin`): a
+/// debug build would spend most of an hour on a gigabyte on two cores.
+fn release_binary() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os("FLOWSCOPE_CLUSTER_BIN") {
+        return Some(PathBuf::from(bin));
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "FLOWSCOPE_CLUSTER_BIN is not set under CI (.ci/run builds it)"
+    );
+    eprintln!("skipping: no release-built flowscope in FLOWSCOPE_CLUSTER_BIN");
+    None
+}
+
+/// Runs the release binary; its stdout, or a panic with its stderr.
+fn run_release(bin: &Path, args: &[String]) -> Vec<u8> {
+    let run = Command::new(bin).args(args).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    run.stdout
+}
+
+/// A generated gigabyte (`../shared/bench/gen_zipkin.py`, 1,024 MB) split span by span into 64 files
+/// (`scripts/split-spans.py`), so nearly every trace has spans in several files: the cluster's
+/// aggregate equals the in-process derivation of the files at every level and in its counts,
+/// its trace table is the in-process aggregate's, and traces found in its spans table hold the
+/// same spans as in the in-process aggregate's. See: #18
+#[test]
+fn issue_18_a_gigabyte_in_64_files_with_traces_split_across_them_is_derived_as_in_process() {
+    let (Some(master), Some(shared), Some(bin)) = (master(), shared_traces(), release_binary())
+    else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = fresh_temp("cluster-1gb");
+    std::fs::create_dir_all(&work).unwrap();
+    let whole = work.join("all.json");
+    let split = work.join("split");
+    let generator = shared.parent().unwrap().join("bench/gen_zipkin.py");
+    let made = Command::new("python3")
+        .arg(&generator)
+        .args(["--mb", "1024", "--out"])
+        .arg(&whole)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let cut = Command::new("python3")
+        .arg(root.join("scripts/split-spans.py"))
+        .arg(&whole)
+        .arg(&split)
+        .arg("64")
+        .status()
+        .unwrap();
+    assert!(cut.success());
+    std::fs::remove_file(&whole).ok();
+    let json = |bytes: Vec<u8>| -> serde_json::Value { serde_json::from_slice(&bytes).unwrap() };
+    let stats = json(run_release(
+        &bin,
+        &["stats".into(), "--json".into(), text(&split)],
+    ));
+    let files = stats["files"].as_array().unwrap();
+    assert_eq!(files.len(), 64);
+    assert!(stats["total"]["bytes"].as_u64().unwrap() >= 1_000_000_000);
+    // Traces split across files: the files' own trace counts add up to far more than the
+    // traces there are.
+    let per_file: u64 = files.iter().map(|f| f["traces"].as_u64().unwrap()).sum();
+    let traces = stats["total"]["traces"].as_u64().unwrap();
+    assert!(per_file > 3 * traces, "{per_file} vs {traces}");
+
+    let (on_cluster, in_process) = (work.join("cluster"), work.join("in-process"));
+    run_release(
+        &bin,
+        &[
+            "aggregate".into(),
+            text(&split),
+            "-o".into(),
+            text(&on_cluster),
+            "--spark".into(),
+            master,
+            "--partitions".into(),
+            "8".into(),
+        ],
+    );
+    run_release(
+        &bin,
+        &[
+            "aggregate".into(),
+            text(&split),
+            "-o".into(),
+            text(&in_process),
+        ],
+    );
+    for level in ["instance", "service", "zone", "region"] {
+        let deps = |path: &Path| {
+            run_release(
+                &bin,
+                &["deps".into(), text(path), "--level".into(), level.into()],
+            )
+        };
+        let want = deps(&split);
+        assert!(want.len() > 10);
+        assert!(deps(&on_cluster) == want, "deps at {level}");
+    }
+    let got = json(run_release(
+        &bin,
+        &["stats".into(), "--json".into(), text(&on_cluster)],
+    ));
+    for key in [
+        "spans",
+        "traces",
+        "services",
+        "instances",
+        "regions",
+        "zones",
+        "edges",
+        "links",
+    ] {
+        assert_eq!(got["total"][key], stats["total"][key], "{key}");
+    }
+    let cluster = flowscope::aggregate::parquet::read(&on_cluster).unwrap();
+    let local = flowscope::aggregate::parquet::read(&in_process).unwrap();
+    let sorted = |mut t: Vec<flowscope::aggregate::TraceSummary>| {
+        t.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        t
+    };
+    let ids: Vec<String> = local
+        .aggregate
+        .traces
+        .iter()
+        .map(|t| t.id.clone())
+        .collect();
+    assert_eq!(
+        sorted(cluster.aggregate.traces),
+        sorted(local.aggregate.traces)
+    );
+    let (a, b) = (cluster.spans.unwrap(), local.spans.unwrap());
+    let lines = |table: &flowscope::aggregate::spans::SpanTable, id: &str| {
+        let (store, t) = table
+            .trace_store(id, flowscope::model::Interner::default(), &[])
+            .unwrap();
+        crate::aggregate::trace_lines(&store, t)
+    };
+    for id in ids.iter().step_by(ids.len() / 12) {
+        let spans = lines(&a, id);
+        assert!(!spans.is_empty());
+        assert_eq!(spans, lines(&b, id), "trace {id}");
+    }
+    std::fs::remove_dir_all(&work).ok();
+}

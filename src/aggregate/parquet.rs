@@ -98,8 +98,14 @@ fn long(v: u64) -> i64 {
 
 /// Writes one table as `dir/name/part-0.parquet`.
 fn write_table(dir: &Path, name: &str, columns: Vec<(&str, ArrayRef)>) -> anyhow::Result<()> {
-    let table = dir.join(name);
-    std::fs::create_dir_all(&table).with_context(|| format!("{}", table.display()))?;
+    write_file(&dir.join(name).join("part-0.parquet"), columns)
+}
+
+/// Writes one Parquet file (snappy, as Spark writes them) of `columns`, making its directory.
+pub(super) fn write_file(path: &Path, columns: Vec<(&str, ArrayRef)>) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("{}", parent.display()))?;
+    }
     let fields: Vec<Field> = columns
         .iter()
         .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
@@ -109,9 +115,8 @@ fn write_table(dir: &Path, name: &str, columns: Vec<(&str, ArrayRef)>) -> anyhow
         schema.clone(),
         columns.into_iter().map(|(_, a)| a).collect(),
     )
-    .with_context(|| format!("{}: building the {name} table", dir.display()))?;
-    let path = table.join("part-0.parquet");
-    let file = File::create(&path).with_context(|| format!("{}", path.display()))?;
+    .with_context(|| format!("{}: building the table", path.display()))?;
+    let file = File::create(path).with_context(|| format!("{}", path.display()))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .build();
@@ -324,8 +329,13 @@ fn write_tables(aggregate: &Aggregate, dir: &Path, span_buckets: u32) -> anyhow:
 
 /// One table's record batches, from every `*.parquet` file of `dir/name` (in name order).
 fn read_table(dir: &Path, name: &str) -> anyhow::Result<Vec<RecordBatch>> {
-    let table = dir.join(name);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&table)
+    read_batches(&dir.join(name))
+}
+
+/// The record batches of every `*.parquet` file in the directory `table` (in name order, as
+/// Spark numbers its part files). An error names the file.
+pub(super) fn read_batches(table: &Path) -> anyhow::Result<Vec<RecordBatch>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(table)
         .with_context(|| format!("{}", table.display()))?
         .filter_map(Result::ok)
         .map(|e| e.path())

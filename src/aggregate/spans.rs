@@ -12,21 +12,15 @@
 //! `flowscope aggregate` writes them in-process. Finding a trace reads one bucket, about
 //! [`SPANS_PER_BUCKET`] spans, whatever the size of the aggregate.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
-use arrow_schema::{Field, Schema};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use arrow_array::{ArrayRef, StringArray};
 use rayon::prelude::*;
 
 use super::lines::{declared_lines, span_line, store_of_lines_named};
-use super::parquet::texts;
+use super::parquet::{read_batches, texts, write_file};
 use crate::model::{Interner, TraceId, TraceStore};
 
 /// The spans table's directory in an aggregate.
@@ -58,32 +52,9 @@ fn bucket_dir(dir: &Path, bucket: u32) -> PathBuf {
     dir.join(SPANS).join(format!("bucket={bucket}"))
 }
 
-/// Writes one Parquet file of text columns.
-fn write_texts(path: &Path, columns: Vec<(&str, Vec<String>)>) -> anyhow::Result<()> {
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|(n, _)| Field::new(*n, arrow_schema::DataType::Utf8, false))
-        .collect();
-    let schema = Arc::new(Schema::new(fields));
-    let arrays: Vec<ArrayRef> = columns
-        .into_iter()
-        .map(|(_, v)| Arc::new(StringArray::from(v)) as ArrayRef)
-        .collect();
-    let batch = RecordBatch::try_new(schema.clone(), arrays)
-        .with_context(|| format!("{}: building the table", path.display()))?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("{}", parent.display()))?;
-    }
-    let file = File::create(path).with_context(|| format!("{}", path.display()))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
-    let mut writer = ArrowWriter::try_new(file, schema, Some(props))
-        .with_context(|| format!("{}", path.display()))?;
-    writer
-        .write(&batch)
-        .and_then(|()| writer.close().map(|_| ()))
-        .with_context(|| format!("{}", path.display()))
+/// A text column.
+fn text_column(values: Vec<String>) -> ArrayRef {
+    Arc::new(StringArray::from(values))
 }
 
 /// Writes `store`'s spans, by trace, into `buckets` buckets of `dir`, and its declared
@@ -122,13 +93,16 @@ pub fn write(store: &TraceStore, dir: &Path, buckets: u32) -> anyhow::Result<()>
                 }
             }
             let path = bucket_dir(dir, bucket as u32).join("part-0.parquet");
-            write_texts(&path, vec![("trace", keys), ("line", lines)])
+            write_file(
+                &path,
+                vec![("trace", text_column(keys)), ("line", text_column(lines))],
+            )
         })?;
     if !store.data.nodes.is_empty() || !store.data.edges.is_empty() {
         let lines = declared_lines(&store.data, |f| f.0).collect::<Result<Vec<_>, _>>()?;
-        write_texts(
+        write_file(
             &dir.join(DECLARED).join("part-0.parquet"),
-            vec![("line", lines)],
+            vec![("line", text_column(lines))],
         )?;
     }
     Ok(())
@@ -141,37 +115,24 @@ pub struct SpanTable {
     buckets: u32,
 }
 
-/// One column of every row group of the Parquet files in `dir` (none when `dir` is missing),
-/// with the rows `keep` accepts of another column, when one is named.
+/// One text column of the Parquet files in the directory `dir` (none when `dir` is missing),
+/// of the rows whose column `keep.0` is `keep.1`, when `keep` is given.
 fn read_lines(dir: &Path, column: &str, keep: Option<(&str, &str)>) -> anyhow::Result<Vec<String>> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    if !dir.is_dir() {
         return Ok(Vec::new());
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .collect();
-    files.sort();
+    }
     let mut out = Vec::new();
-    for path in files {
-        let file = File::open(&path).with_context(|| format!("{}", path.display()))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(ParquetRecordBatchReaderBuilder::<File>::build)
-            .with_context(|| format!("{}: not a Parquet file", path.display()))?;
-        for batch in reader {
-            let batch = batch.with_context(|| format!("{}: damaged", path.display()))?;
-            let values = texts(&batch, column);
-            match keep {
-                Some((name, want)) => out.extend(
-                    texts(&batch, name)
-                        .into_iter()
-                        .zip(values)
-                        .filter(|(key, _)| key.as_deref() == Some(want))
-                        .filter_map(|(_, v)| v),
-                ),
-                None => out.extend(values.into_iter().flatten()),
-            }
+    for batch in read_batches(dir)? {
+        let values = texts(&batch, column);
+        match keep {
+            Some((name, want)) => out.extend(
+                texts(&batch, name)
+                    .into_iter()
+                    .zip(values)
+                    .filter(|(key, _)| key.as_deref() == Some(want))
+                    .filter_map(|(_, v)| v),
+            ),
+            None => out.extend(values.into_iter().flatten()),
         }
     }
     Ok(out)
