@@ -8,7 +8,9 @@
 //! loader starts deriving), `first_picture_ms` (the first picture's scene and meshes exist),
 //! `level_ms` (the same for the whole graph of the level on screen), `all_levels_ms` (every level
 //! is derived), `peak_rss_bytes` (this process's `VmHWM` at the end), `read_peak_rss_bytes` (the
-//! same when the read ends, before the whole graph is derived) and `stats_ms`, the wall time
+//! same when the read ends, before the whole graph is derived), `index_ms` and
+//! `index_peak_rss_bytes` (the timeline's window index, which the window builds next on a thread
+//! of its own, and the peak after it) and `stats_ms`, the wall time
 //! of `FLOWSCOPE stats FILE` run in a child process right after (default
 //! `target/release/flowscope`).
 
@@ -63,6 +65,11 @@ fn main() -> anyhow::Result<()> {
     picture(&model)?;
     let level = started.elapsed();
     let peak_rss_bytes = peak_rss_kb() * 1024;
+    // The window then builds the timeline's window index on a thread of its own.
+    let index_started = Instant::now();
+    model.window_index();
+    let index = index_started.elapsed();
+    let index_peak_rss_bytes = peak_rss_kb() * 1024;
 
     let stats_started = Instant::now();
     let status = std::process::Command::new(&flowscope)
@@ -76,12 +83,13 @@ fn main() -> anyhow::Result<()> {
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "{{\"bytes\":{bytes},\"spans\":{},\"read_ms\":{:.0},\"first_picture_ms\":{:.0},\"level_ms\":{:.0},\"all_levels_ms\":{:.0},\"peak_rss_bytes\":{peak_rss_bytes},\"read_peak_rss_bytes\":{read_peak},\"stats_ms\":{:.0}}}",
+        "{{\"bytes\":{bytes},\"spans\":{},\"read_ms\":{:.0},\"first_picture_ms\":{:.0},\"level_ms\":{:.0},\"all_levels_ms\":{:.0},\"peak_rss_bytes\":{peak_rss_bytes},\"read_peak_rss_bytes\":{read_peak},\"index_ms\":{:.0},\"index_peak_rss_bytes\":{index_peak_rss_bytes},\"stats_ms\":{:.0}}}",
         model.store.spans().len(),
         ms(read_ms.unwrap_or(all_levels)),
         ms(first_picture.unwrap_or(level)),
         ms(level),
         ms(all_levels),
+        ms(index),
         ms(stats),
     );
     Ok(())
