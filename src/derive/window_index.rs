@@ -38,24 +38,64 @@ const CHUNKS_PER_WAVE: usize = 16;
 const ERROR: u32 = 1 << 31;
 
 /// A stored duration that the span did not have.
-const NO_DURATION: u64 = u64::MAX;
+const NO_DURATION: u32 = u32::MAX;
+
+/// A stored duration too long for 32 bits of µs (over 71 minutes): it is kept in [`Links::long`].
+const LONG_DURATION: u32 = u32::MAX - 1;
 
 /// Links in the order they were found, trace after trace: what each counts for (with the
-/// [`ERROR`] bit) and its duration ([`NO_DURATION`] when unknown).
+/// [`ERROR`] bit) and its duration in µs ([`NO_DURATION`] when unknown): eight bytes a link,
+/// since a gigabyte of traces holds millions.
 #[derive(Debug, Default)]
 struct Links {
     link: Vec<u32>,
-    duration: Vec<u64>,
+    duration: Vec<u32>,
+    /// The [`LONG_DURATION`]s, as (position, duration), by position.
+    long: Vec<(usize, u64)>,
 }
 
 impl Links {
     fn push(&mut self, link: u32, error: bool, duration: Option<u64>) {
         self.link.push(link | if error { ERROR } else { 0 });
-        self.duration.push(duration.unwrap_or(NO_DURATION));
+        let stored = match duration.map(u32::try_from) {
+            None => NO_DURATION,
+            Some(Ok(d)) if d < LONG_DURATION => d,
+            Some(_) => {
+                self.long
+                    .push((self.duration.len(), duration.unwrap_or_default()));
+                LONG_DURATION
+            }
+        };
+        self.duration.push(stored);
     }
 
     fn len(&self) -> usize {
         self.link.len()
+    }
+
+    /// Appends `other`'s links, each link's number mapped by `map` (the error bit kept).
+    fn append(&mut self, other: Self, map: impl Fn(u32) -> u32) {
+        let at = self.len();
+        self.link
+            .extend(other.link.iter().map(|&l| map(l & !ERROR) | (l & ERROR)));
+        self.duration.extend(other.duration);
+        self.long
+            .extend(other.long.into_iter().map(|(p, d)| (p + at, d)));
+    }
+
+    /// The durations at the positions of `range`, in order.
+    fn durations(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = Option<u64>> + '_ {
+        let first_long = self.long.partition_point(|l| l.0 < range.start);
+        let mut long = self.long.get(first_long..).unwrap_or_default().iter();
+        self.duration
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .map(move |&d| match d {
+                NO_DURATION => None,
+                LONG_DURATION => long.next().map(|l| l.1),
+                d => Some(u64::from(d)),
+            })
     }
 }
 
@@ -75,9 +115,9 @@ pub struct WindowIndex {
     /// Their starts, epoch µs, ascending.
     starts: Vec<i64>,
     /// By position in `order` (and one past the end): where its links begin in `service`.
-    service_at: Vec<usize>,
+    service_at: Vec<u32>,
     /// The same in `instance`.
-    instance_at: Vec<usize>,
+    instance_at: Vec<u32>,
     /// Links between services, as service-graph edges.
     service: Links,
     /// Links between instances, as numbers of (parent key, child key) pairs.
@@ -161,25 +201,16 @@ impl WindowIndex {
                     .iter()
                     .map(|&pair| pairs.insert_full(pair).0 as u32)
                     .collect();
-                index.service.link.extend(part.service.link);
-                index.service.duration.extend(part.service.duration);
-                index
-                    .instance
-                    .link
-                    .extend(part.instance.link.iter().map(|&l| {
-                        let id = l & !ERROR;
-                        let mapped = match id {
-                            UNKNOWN => UNKNOWN,
-                            _ => global.get(id as usize).copied().unwrap_or(UNKNOWN),
-                        };
-                        mapped | (l & ERROR)
-                    }));
-                index.instance.duration.extend(part.instance.duration);
+                index.service.append(part.service, |l| l);
+                index.instance.append(part.instance, |id| match id {
+                    UNKNOWN => UNKNOWN,
+                    _ => global.get(id as usize).copied().unwrap_or(UNKNOWN),
+                });
                 for (s, i) in part.counts {
                     let last_s = index.service_at.last().copied().unwrap_or(0);
                     let last_i = index.instance_at.last().copied().unwrap_or(0);
-                    index.service_at.push(last_s + s as usize);
-                    index.instance_at.push(last_i + i as usize);
+                    index.service_at.push(last_s.saturating_add(s));
+                    index.instance_at.push(last_i.saturating_add(i));
                 }
             }
         }
@@ -229,9 +260,9 @@ impl WindowIndex {
     ) -> (Vec<ServiceGraph>, Vec<u32>) {
         let (lo, hi) = self.run(from, to);
         let traces = self.traces(from, to);
-        let span = |at: &[usize]| {
-            let a = at.get(lo).copied().unwrap_or(0);
-            let b = at.get(hi).copied().unwrap_or(a).max(a);
+        let span = |at: &[u32]| {
+            let a = at.get(lo).copied().unwrap_or(0) as usize;
+            let b = (at.get(hi).copied().unwrap_or(0) as usize).max(a);
             a..b
         };
         let (service, instance) = (span(&self.service_at), span(&self.instance_at));
@@ -252,8 +283,7 @@ impl WindowIndex {
                     ),
                 };
                 let link = links.link.get(range.clone()).unwrap_or_default();
-                let duration = links.duration.get(range).unwrap_or_default();
-                level_graph(full, declared, link, duration, map, &traces)
+                level_graph(full, declared, link, links.durations(range), map, &traces)
             })
             .collect();
         (out, traces)
@@ -267,7 +297,7 @@ fn level_graph(
     full: &ServiceGraph,
     declared: Option<&Declared>,
     link: &[u32],
-    duration: &[u64],
+    duration: impl Iterator<Item = Option<u64>>,
     map: Option<&[u32]>,
     traces: &[u32],
 ) -> ServiceGraph {
@@ -275,7 +305,7 @@ fn level_graph(
     let mut counts = vec![(0u64, 0u64); bound];
     let mut durations: Vec<Vec<u64>> = vec![Vec::new(); bound];
     let mut keep_edge = vec![false; bound];
-    for (&l, &d) in link.iter().zip(duration) {
+    for (&l, d) in link.iter().zip(duration) {
         let id = l & !ERROR;
         let edge = match map {
             Some(m) => m.get(id as usize).copied().unwrap_or(UNKNOWN),
@@ -286,7 +316,7 @@ fn level_graph(
         };
         c.0 += 1;
         c.1 += u64::from(l & ERROR != 0);
-        if d != NO_DURATION {
+        if let Some(d) = d {
             ds.push(d);
         }
         if let Some(k) = keep_edge.get_mut(edge) {
@@ -385,4 +415,44 @@ fn declared(store: &TraceStore, graphs: &[Arc<ServiceGraph>]) -> Vec<Declared> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Durations of any length come back as they went in, over any range, also after an append
+    /// (long ones are kept beside the 32-bit ones).
+    #[test]
+    fn links_keep_every_duration() {
+        let wanted = [
+            Some(5),
+            None,
+            Some(u64::from(LONG_DURATION)),
+            Some(7_200_000_000),
+            Some(0),
+            Some(u64::MAX),
+            Some(u64::from(u32::MAX)),
+        ];
+        let mut a = Links::default();
+        let mut b = Links::default();
+        for (i, d) in wanted.iter().enumerate() {
+            a.push(i as u32, i % 2 == 0, *d);
+            b.push(i as u32, false, *d);
+        }
+        a.append(b, |l| l + 100);
+        let all: Vec<Option<u64>> = wanted.iter().chain(&wanted).copied().collect();
+        assert_eq!(a.durations(0..a.len()).collect::<Vec<_>>(), all);
+        for start in 0..all.len() {
+            for end in start..=all.len() {
+                assert_eq!(
+                    a.durations(start..end).collect::<Vec<_>>(),
+                    all[start..end],
+                    "{start}..{end}"
+                );
+            }
+        }
+        assert_eq!(a.link[8], 101);
+        assert_eq!(a.link[2], 2 | ERROR);
+    }
 }
