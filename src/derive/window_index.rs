@@ -25,7 +25,7 @@ use super::graph::ServiceGraph;
 use super::latency::Latency;
 use super::levels::{LinkNames, build_levels};
 use super::relink::{Relinker, UNKNOWN, edge_map};
-use super::window::{spans_where, trace_starts};
+use super::window::spans_where;
 use crate::model::{Level, TraceStore};
 
 /// Traces one task links while the index is built.
@@ -142,15 +142,24 @@ impl WindowIndex {
     /// Links every trace of `store` again, as `graphs` (its graph at every level, in
     /// [`Level::ALL`] order) and `names` came from [`build_levels`] of it.
     pub fn build(store: &TraceStore, graphs: &[Arc<ServiceGraph>], names: &LinkNames) -> Self {
-        let starts_of = trace_starts(store);
+        // Each trace's start (`i64::MIN`, which no span start is, for none): 8 bytes a trace.
+        let starts_of: Vec<i64> = store
+            .traces()
+            .par_iter()
+            .map(|t| {
+                store
+                    .trace_indices(t)
+                    .filter_map(|i| store.spans().get(i as usize)?.timestamp_micros())
+                    .min()
+                    .unwrap_or(i64::MIN)
+            })
+            .collect();
+        let start_of = |t: u32| starts_of.get(t as usize).copied().unwrap_or(i64::MIN);
         let mut order: Vec<u32> = (0..starts_of.len() as u32)
-            .filter(|&t| matches!(starts_of.get(t as usize), Some(Some(_))))
+            .filter(|&t| start_of(t) != i64::MIN)
             .collect();
-        order.par_sort_unstable_by_key(|&t| (starts_of.get(t as usize).copied().flatten(), t));
-        let starts: Vec<i64> = order
-            .iter()
-            .map(|&t| starts_of.get(t as usize).copied().flatten().unwrap_or(0))
-            .collect();
+        order.par_sort_unstable_by_key(|&t| (start_of(t), t));
+        let starts: Vec<i64> = order.iter().map(|&t| start_of(t)).collect();
         drop(starts_of);
 
         let linker = Relinker::new(store, graphs, names);
