@@ -76,8 +76,12 @@ enum Command {
         file: u32,
     },
     /// Read lines of `flowscope spans` (whole traces) on stdin and print their partial aggregate
-    /// as JSON rows, for a cluster to merge (the second step of `aggregate --spark`).
-    Partial,
+    /// as JSON rows, for a cluster to merge (the second step of `aggregate --spark`). A window
+    /// takes instants only (a partition does not know the whole run's first and last trace).
+    Partial {
+        #[command(flatten)]
+        time: TimeArgs,
+    },
     /// Compare two runs at one level: nodes and edges added, removed and changed (calls, error
     /// rate, p50/p99), largest changes first.
     Diff {
@@ -211,6 +215,9 @@ enum Command {
         exit_idle: Option<f64>,
     },
 }
+
+/// Why a Spark job takes only instants as `--from`/`--to`.
+const RELATIVE_ON_SPARK: &str = "flowscope: on Spark, --from/--to take instants (2024-05-06T07:08:09Z): an offset from the first or last trace needs the whole run, which no partition sees (aggregate in-process for offsets)";
 
 /// `--from` / `--to`: only the traces that start inside the window.
 #[derive(clap::Args, Debug, Clone)]
@@ -348,17 +355,24 @@ fn main() -> ExitCode {
         } => match (time.parse(), spark) {
             (Err(line), _) => return usage_error(&line),
             (Ok(time), None) => cli::aggregate::aggregate(&paths, &output, force, time),
-            (Ok(time), Some(_)) if time.from.is_some() || time.to.is_some() => {
-                return usage_error(
-                    "flowscope: --from/--to are not (yet) passed to a Spark job: aggregate in-process, or window the files",
-                );
+            (Ok(time), Some(_)) if !time.is_absolute() => {
+                return usage_error(RELATIVE_ON_SPARK);
             }
-            (Ok(_), Some(master)) => {
-                cli::aggregate::aggregate_on_spark(&paths, &output, force, &master, partitions)
-            }
+            (Ok(_), Some(master)) => cli::aggregate::aggregate_on_spark(
+                &paths,
+                &output,
+                force,
+                &master,
+                partitions,
+                [&time.from, &time.to],
+            ),
         },
         Command::Spans { path, file } => cli::aggregate::spans(&path, file),
-        Command::Partial => cli::aggregate::partial(),
+        Command::Partial { time } => match time.parse() {
+            Ok(time) if time.is_absolute() => cli::aggregate::partial(time),
+            Ok(_) => return usage_error(RELATIVE_ON_SPARK),
+            Err(line) => return usage_error(&line),
+        },
         Command::Diff {
             before,
             against,

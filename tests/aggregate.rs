@@ -385,8 +385,13 @@ fn issue_18_a_damaged_aggregate_is_a_counted_warning_or_one_line() {
 /// The cluster's steps, run here: (a) each file's spans as lines, (b) a shuffle of the lines by
 /// trace id into `partitions` partitions (each partition's lines reversed, so order does not
 /// help) with the declared elements apart, (c) each partition's partial aggregate (the span
-/// partitions get the declared elements as context), (d) the partials' rows merged.
-fn cluster_shaped(paths: &[PathBuf], partitions: usize) -> Aggregate {
+/// partitions get the declared elements as context), (d) the partials' rows merged. Each
+/// partial keeps the traces starting in `window`.
+fn cluster_shaped(
+    paths: &[PathBuf],
+    partitions: usize,
+    window: flowscope::cli::TimeArgs,
+) -> Aggregate {
     use std::hash::{Hash, Hasher};
     let mut spans: Vec<Vec<String>> = vec![Vec::new(); partitions];
     let mut declared: Vec<String> = Vec::new();
@@ -416,7 +421,7 @@ fn cluster_shaped(paths: &[PathBuf], partitions: usize) -> Aggregate {
             lines.extend(context.iter().cloned());
         }
         let text = lines.join("\n");
-        let (partial, bad) = flowscope::cli::aggregate::partial_of(text.as_bytes());
+        let (partial, bad) = flowscope::cli::aggregate::partial_of(text.as_bytes(), window);
         assert_eq!(bad, 0);
         partial.write_rows(&mut rows).unwrap();
     }
@@ -436,7 +441,7 @@ fn issue_18_the_cluster_steps_give_the_in_process_derivation() {
     }
     let store = store_of_readable(&paths);
     let partitions = 5;
-    let merged = cluster_shaped(&paths, partitions);
+    let merged = cluster_shaped(&paths, partitions, flowscope::cli::TimeArgs::default());
     let mut want_traces: Vec<String> = store
         .traces()
         .iter()
@@ -448,6 +453,36 @@ fn issue_18_the_cluster_steps_give_the_in_process_derivation() {
     assert_eq!(got_traces, want_traces, "{partitions} partitions");
     let what = format!("{partitions} partitions");
     assert!(same_as_derived(&what, &store, &merged) > 1000);
+}
+
+/// With a window of instants, each partition keeps its traces starting inside and the merge is
+/// the in-process derivation of the window's traces (`aggregate --from --to`). See: #18
+#[test]
+fn issue_18_the_cluster_steps_with_a_window_give_the_windowed_derivation() {
+    use flowscope::derive::window::{TimeBound, trace_starts};
+    let mut paths = ingest::expand_paths(&[fixture("")]).unwrap();
+    if let Some(dir) = shared_traces() {
+        paths.extend(ingest::expand_paths(&[dir]).unwrap());
+    }
+    let mut store = store_of_readable(&paths);
+    let mut starts: Vec<i64> = trace_starts(&store).into_iter().flatten().collect();
+    starts.sort_unstable();
+    let at = |f: usize| TimeBound::At(starts[starts.len() * f / 4]);
+    let window = flowscope::cli::TimeArgs {
+        from: Some(at(1)),
+        to: Some(at(3)),
+    };
+    assert!(window.is_absolute());
+    flowscope::cli::apply_window(&mut store, window);
+    let kept = store.traces().len();
+    assert!(
+        kept > 100 && kept < starts.len(),
+        "{kept} of {}",
+        starts.len()
+    );
+    let merged = cluster_shaped(&paths, 4, window);
+    assert_eq!(merged.traces.len(), kept);
+    assert!(same_as_derived("the middle half", &store, &merged) > 100);
 }
 
 /// A trace whose spans sit in two files comes together in its partition.
@@ -465,7 +500,7 @@ fn issue_18_a_trace_split_across_files_is_linked_whole() {
     std::fs::write(&fb, serde_json::to_vec(b).unwrap()).unwrap();
     let paths = vec![fa, fb];
     let store = store_of_readable(&paths);
-    let merged = cluster_shaped(&paths, 3);
+    let merged = cluster_shaped(&paths, 3, flowscope::cli::TimeArgs::default());
     same_as_derived("a trace in two files", &store, &merged);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::aggregate::same_traces_on_demand;
-use crate::common::{fixture, fresh_temp, run_flowscope, shared_traces, store_of_readable};
+use crate::common::{fixture, fresh_temp, shared_traces, store_of_readable};
 
 /// The cluster's master, when one was started for the tests.
 fn master() -> Option<String> {
@@ -22,6 +22,23 @@ fn master() -> Option<String> {
     );
     eprintln!("skipping: no Spark cluster (eval \"$(scripts/spark-cluster start)\")");
     None
+}
+
+/// The flowscope the cluster runs: the release build `.ci/run` makes (`FLOWSCOPE_CLUSTER_BIN`),
+/// else this test build's binary. Every task of a job runs it, so a debug build is slow.
+fn flowscope_bin() -> PathBuf {
+    std::env::var_os("FLOWSCOPE_CLUSTER_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_flowscope")),
+        PathBuf::from,
+    )
+}
+
+/// Runs [`flowscope_bin`] with `args`.
+fn run_flowscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    Command::new(flowscope_bin())
+        .args(args)
+        .output()
+        .expect("the flowscope binary runs")
 }
 
 fn text(p: &Path) -> String {
@@ -140,7 +157,7 @@ fn issue_18_a_worker_killed_mid_job_changes_nothing() {
     };
     let out = fresh_temp("cluster-killed");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/spark-cluster");
-    let job = Command::new(env!("CARGO_BIN_EXE_flowscope"))
+    let job = Command::new(flowscope_bin())
         .args([
             "aggregate".to_owned(),
             text(&shared),
@@ -323,4 +340,93 @@ fn issue_18_a_gigabyte_in_64_files_with_traces_split_across_them_is_derived_as_i
         assert_eq!(spans, lines(&b, id), "trace {id}");
     }
     std::fs::remove_dir_all(&work).ok();
+}
+
+/// A window of instants on the cluster: each partition keeps its traces that start inside, and
+/// the result is `deps --from --to` of the files at every level; offsets are refused in one
+/// line (no partition sees the whole run's first and last trace). See: #18
+#[test]
+fn issue_18_a_window_of_instants_on_the_cluster_is_deps_from_to() {
+    let Some(master) = master() else {
+        return;
+    };
+    let inputs = fixture("");
+    let store =
+        store_of_readable(&flowscope::ingest::expand_paths(std::slice::from_ref(&inputs)).unwrap());
+    let mut starts: Vec<i64> = flowscope::derive::window::trace_starts(&store)
+        .into_iter()
+        .flatten()
+        .collect();
+    starts.sort_unstable();
+    let instant = |f: usize| {
+        let m = starts[starts.len() * f / 4];
+        format!(
+            "{}.{:06}Z",
+            flowscope::model::time::format_utc_micros(m).replace(' ', "T"),
+            m.rem_euclid(1_000_000)
+        )
+    };
+    let (from, to) = (instant(1), instant(3));
+    let out = fresh_temp("cluster-window");
+    let job = |window: [&str; 4]| {
+        let mut args = vec![
+            "aggregate".to_owned(),
+            text(&inputs),
+            "-o".into(),
+            text(&out),
+            "--force".into(),
+            "--spark".into(),
+            master.clone(),
+        ];
+        args.extend(window.iter().map(|s| (*s).to_owned()));
+        run_flowscope(&args)
+    };
+    let refused = job(["--from", "+1s", "--to", "-1s"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&refused.stderr).lines().count(), 1);
+    let run = job(["--from", &from, "--to", &to]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for level in ["instance", "service", "zone", "region"] {
+        let of_out = run_flowscope(&[
+            "deps".to_owned(),
+            text(&out),
+            "--level".into(),
+            level.into(),
+        ]);
+        let of_inputs = run_flowscope(&[
+            "deps".to_owned(),
+            text(&inputs),
+            "--level".into(),
+            level.into(),
+            "--from".into(),
+            from.clone(),
+            "--to".into(),
+            to.clone(),
+        ]);
+        assert!(of_inputs.status.success());
+        assert!(of_out.stdout.len() > 10, "{level}");
+        assert_eq!(of_out.stdout, of_inputs.stdout, "deps at {level}");
+    }
+    let traces = |args: Vec<String>| -> serde_json::Value {
+        serde_json::from_slice::<serde_json::Value>(&run_flowscope(&args).stdout).unwrap()["total"]
+            ["traces"]
+            .clone()
+    };
+    let kept = traces(vec!["stats".into(), "--json".into(), text(&out)]);
+    let want = traces(vec![
+        "stats".into(),
+        "--json".into(),
+        text(&inputs),
+        "--from".into(),
+        from.clone(),
+        "--to".into(),
+        to.clone(),
+    ]);
+    assert_eq!(kept, want);
+    assert!(kept.as_u64().unwrap() < starts.len() as u64);
+    std::fs::remove_dir_all(&out).ok();
 }

@@ -17,7 +17,9 @@ files and links the traces, so there is one implementation of the rules:
       becomes one directory, spans/bucket=K, as flowscope writes it: src/aggregate/spans.rs).
 
 usage: spark-submit --files FLOWSCOPE spark_job.py JOB.json
-  JOB.json: {"inputs": [path, ...], "out": OUT, "partitions": N}
+  JOB.json: {"inputs": [path, ...], "out": OUT, "partitions": N, "from": T|null, "to": T|null}
+  (T an instant, as --from/--to spell it; the spans table keeps every trace, the other tables
+  the window's)
 """
 
 import json
@@ -86,11 +88,11 @@ def bucket_of(key, buckets):
     return zlib.crc32(key.encode("utf-8")) % buckets
 
 
-def partial(lines):
-    """(c): a partition's partial aggregate, as rows."""
+def partial(lines, window=()):
+    """(c): a partition's partial aggregate, as rows (of its traces starting in the window)."""
     text = "\n".join(lines) + "\n"
     run = subprocess.run(
-        [flowscope(), "partial"],
+        [flowscope(), "partial", *window],
         input=text.encode("utf-8"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -121,6 +123,10 @@ def progress(sc, stop):
 def main():
     job = json.load(open(sys.argv[1]))
     inputs, out, partitions = job["inputs"], job["out"], max(1, int(job["partitions"]))
+    window = []
+    for flag in ("from", "to"):
+        if job.get(flag):
+            window += ["--" + flag, job[flag]]
     spark = SparkSession.builder.appName("flowscope aggregate").getOrCreate()
     sc = spark.sparkContext
     sc.setLogLevel("WARN")
@@ -153,7 +159,7 @@ def main():
         it = list(it)
         if not it:
             return []
-        return partial(it + context.value)
+        return partial(it + context.value, window)
 
     rows = spans.mapPartitions(with_context)
     if declared:

@@ -80,11 +80,13 @@ pub fn spans(path: &Path, file: u32) -> anyhow::Result<bool> {
 }
 
 /// The partial aggregate of lines of `flowscope spans` (whole traces, and declared elements as
-/// `D` lines, or as `C` lines of context): the derivation of the store they build, less what
-/// the context alone adds.
-pub fn partial_of(input: impl std::io::BufRead) -> (Aggregate, u64) {
+/// `D` lines, or as `C` lines of context): the derivation of the store they build (its traces
+/// that start in the window `time`, whose bounds are instants), less what the context alone
+/// adds.
+pub fn partial_of(input: impl std::io::BufRead, time: TimeArgs) -> (Aggregate, u64) {
     let read = crate::aggregate::lines::store_of_lines(input);
     let mut store = read.store;
+    apply_window(&mut store, time);
     let mut aggregate = Aggregate::of(&mut store, Vec::new());
     if let Some(mut context) = read.context {
         aggregate.without(&Aggregate::of(&mut context, Vec::new()));
@@ -94,8 +96,8 @@ pub fn partial_of(input: impl std::io::BufRead) -> (Aggregate, u64) {
 
 /// `flowscope partial`: [`partial_of`] stdin, printed as rows on stdout; lines that were not
 /// lines of `flowscope spans` are counted on stderr.
-pub fn partial() -> anyhow::Result<bool> {
-    let (aggregate, bad) = partial_of(std::io::stdin().lock());
+pub fn partial(time: TimeArgs) -> anyhow::Result<bool> {
+    let (aggregate, bad) = partial_of(std::io::stdin().lock(), time);
     if bad > 0 {
         eprintln!("flowscope: warnings ({bad} lines that are not span lines skipped): stdin");
     }
@@ -229,13 +231,15 @@ fn find_spark() -> anyhow::Result<Spark> {
 
 /// `flowscope aggregate PATH… -o OUT --spark MASTER`: the same aggregate made by a Spark job
 /// (`spark://host:7077`, `local[N]`) that runs this binary on the executors; Spark's progress and
-/// the job's problems go to stderr. `partitions` is the number of partitions of traces.
+/// the job's problems go to stderr. `partitions` is the number of partitions of traces; `window`
+/// the `--from`/`--to` instants, as given (each partition keeps its traces that start inside).
 pub fn aggregate_on_spark(
     paths: &[PathBuf],
     out: &Path,
     force: bool,
     master: &str,
     partitions: usize,
+    window: [&Option<String>; 2],
 ) -> anyhow::Result<bool> {
     let started = Instant::now();
     let files: Vec<String> = ingest::expand_paths(paths)?
@@ -260,6 +264,8 @@ pub fn aggregate_on_spark(
             "inputs": files,
             "out": out_abs.display().to_string(),
             "partitions": partitions,
+            "from": window[0],
+            "to": window[1],
         }))?,
     )?;
     let mut command = std::process::Command::new(&spark.submit);

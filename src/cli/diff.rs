@@ -20,6 +20,17 @@ pub struct TimeArgs {
     pub to: Option<TimeBound>,
 }
 
+impl TimeArgs {
+    /// Whether every bound given is an instant (no offset from the first or last trace), so
+    /// any part of the traces resolves it alike.
+    pub fn is_absolute(&self) -> bool {
+        [self.from, self.to]
+            .iter()
+            .flatten()
+            .all(|b| matches!(b, window::TimeBound::At(_)))
+    }
+}
+
 /// Keeps only the traces of `store` that start inside the window (all of them when no bound is
 /// given); offsets count from the store's own first and last trace.
 pub fn apply_window(store: &mut TraceStore, time: TimeArgs) {
