@@ -10,7 +10,9 @@ use flowscope::derive::ServiceGraph;
 use flowscope::ingest;
 use flowscope::model::{Interner, Level, TraceStore};
 
-use crate::common::{fixture, fresh_temp, run_flowscope, shared_traces, store_of_readable};
+use crate::common::{
+    COUNT_KEYS, fixture, fresh_temp, run_flowscope, shared_traces, store_of_readable,
+};
 
 /// Compares `aggregate`'s graphs with the store's own derivation; returns the edges compared.
 pub(crate) fn same_as_derived(what: &str, store: &TraceStore, aggregate: &Aggregate) -> usize {
@@ -238,16 +240,7 @@ fn issue_18_deps_and_stats_of_an_aggregate_are_those_of_its_inputs() {
     };
     let want = json(&with(&["stats", "--json"], &[]))["total"].clone();
     let got = json(&["stats".to_owned(), "--json".to_owned(), out_s.clone()])["total"].clone();
-    for key in [
-        "spans",
-        "traces",
-        "services",
-        "instances",
-        "regions",
-        "zones",
-        "edges",
-        "links",
-    ] {
+    for key in COUNT_KEYS {
         assert_eq!(got[key], want[key], "{key}");
     }
     // Not replaced without --force; replaced with it.

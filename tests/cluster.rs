@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::aggregate::same_traces_on_demand;
-use crate::common::{fixture, fresh_temp, shared_traces, store_of_readable};
+use crate::common::{COUNT_KEYS, fixture, fresh_temp, shared_traces, store_of_readable};
 
 /// The cluster's master, when one was started for the tests.
 fn master() -> Option<String> {
@@ -72,16 +72,7 @@ fn same_as_in_process(out: &Path, inputs: &[PathBuf]) {
     let mut args = vec!["stats".to_owned(), "--json".into()];
     args.extend(inputs.iter().map(|p| text(p)));
     let want = total(args);
-    for key in [
-        "spans",
-        "traces",
-        "services",
-        "instances",
-        "regions",
-        "zones",
-        "edges",
-        "links",
-    ] {
+    for key in COUNT_KEYS {
         assert_eq!(got[key], want[key], "{key}");
     }
 }
@@ -299,16 +290,7 @@ fn issue_18_a_gigabyte_in_64_files_with_traces_split_across_them_is_derived_as_i
         &bin,
         &["stats".into(), "--json".into(), text(&on_cluster)],
     ));
-    for key in [
-        "spans",
-        "traces",
-        "services",
-        "instances",
-        "regions",
-        "zones",
-        "edges",
-        "links",
-    ] {
+    for key in COUNT_KEYS {
         assert_eq!(got["total"][key], stats["total"][key], "{key}");
     }
     let cluster = flowscope::aggregate::parquet::read(&on_cluster).unwrap();

@@ -93,6 +93,18 @@ pub fn store_of_readable(paths: &[PathBuf]) -> TraceStore {
     store
 }
 
+/// The totals `flowscope stats --json` prints that an aggregate must keep.
+pub const COUNT_KEYS: [&str; 8] = [
+    "spans",
+    "traces",
+    "services",
+    "instances",
+    "regions",
+    "zones",
+    "edges",
+    "links",
+];
+
 /// Runs the flowscope binary with `args`.
 pub fn run_flowscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_flowscope"))

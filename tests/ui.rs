@@ -68,6 +68,34 @@ fn opened_with(path: PathBuf, tofu: bool) -> Harness<'static, FlowscopeApp> {
     h
 }
 
+/// The service-level edges the scene marks as the selected trace's critical path, by name,
+/// sorted.
+pub(crate) fn critical_service_edges(h: &Harness<'_, FlowscopeApp>) -> Vec<(String, String)> {
+    let scene = h.state().canvas().scene().unwrap();
+    let model = h.state().model().unwrap();
+    let interner = &model.store.data.interner;
+    let graph = model.graph(Level::Service).unwrap();
+    let mut critical: Vec<(String, String)> = scene
+        .edges
+        .iter()
+        .filter(|e| e.critical)
+        .map(|e| {
+            let (a, b) = graph
+                .graph
+                .edge_endpoints(petgraph::stable_graph::EdgeIndex::new(
+                    e.edge.unwrap() as usize
+                ))
+                .unwrap();
+            let name = |n: petgraph::stable_graph::NodeIndex| {
+                interner.resolve(graph.graph[n].name).to_owned()
+            };
+            (name(a), name(b))
+        })
+        .collect();
+    critical.sort();
+    critical
+}
+
 pub(crate) fn has_label(h: &Harness<'_, FlowscopeApp>, text: &str) -> bool {
     h.query_all_by_label(text).next().is_some()
 }
@@ -198,29 +226,8 @@ fn selecting_a_trace_opens_its_waterfall_and_lights_its_path() {
     // Its path is lit on the graph, its critical path (coresrv → auth, see derive_flow) marked.
     let scene = h.state().canvas().scene().unwrap();
     assert!(scene.nodes.iter().any(|n| n.highlighted));
-    let model = h.state().model().unwrap();
-    let interner = &model.store.data.interner;
-    let graph = model.graph(Level::Service).unwrap();
-    let mut critical: Vec<(String, String)> = scene
-        .edges
-        .iter()
-        .filter(|e| e.critical)
-        .map(|e| {
-            let (a, b) = graph
-                .graph
-                .edge_endpoints(petgraph::stable_graph::EdgeIndex::new(
-                    e.edge.unwrap() as usize
-                ))
-                .unwrap();
-            let name = |n: petgraph::stable_graph::NodeIndex| {
-                interner.resolve(graph.graph[n].name).to_owned()
-            };
-            (name(a), name(b))
-        })
-        .collect();
-    critical.sort();
     assert_eq!(
-        critical,
+        critical_service_edges(&h),
         [
             ("auth".to_owned(), "auth".to_owned()),
             ("coresrv".to_owned(), "auth".to_owned())

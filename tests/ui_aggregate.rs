@@ -7,7 +7,7 @@ use flowscope::model::Level;
 use flowscope::ui::actions::Action;
 
 use crate::common::{fixture, fresh_temp, run_flowscope, store_of_readable};
-use crate::ui::{has_label, opened, wait};
+use crate::ui::{critical_service_edges, has_label, opened, wait};
 
 /// The inputs: a Zipkin trace file (whose critical path `tests/ui.rs` knows) and a Spigo run
 /// (places in regions and zones, a declared architecture).
@@ -85,29 +85,8 @@ fn issue_18_the_window_opens_an_aggregate_and_reads_a_trace_on_demand() {
     assert!(has_label(&h, &format!("Trace {id}")));
     assert!(has_label(&h, "4 spans on the critical path"));
     let scene = h.state().canvas().scene().unwrap();
-    let model = h.state().model().unwrap();
-    let graph = model.graph(Level::Service).unwrap();
-    let interner = &model.store.data.interner;
-    let mut critical: Vec<(String, String)> = scene
-        .edges
-        .iter()
-        .filter(|e| e.critical)
-        .map(|e| {
-            let (a, b) = graph
-                .graph
-                .edge_endpoints(petgraph::stable_graph::EdgeIndex::new(
-                    e.edge.unwrap() as usize
-                ))
-                .unwrap();
-            let name = |n: petgraph::stable_graph::NodeIndex| {
-                interner.resolve(graph.graph[n].name).to_owned()
-            };
-            (name(a), name(b))
-        })
-        .collect();
-    critical.sort();
     assert_eq!(
-        critical,
+        critical_service_edges(&h),
         [
             ("auth".to_owned(), "auth".to_owned()),
             ("coresrv".to_owned(), "auth".to_owned())

@@ -245,34 +245,28 @@ impl FlowscopeApp {
         self.selected_trace = trace;
         self.trace_reading = None;
         let generation = self.model_generation;
-        let read = |r: &ReadTrace| Some(r.trace) == trace && r.generation == generation;
-        match (trace, &self.model) {
-            (Some(_), Some(_)) if self.read_trace.as_ref().is_some_and(read) => {
-                if let Some(r) = &self.read_trace {
-                    self.waterfall.show_trace(&r.store, r.index);
-                }
+        match (trace, &self.model, &self.read_trace) {
+            (Some(t), Some(_), Some(read)) if read.trace == t && read.generation == generation => {
+                self.waterfall.show_trace(&read.store, read.index);
             }
-            (Some(t), Some(model)) => match (&model.aggregate, model.trace_id(t)) {
+            (Some(t), Some(model), _) => match (&model.aggregate, model.trace_id(t)) {
                 (Some(source), Some(id)) => {
+                    let reading = read_in_background(
+                        source.clone(),
+                        id,
+                        model.store.data.interner.clone(),
+                        ctx.clone(),
+                    );
                     self.waterfall.clear();
                     self.read_trace = None;
-                    let (source, names) = (source.clone(), model.store.data.interner.clone());
-                    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-                    let wake = ctx.clone();
-                    let spawned = std::thread::Builder::new()
-                        .name("trace reader".to_owned())
-                        .spawn(move || {
-                            tx.send(source.trace_store(&id, names)).ok();
-                            wake.request_repaint();
-                        });
-                    match spawned {
-                        Ok(_) => {
+                    match reading {
+                        Ok(result) => {
                             self.notice =
                                 Some("Reading the trace's spans from the aggregate…".to_owned());
                             self.trace_reading = Some(super::TraceReading {
                                 generation,
                                 trace: t,
-                                result: rx,
+                                result,
                             });
                         }
                         Err(e) => self.banner = Some(format!("Cannot read the trace: {e}")),
@@ -405,4 +399,22 @@ impl FlowscopeApp {
             Err(e) => self.banner = Some(format!("Cannot export: {e}")),
         }
     }
+}
+
+/// Reads trace `id` of `source` on the `trace reader` thread, its strings starting as `names`;
+/// the window is woken when it is read.
+fn read_in_background(
+    source: std::sync::Arc<crate::ui::model::AggregateSource>,
+    id: String,
+    names: crate::model::Interner,
+    wake: egui::Context,
+) -> std::io::Result<std::sync::mpsc::Receiver<super::TraceRead>> {
+    let (tx, rx) = sync_channel(1);
+    std::thread::Builder::new()
+        .name("trace reader".to_owned())
+        .spawn(move || {
+            tx.send(source.trace_store(&id, names)).ok();
+            wake.request_repaint();
+        })?;
+    Ok(rx)
 }

@@ -240,12 +240,7 @@ pub(super) fn warnings_ui(ui: &mut egui::Ui, model: &Model, failures: &[LoadFail
             egui::ScrollArea::vertical()
                 .max_height(300.0)
                 .show(ui, |ui| {
-                    for f in failures {
-                        ui.colored_label(
-                            ui.visuals().error_fg_color,
-                            format!("{}: {}", f.path.display(), f.reason),
-                        );
-                    }
+                    failures_ui(ui, failures);
                     for f in &model.files {
                         let name = f.path.file_name().map_or_else(
                             || f.path.display().to_string(),
@@ -284,12 +279,7 @@ fn aggregate_ui(
         egui::ScrollArea::vertical()
             .max_height(300.0)
             .show(ui, |ui| {
-                for f in failures {
-                    ui.colored_label(
-                        ui.visuals().error_fg_color,
-                        format!("{}: {}", f.path.display(), f.reason),
-                    );
-                }
+                failures_ui(ui, failures);
                 for f in &aggregate.inputs {
                     ui.label(format!(
                         "{} · {} · {} bytes · {} warnings",
@@ -298,4 +288,14 @@ fn aggregate_ui(
                 }
             });
     });
+}
+
+/// What could not be read, one line each.
+fn failures_ui(ui: &mut egui::Ui, failures: &[LoadFailure]) {
+    for f in failures {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("{}: {}", f.path.display(), f.reason),
+        );
+    }
 }

@@ -99,13 +99,16 @@ pub struct FlowscopeApp {
     before_load: Option<BeforeLoad>,
 }
 
+/// What the `trace reader` thread hands back: the trace's store and its index there, or why not.
+type TraceRead = Result<(crate::model::TraceStore, usize), String>;
+
 /// An aggregate's trace being read on the `trace reader` thread.
 struct TraceReading {
     /// The model it is read for ([`FlowscopeApp::model_generation`]).
     generation: u64,
     /// Its index in the trace list's model.
     trace: usize,
-    result: Receiver<Result<(crate::model::TraceStore, usize), String>>,
+    result: Receiver<TraceRead>,
 }
 
 /// An aggregate's trace, read: its own store (on the model's strings) and its index there.
