@@ -152,9 +152,9 @@ fn write_otlp(input: &str, json_out: &str, pb_out: &str) -> anyhow::Result<()> {
             )?;
             let mut spans = Vec::new();
             for (i, span) in resource.iter().enumerate() {
-                let trace = trace_hex(span.trace_id, &batch);
-                let id = span_hex(span.id, &batch);
-                let parent = span.parent_id.map(|p| span_hex(p, &batch));
+                let trace = trace_hex(span.trace_id(), &batch);
+                let id = span_hex(span.id(), &batch);
+                let parent = span.parent_id().map(|p| span_hex(p, &batch));
                 let start = span.timestamp_micros().unwrap_or(0).max(0) as u64 * 1000;
                 let end = start + span.duration_micros().unwrap_or(0) * 1000;
                 let kind = match span.kind {

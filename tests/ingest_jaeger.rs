@@ -142,13 +142,13 @@ fn span<'b>(batch: &'b Batch, id: &str) -> &'b Span {
     batch
         .spans
         .iter()
-        .find(|s| s.id.display(&batch.interner) == id)
+        .find(|s| s.id().display(&batch.interner) == id)
         .unwrap_or_else(|| panic!("no span {id}"))
 }
 
 fn parent(batch: &Batch, id: &str) -> Option<String> {
     span(batch, id)
-        .parent_id
+        .parent_id()
         .map(|p| p.display(&batch.interner))
 }
 
@@ -232,16 +232,16 @@ fn hotrod_batches_join_into_one_trace() {
     let roots: Vec<_> = store
         .spans()
         .iter()
-        .filter(|s| s.parent_id.is_none())
+        .filter(|s| s.parent_id().is_none())
         .collect();
     assert_eq!(roots.len(), 1);
-    assert_eq!(roots[0].id, root);
+    assert_eq!(roots[0].id(), root);
     assert!(
         store
             .spans()
             .iter()
-            .filter(|s| s.id != root)
-            .all(|s| s.parent_id == Some(root))
+            .filter(|s| s.id() != root)
+            .all(|s| s.parent_id() == Some(root))
     );
 }
 
@@ -250,8 +250,8 @@ fn protobuf_json_decodes_base64_ids_rfc3339_times_and_nanosecond_durations() {
     let (_, batch, _) = read(&path("hotrod-batch-0.proto.json"));
     let i = &batch.interner;
     let s = batch.spans[0];
-    assert_eq!(s.trace_id.display(i), "7be2fd98d0973be3");
-    assert_eq!(s.id.display(i), "7be2fd98d0973be3");
+    assert_eq!(s.trace_id().display(i), "7be2fd98d0973be3");
+    assert_eq!(s.id().display(i), "7be2fd98d0973be3");
     assert_eq!(s.kind, Some(Kind::Server));
     assert_eq!(s.name.map(|n| i.resolve(n)), Some("Driver::findNearest"));
     assert_eq!(s.timestamp_micros(), Some(1_576_827_704_953_864));
@@ -282,11 +282,11 @@ fn unpadded_ids_are_left_padded() {
     let i = &batch.interner;
     // 31-char trace id, 15-char span id (Jaeger < 1.16).
     assert_eq!(
-        batch.spans[0].trace_id.display(i),
+        batch.spans[0].trace_id().display(i),
         "0df84e36b9e2ee3815d07f0867a5be1f"
     );
     assert_eq!(
-        span(&batch, "0a68c6983a6d81a2").parent_id,
+        span(&batch, "0a68c6983a6d81a2").parent_id(),
         Some(SpanId::Hex(0x6f9b_be75_1e5f_d944))
     );
     assert_eq!(parent(&batch, "9afcdf2e24e8d70a"), None);
@@ -300,10 +300,10 @@ fn opaque_ids_are_kept_and_follows_from_is_a_parent() {
         batch
             .spans
             .iter()
-            .all(|s| matches!(s.trace_id, TraceId::Opaque(_))
-                && s.trace_id.display(i) == "trace-123")
+            .all(|s| matches!(s.trace_id(), TraceId::Opaque(_))
+                && s.trace_id().display(i) == "trace-123")
     );
-    assert!(matches!(span(&batch, "span-2_1").id, SpanId::Opaque(_)));
+    assert!(matches!(span(&batch, "span-2_1").id(), SpanId::Opaque(_)));
     assert_eq!(parent(&batch, "span-2_1").as_deref(), Some("span-1"));
     // span-7 has only a FOLLOWS_FROM reference.
     assert_eq!(parent(&batch, "span-7").as_deref(), Some("span-6"));
@@ -351,7 +351,7 @@ fn data_wrappers_and_inline_processes() {
     let (_, batch, _) = read(&path("ui-data-object.json"));
     let i = &batch.interner;
     assert_eq!(
-        batch.spans[0].trace_id.display(i),
+        batch.spans[0].trace_id().display(i),
         "84b3fad94c6112edd6af3347d06f6f1d"
     );
     assert_eq!(
@@ -379,9 +379,9 @@ fn ui_json_matches_the_otlp_it_came_from() {
     let (_, otlp, _) = read(&fixture("otlp/jaeger-ui-otlp-in.json"));
     assert_eq!(ui.spans.len(), otlp.spans.len());
     for (a, b) in ui.spans.iter().zip(&otlp.spans) {
-        assert_eq!(a.trace_id, b.trace_id);
-        assert_eq!(a.id, b.id);
-        assert_eq!(a.parent_id, b.parent_id);
+        assert_eq!(a.trace_id(), b.trace_id());
+        assert_eq!(a.id(), b.id());
+        assert_eq!(a.parent_id(), b.parent_id());
         assert_eq!(a.kind, b.kind);
         assert_eq!(a.timestamp_micros(), b.timestamp_micros());
         assert_eq!(a.duration_micros(), b.duration_micros());
@@ -431,13 +431,13 @@ fn issue_16_jaeger_model_json_reads_every_span_and_links_by_jaegers_rule() {
     assert_eq!(batch.spans.len(), 6);
     let trace = TraceId::parse_hex("00000000000000000000000000c0ffee").unwrap();
     let span_id = |n: u64| SpanId::parse_hex(&format!("{n:016x}")).unwrap();
-    assert!(batch.spans.iter().all(|s| s.trace_id == trace));
-    let by_id = |n: u64| batch.spans.iter().find(|s| s.id == span_id(n)).unwrap();
+    assert!(batch.spans.iter().all(|s| s.trace_id() == trace));
+    let by_id = |n: u64| batch.spans.iter().find(|s| s.id() == span_id(n)).unwrap();
     // +02:00 is the same instant as the others' Z.
     assert_eq!(by_id(2).timestamp_micros(), Some(1_714_979_289_110_000));
-    assert_eq!(by_id(2).parent_id, Some(span_id(1)));
+    assert_eq!(by_id(2).parent_id(), Some(span_id(1)));
     // FOLLOWS_FROM is the parent when there is no CHILD_OF.
-    assert_eq!(by_id(5).parent_id, Some(span_id(2)));
+    assert_eq!(by_id(5).parent_id(), Some(span_id(2)));
     let durations: Vec<Option<u64>> = (1..=6).map(|n| by_id(n).duration_micros()).collect();
     assert_eq!(
         durations,

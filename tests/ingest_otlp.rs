@@ -123,9 +123,9 @@ fn upper_case_ids_are_read_the_same_with_and_without_tempo_batches() {
     for batch in [&a, &b] {
         let i = &batch.interner;
         let s = batch.spans[0];
-        assert_eq!(s.trace_id.display(i), "5b8efff798038103d269b633813fc60c");
-        assert_eq!(s.id, SpanId::Hex(0xeee1_9b7e_c3c1_b174));
-        assert_eq!(s.parent_id, Some(SpanId::Hex(0xeee1_9b7e_c3c1_b173)));
+        assert_eq!(s.trace_id().display(i), "5b8efff798038103d269b633813fc60c");
+        assert_eq!(s.id(), SpanId::Hex(0xeee1_9b7e_c3c1_b174));
+        assert_eq!(s.parent_id(), Some(SpanId::Hex(0xeee1_9b7e_c3c1_b173)));
         assert_eq!(s.kind, Some(Kind::Server));
         assert_eq!(s.name.map(|n| i.resolve(n)), Some("I'm a server span"));
         assert_eq!(s.timestamp_micros(), Some(1_544_712_660_000_000));
@@ -140,7 +140,11 @@ fn upper_case_ids_are_read_the_same_with_and_without_tempo_batches() {
 fn ids_differing_only_in_the_high_half_are_two_traces() {
     let (_, batch, _) = read(&path("jaeger-otel-traces-01.json"));
     let i = &batch.interner;
-    let traces: BTreeSet<TraceId> = batch.spans.iter().map(|s| s.trace_id).collect();
+    let traces: BTreeSet<TraceId> = batch
+        .spans
+        .iter()
+        .map(flowscope::model::Span::trace_id)
+        .collect();
     assert_eq!(
         traces,
         BTreeSet::from([
@@ -182,8 +186,8 @@ fn ndjson_requests_form_one_trace_with_an_empty_parent_as_root() {
     let roots: Vec<String> = batch
         .spans
         .iter()
-        .filter(|s| s.parent_id.is_none())
-        .map(|s| s.id.display(i))
+        .filter(|s| s.parent_id().is_none())
+        .map(|s| s.id().display(i))
         .collect();
     assert_eq!(roots, ["eff3153be6b1fb93"]);
     assert!(batch.spans.iter().all(|s| s.kind.is_none()));

@@ -51,9 +51,9 @@ fn spans_as_text(batch: &Batch) -> Vec<String> {
                 .collect();
             format!(
                 "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {tags:?} {events:?}",
-                span.trace_id,
-                span.id,
-                span.parent_id,
+                span.trace_id(),
+                span.id(),
+                span.parent_id(),
                 span.kind,
                 s(span.name),
                 span.timestamp_micros(),

@@ -299,12 +299,12 @@ fn migration_flow_groups_into_2405_spans_in_200_traces() {
     let first: Vec<_> = batch
         .spans
         .iter()
-        .filter(|s| s.trace_id == TraceId::Hex64(1) && s.id == SpanId::Hex(1))
+        .filter(|s| s.trace_id() == TraceId::Hex64(1) && s.id() == SpanId::Hex(1))
         .collect();
     assert_eq!(first.len(), 2);
     let (client, server) = (first[0], first[1]);
     assert_eq!(client.kind, Some(Kind::Client));
-    assert_eq!(client.parent_id, None);
+    assert_eq!(client.parent_id(), None);
     assert_eq!(svc(client.name), "getrequest");
     assert_eq!(
         svc(client.local.service),
@@ -325,7 +325,7 @@ fn migration_flow_groups_into_2405_spans_in_200_traces() {
         batch
             .spans
             .iter()
-            .any(|s| s.id == SpanId::Hex(2) && s.parent_id == Some(SpanId::Hex(1)))
+            .any(|s| s.id() == SpanId::Hex(2) && s.parent_id() == Some(SpanId::Hex(1)))
     );
 }
 

@@ -74,21 +74,21 @@ fn ids_are_normalised_as_zipkin_does() {
     // "1"/"2" are left-padded; shared=true on a CLIENT is cleared.
     let (_, batch, _) = read(&fixture("zipkin/v2-short-ids.json"));
     let s = batch.spans[0];
-    assert_eq!(s.id, SpanId::Hex(2));
-    assert_eq!(s.parent_id, Some(SpanId::Hex(1)));
-    assert_eq!(s.id.display(&batch.interner), "0000000000000002");
+    assert_eq!(s.id(), SpanId::Hex(2));
+    assert_eq!(s.parent_id(), Some(SpanId::Hex(1)));
+    assert_eq!(s.id().display(&batch.interner), "0000000000000002");
     assert_eq!(s.kind, Some(Kind::Client));
     assert!(!s.shared);
     // A 15-char parent id is padded.
     let (_, batch, _) = read(&fixture("zipkin/v2-producer-kafka.json"));
-    let parent = batch.spans[0].parent_id.unwrap();
+    let parent = batch.spans[0].parent_id().unwrap();
     assert_eq!(parent.display(&batch.interner), "0c26551047c72d19");
     // 128-bit ids stay 128-bit.
     assert_eq!(
-        s.trace_id.display(&batch.interner),
+        s.trace_id().display(&batch.interner),
         "bd7a974555f6b982bd71977555f6b981"
     );
-    assert!(matches!(s.trace_id, TraceId::Hex128 { .. }));
+    assert!(matches!(s.trace_id(), TraceId::Hex128 { .. }));
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn v1_client_and_server_split() {
         kinds,
         vec![(Some(Kind::Client), false), (Some(Kind::Server), true)]
     );
-    assert_eq!(batch.spans[0].id, batch.spans[1].id);
+    assert_eq!(batch.spans[0].id(), batch.spans[1].id());
 }
 
 #[test]

@@ -43,9 +43,9 @@ fn canonical_spans(store: &TraceStore) -> Vec<String> {
                 .collect();
             format!(
                 "{} {} {:?} {:?} {} {:?} {:?} {} {} {}",
-                s.trace_id.display(i),
-                s.id.display(i),
-                s.parent_id.map(|p| p.display(i)),
+                s.trace_id().display(i),
+                s.id().display(i),
+                s.parent_id().map(|p| p.display(i)),
                 s.kind,
                 sym(s.name),
                 s.timestamp_micros(),

@@ -179,9 +179,9 @@ pub fn span_line(
     let line = SpanLine {
         file,
         at,
-        trace: trace_line(s.trace_id, names),
-        id: span_id_line(s.id, names),
-        parent: s.parent_id.map(|p| span_id_line(p, names)),
+        trace: trace_line(s.trace_id(), names),
+        id: span_id_line(s.id(), names),
+        parent: s.parent_id().map(|p| span_id_line(p, names)),
         kind: s.kind.map(|k| k.as_str().to_owned()),
         shared: s.shared,
         debug: s.debug,
@@ -204,7 +204,7 @@ pub fn span_line(
             .map(|r| span_id_line(r.to, names))
             .collect(),
     };
-    Ok((s.trace_id.display(names), serde_json::to_string(&line)?))
+    Ok((s.trace_id().display(names), serde_json::to_string(&line)?))
 }
 
 /// `batch`'s declared nodes and edges as `D` lines, each with the number `file_of` gives its
@@ -407,10 +407,9 @@ fn batch_of(file: FileId, lines: FileLines) -> Batch {
             let to = id(&mut b, r);
             refs.push(SpanRef { span: index, to });
         }
+        let span_id = id(&mut b, &line.id);
+        let parent_id = line.parent.as_ref().map(|p| id(&mut b, p));
         let mut span = Span {
-            trace_id,
-            id: id(&mut b, &line.id),
-            parent_id: line.parent.as_ref().map(|p| id(&mut b, p)),
             kind: line.kind.as_deref().and_then(Kind::parse),
             shared: line.shared,
             debug: line.debug,
@@ -420,15 +419,15 @@ fn batch_of(file: FileId, lines: FileLines) -> Batch {
                 LinkRule::Zipkin
             },
             name: line.name.as_deref().map(|s| b.interner.intern(s)),
-            start: 0,
-            duration: 0,
             local: endpoint(&mut b, &line.local),
             remote: endpoint(&mut b, &line.remote),
             tags,
             annotations,
             resource,
             file,
+            ..Span::new(trace_id, span_id)
         };
+        span.set_parent_id(parent_id);
         span.set_timestamp_micros(line.start);
         span.set_duration_micros(line.duration);
         b.spans.push(span);

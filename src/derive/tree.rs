@@ -45,8 +45,8 @@ impl TreeSpan {
         let error = error_key.is_some_and(|k| tags.iter().any(|t| t.key == k));
         Self {
             index,
-            id: span.id,
-            parent_id: span.parent_id,
+            id: span.id(),
+            parent_id: span.parent_id(),
             kind: span.kind,
             shared: span.shared,
             local: span.local,
@@ -392,13 +392,13 @@ pub fn spans_in_cycles(store: &TraceStore) -> u64 {
             let mut parent: FxHashMap<SpanId, Option<SpanId>> = FxHashMap::default();
             for span in store.trace_spans(trace) {
                 parent
-                    .entry(span.id)
-                    .or_insert(span.parent_id.filter(|p| *p != span.id));
+                    .entry(span.id())
+                    .or_insert(span.parent_id().filter(|p| *p != span.id()));
             }
             // 1: on the chain being followed, 2: leads to a root, 3: leads into a loop.
             let mut state: FxHashMap<SpanId, u8> = FxHashMap::default();
             let mut chain = Vec::new();
-            for start in store.trace_spans(trace).map(|s| s.id) {
+            for start in store.trace_spans(trace).map(Span::id) {
                 chain.clear();
                 let mut at = Some(start);
                 let end = loop {
@@ -422,7 +422,7 @@ pub fn spans_in_cycles(store: &TraceStore) -> u64 {
             }
             store
                 .trace_spans(trace)
-                .filter(|s| state.get(&s.id) == Some(&3))
+                .filter(|s| state.get(&s.id()) == Some(&3))
                 .count() as u64
         })
         .sum()

@@ -793,12 +793,12 @@ mod tests {
             stream_watched(&text, 2048, &mut |b, _| {
                 calls += 1;
                 if calls == 2 {
-                    prefix_ids = b.spans.iter().map(|s| s.id).collect();
+                    prefix_ids = b.spans.iter().map(crate::model::Span::id).collect();
                 }
                 true
             })
             .unwrap();
-            let all: Vec<_> = batch.spans.iter().map(|s| s.id).collect();
+            let all: Vec<_> = batch.spans.iter().map(crate::model::Span::id).collect();
             assert!(!prefix_ids.is_empty() && all.starts_with(&prefix_ids));
 
             let mut calls = 0;

@@ -189,9 +189,6 @@ impl SpanBuilder {
         };
         let annotations = batch.push_annotations(annotations);
         let mut span = Span {
-            trace_id,
-            id,
-            parent_id,
             kind,
             shared,
             debug,
@@ -202,6 +199,7 @@ impl SpanBuilder {
             annotations,
             ..Span::new(trace_id, id)
         };
+        span.set_parent_id(parent_id);
         span.set_timestamp_micros((timestamp > 0).then_some(timestamp));
         span.set_duration_micros((duration > 0).then_some(duration as u64));
         batch.spans.push(span);

@@ -496,9 +496,9 @@ mod tests {
         let batch = read(json, &mut report);
         assert_eq!(report.total(), 0);
         let s = batch.spans[0];
-        assert_eq!(s.trace_id, TraceId::Hex64(1));
-        assert_eq!(s.id, SpanId::Hex(2));
-        assert_eq!(s.parent_id, None);
+        assert_eq!(s.trace_id(), TraceId::Hex64(1));
+        assert_eq!(s.id(), SpanId::Hex(2));
+        assert_eq!(s.parent_id(), None);
         assert!(!s.shared);
         assert_eq!(s.duration_micros(), None);
         assert_eq!(batch.interner.resolve(s.name.unwrap()), "get");
@@ -559,9 +559,9 @@ mod fast_tests {
                     .collect();
                 format!(
                     "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {tags:?} {annotations:?} {} {}",
-                    s.trace_id,
-                    s.id,
-                    s.parent_id,
+                    s.trace_id(),
+                    s.id(),
+                    s.parent_id(),
                     s.kind,
                     name(s.name),
                     s.timestamp_micros(),

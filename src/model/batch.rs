@@ -590,16 +590,13 @@ impl Batch {
         // The runs follow along while every span so far is covered.
         let track = self.runs.covered == self.spans.len();
         for s in &other.spans {
-            let trace_id = map_trace_id(map, s.trace_id);
+            let trace_id = map_trace_id(map, s.trace_id());
             if track {
                 self.runs.push(trace_id, self.spans.len());
             }
             let tags = move_run(self, s.tags);
             let resource = move_run(self, s.resource);
-            self.spans.push(Span {
-                trace_id,
-                id: map_span_id(map, s.id),
-                parent_id: s.parent_id.map(|p| map_span_id(map, p)),
+            let mut span = Span {
                 name: map.map_opt(s.name),
                 local: map_endpoint(map, s.local),
                 remote: map_endpoint(map, s.remote),
@@ -607,7 +604,11 @@ impl Batch {
                 annotations: s.annotations.offset(ann_offset),
                 resource,
                 ..*s
-            });
+            };
+            span.set_trace_id(trace_id);
+            span.set_id(map_span_id(map, s.id()));
+            span.set_parent_id(s.parent_id().map(|p| map_span_id(map, p)));
+            self.spans.push(span);
         }
         self.nodes.extend(other.nodes.iter().map(|n| DeclaredNode {
             name: map.map(n.name),
@@ -774,6 +775,6 @@ mod tests {
         assert_eq!(a.interner.resolve(s.local.service.unwrap()), "zzz");
         assert_eq!(a.tag(s.tags, "k"), Some("zzz"));
         assert_eq!(a.tag(a.spans[0].tags, "k"), Some("v"));
-        assert_eq!(s.id.display(&a.interner), "zzz");
+        assert_eq!(s.id().display(&a.interner), "zzz");
     }
 }

@@ -22,6 +22,18 @@ impl Sym {
         (self.0.get() - 1) as usize
     }
 
+    /// The handle as a nonzero word (what a packed [`crate::model::Span`] keeps).
+    #[inline]
+    pub(crate) fn bits(self) -> u32 {
+        self.0.get()
+    }
+
+    /// [`Sym::bits`] back; a 0, which `bits` never gives, is the first string.
+    #[inline]
+    pub(crate) fn of_bits(bits: u32) -> Self {
+        Self(NonZeroU32::new(bits).unwrap_or(NonZeroU32::MIN))
+    }
+
     #[inline]
     fn from_index(index: usize) -> Self {
         // The interner never holds more than u32::MAX - 1 strings (see `Interner::intern`).

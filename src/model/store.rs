@@ -76,8 +76,8 @@ impl TraceStore {
                     let first = covered + n * piece.max(1);
                     for (i, s) in chunk.iter().enumerate() {
                         match runs.last_mut() {
-                            Some(run) if run.0 == s.trace_id => run.2 += 1,
-                            _ => runs.push((s.trace_id, (first + i) as u32, 1)),
+                            Some(run) if run.0 == s.trace_id() => run.2 += 1,
+                            _ => runs.push((s.trace_id(), (first + i) as u32, 1)),
                         }
                     }
                     runs
@@ -130,7 +130,7 @@ impl TraceStore {
                     let Some(span) = self.data.spans.get(i as usize) else {
                         continue;
                     };
-                    let seen = counts.entry(span.id).or_insert(0);
+                    let seen = counts.entry(span.id()).or_insert(0);
                     *seen += 1;
                     if *seen <= MAX_SPANS_PER_ID {
                         order.push(i);
@@ -205,7 +205,7 @@ mod tests {
         store.index();
         assert_eq!(store.traces().len(), 2);
         let first = &store.traces()[0];
-        let ids: Vec<_> = store.trace_spans(first).map(|s| s.id).collect();
+        let ids: Vec<_> = store.trace_spans(first).map(Span::id).collect();
         assert_eq!(ids, vec![SpanId::Hex(1), SpanId::Hex(3)]);
     }
 
@@ -256,7 +256,7 @@ mod tests {
             .map(|t| {
                 store
                     .trace_spans(t)
-                    .map(|s| match s.id {
+                    .map(|s| match s.id() {
                         SpanId::Hex(i) => i,
                         SpanId::Opaque(_) => u64::MAX,
                     })
@@ -328,7 +328,7 @@ mod tests {
         assert!(
             store
                 .trace_spans(&store.traces()[0])
-                .any(|s| s.id == SpanId::Hex(8))
+                .any(|s| s.id() == SpanId::Hex(8))
         );
     }
 }

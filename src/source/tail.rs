@@ -275,7 +275,7 @@ mod tests {
             .map(|s| {
                 format!(
                     "{}/{}",
-                    s.id.display(&b.interner),
+                    s.id().display(&b.interner),
                     s.name.map_or("", |n| b.interner.resolve(n))
                 )
             })

@@ -130,12 +130,12 @@ pub(crate) fn count_duplicates(batch: &Batch, report: &mut Report) {
     let mut seen = FxHashSet::default();
     seen.reserve(batch.spans.len());
     for s in &batch.spans {
-        if !seen.insert((s.trace_id, s.id)) {
+        if !seen.insert((s.trace_id(), s.id())) {
             report.warn(WarningKind::Duplicate, || {
                 format!(
                     "span id {} appears more than once in trace {}",
-                    s.id.display(&batch.interner),
-                    s.trace_id.display(&batch.interner)
+                    s.id().display(&batch.interner),
+                    s.trace_id().display(&batch.interner)
                 )
             });
         }

@@ -371,7 +371,7 @@ fn read_proto_span(
     };
 
     let mut out = Span::new(trace_id, id);
-    out.parent_id = parent_id;
+    out.set_parent_id(parent_id);
     out.kind = kind;
     out.debug = span.flags.0.is_some_and(|f| f & 2 != 0);
     out.name = span

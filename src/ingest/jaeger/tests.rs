@@ -30,7 +30,7 @@ fn span_by<'b>(batch: &'b Batch, id: &str) -> &'b Span {
     batch
         .spans
         .iter()
-        .find(|s| s.id.display(&batch.interner) == id)
+        .find(|s| s.id().display(&batch.interner) == id)
         .unwrap()
 }
 
@@ -61,8 +61,8 @@ fn every_ui_layout_reads() {
         assert_eq!(report.total(), 0, "{json}: {report:?}");
         assert!(!batch.spans.is_empty(), "{json}");
         let s = batch.spans[0];
-        assert_eq!(s.trace_id, TraceId::Hex64(0xabc), "{json}");
-        assert_eq!(s.id, SpanId::Hex(1));
+        assert_eq!(s.trace_id(), TraceId::Hex64(0xabc), "{json}");
+        assert_eq!(s.id(), SpanId::Hex(1));
         assert_eq!(text(&batch, s.local.service), Some("svc"));
         assert_eq!(text(&batch, s.name), Some("Get"));
         assert_eq!(
@@ -91,7 +91,7 @@ fn parent_choice() {
     ]}"#;
     let (batch, report) = ui(json);
     assert_eq!(report.total(), 0, "{report:?}");
-    let parent = |id| span_by(&batch, id).parent_id;
+    let parent = |id| span_by(&batch, id).parent_id();
     assert_eq!(parent("000000000000000a"), Some(SpanId::Hex(0xc)));
     assert_eq!(parent("000000000000000b"), Some(SpanId::Hex(0xf)));
     assert_eq!(parent("000000000000000d"), Some(SpanId::Hex(0xe)));
@@ -206,7 +206,7 @@ fn bad_spans_warn_and_the_rest_loads() {
     assert_eq!(report.count(WarningKind::BadRecord), 3);
     assert_eq!(report.count(WarningKind::InvalidJson), 1);
     assert_eq!(report.count(WarningKind::BadTimestamp), 1);
-    let ids: Vec<SpanId> = batch.spans.iter().map(|s| s.id).collect();
+    let ids: Vec<SpanId> = batch.spans.iter().map(Span::id).collect();
     assert_eq!(ids, vec![SpanId::Hex(2), SpanId::Hex(3)]);
     assert_eq!(batch.spans[0].timestamp_micros(), None);
 }
@@ -236,10 +236,10 @@ fn ids_pad_or_stay_opaque() {
     let (batch, report) = ui(json);
     assert_eq!(report.total(), 0);
     let i = &batch.interner;
-    assert_eq!(batch.spans[0].trace_id.display(i), "trace-1");
-    assert!(matches!(batch.spans[0].id, SpanId::Opaque(_)));
-    assert_eq!(batch.spans[1].id.display(i), "0000000000000abc");
-    assert_eq!(batch.spans[1].parent_id, Some(batch.spans[0].id));
+    assert_eq!(batch.spans[0].trace_id().display(i), "trace-1");
+    assert!(matches!(batch.spans[0].id(), SpanId::Opaque(_)));
+    assert_eq!(batch.spans[1].id().display(i), "0000000000000abc");
+    assert_eq!(batch.spans[1].parent_id(), Some(batch.spans[0].id()));
 }
 
 /// A trace with more spans than one chunk is read in parallel chunks, in order, with its
@@ -264,7 +264,7 @@ fn large_traces_read_in_parallel_chunks() {
     assert_eq!(batch.spans.len(), n);
     for (i, s) in batch.spans.iter().enumerate() {
         let i = i as u64 + 1;
-        assert_eq!(s.id, SpanId::Hex(i));
+        assert_eq!(s.id(), SpanId::Hex(i));
         let (service, tag) = if i.is_multiple_of(2) {
             ("even", "v0")
         } else {
@@ -323,8 +323,8 @@ fn protobuf_json_batches() {
     let (batch, report) = proto(json);
     assert_eq!(report.total(), 0, "{report:?}");
     let root = batch.spans[0];
-    assert_eq!(root.trace_id, TraceId::Hex64(0x7be2_fd98_d097_3be3));
-    assert_eq!(root.id, SpanId::Hex(0x7be2_fd98_d097_3be3));
+    assert_eq!(root.trace_id(), TraceId::Hex64(0x7be2_fd98_d097_3be3));
+    assert_eq!(root.id(), SpanId::Hex(0x7be2_fd98_d097_3be3));
     assert_eq!(root.kind, Some(Kind::Server));
     assert!(root.debug);
     assert_eq!(root.timestamp_micros(), Some(1_576_827_704_953_864));
@@ -333,7 +333,7 @@ fn protobuf_json_batches() {
     assert_eq!(text(&batch, root.local.service), Some("driver"));
     assert_eq!(text(&batch, root.local.ipv4), Some("10.0.0.13"));
     let child = batch.spans[1];
-    assert_eq!(child.parent_id, Some(root.id));
+    assert_eq!(child.parent_id(), Some(root.id()));
     assert_eq!(text(&batch, child.name), Some("child"));
     assert_eq!(child.duration_micros(), Some(500_000));
     assert_eq!(child.timestamp_micros(), Some(1_576_827_705_000_000));
@@ -342,7 +342,7 @@ fn protobuf_json_batches() {
     assert_eq!(batch.tag(child.tags, "error"), Some("true"));
     assert_eq!(batch.tag(child.tags, "n"), Some("12"));
     let third = batch.spans[2];
-    assert_eq!(third.parent_id, Some(child.id));
+    assert_eq!(third.parent_id(), Some(child.id()));
     assert_eq!(third.duration_micros(), Some(1));
     assert_eq!(text(&batch, third.local.service), Some("driver"));
     assert_eq!(batch.annotations_of(third.annotations).len(), 1);

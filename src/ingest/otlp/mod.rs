@@ -533,7 +533,7 @@ fn push_span(span: &OtlpSpan<'_>, info: ResourceInfo, batch: &mut Batch, report:
     };
 
     let mut out = Span::new(trace_id, id);
-    out.parent_id = parent_id;
+    out.set_parent_id(parent_id);
     out.kind = span_kind(&span.kind);
     out.name = span.name.as_ref().and_then(|n| batch.sym_nonempty(&n.0));
     out.set_timestamp_micros(start.map(|s| s / 1000));
@@ -584,15 +584,15 @@ mod tests {
             assert!(!batch.spans.is_empty(), "{json}");
             let s = batch.spans[0];
             assert_eq!(
-                s.trace_id,
+                s.trace_id(),
                 TraceId::Hex128 {
                     high: 0x0af7_6519_16cd_43dd,
                     low: 0x8448_eb21_1c80_319c
                 },
                 "{json}"
             );
-            assert_eq!(s.id, SpanId::Hex(0xb7ad_6b71_6920_3331));
-            assert_eq!(s.parent_id, None);
+            assert_eq!(s.id(), SpanId::Hex(0xb7ad_6b71_6920_3331));
+            assert_eq!(s.parent_id(), None);
             assert_eq!(s.kind, Some(Kind::Server));
             assert_eq!(text(&batch, s.name), Some("op"));
             assert_eq!(text(&batch, s.local.service), Some("svc"));
@@ -636,9 +636,9 @@ mod tests {
             .iter()
             .map(|s| {
                 (
-                    s.trace_id.display(i),
-                    s.id.display(i),
-                    s.parent_id.map(|p| p.display(i)),
+                    s.trace_id().display(i),
+                    s.id().display(i),
+                    s.parent_id().map(|p| p.display(i)),
                 )
             })
             .collect();
@@ -758,7 +758,7 @@ mod tests {
             "\n",
         );
         let (batch, report) = otlp(json);
-        let ids: Vec<SpanId> = batch.spans.iter().map(|s| s.id).collect();
+        let ids: Vec<SpanId> = batch.spans.iter().map(Span::id).collect();
         assert_eq!(ids, vec![SpanId::Hex(2), SpanId::Hex(4)]);
         // The bad span, the stray line, the unrelated object; the trailing comma is invalid JSON.
         assert_eq!(report.count(WarningKind::BadRecord), 3, "{report:?}");
@@ -781,7 +781,7 @@ mod tests {
         assert_eq!(report.total(), 0);
         assert_eq!(batch.spans.len(), n);
         for (i, s) in batch.spans.iter().enumerate() {
-            assert_eq!(s.id, SpanId::Hex(i as u64 + 1));
+            assert_eq!(s.id(), SpanId::Hex(i as u64 + 1));
             assert_eq!(text(&batch, s.local.service), Some("big"));
             assert_eq!(batch.tag(s.resource, "service.name"), Some("big"));
         }

@@ -374,8 +374,8 @@ mod tests {
         ]);
         assert_eq!(r.total(), 0);
         let [client, server]: [Span; 2] = b.spans.clone().try_into().unwrap();
-        assert_eq!(client.trace_id, TraceId::Hex64(1));
-        assert_eq!((client.id, client.parent_id), (SpanId::Hex(1), None));
+        assert_eq!(client.trace_id(), TraceId::Hex64(1));
+        assert_eq!((client.id(), client.parent_id()), (SpanId::Hex(1), None));
         assert_eq!(b.interner.resolve(client.name.unwrap()), "getrequest");
         assert_eq!((client.kind, client.shared), (Some(Kind::Client), false));
         assert_eq!(service(&b, client.local), Some(WWW));
@@ -413,7 +413,7 @@ mod tests {
         );
         assert!(b.spans.iter().all(|s| s.duration_micros().is_none()));
         assert_eq!(b.spans[2].timestamp_micros(), Some(3000));
-        assert_eq!(b.spans[2].parent_id, Some(SpanId::Hex(6)));
+        assert_eq!(b.spans[2].parent_id(), Some(SpanId::Hex(6)));
         assert_eq!(b.spans[3].timestamp_micros(), Some(4000));
     }
 
