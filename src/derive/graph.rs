@@ -11,6 +11,7 @@ use petgraph::visit::{EdgeRef as _, IntoEdgeReferences as _};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
+use super::latency::Durations;
 pub use super::latency::Latency;
 use super::links::{Link, LinkMap, Side, link_traces, link_traces_by_trace};
 pub(crate) use super::names::{InstanceKey, NameInfo, Names, attr_keys, name_infos};
@@ -247,13 +248,16 @@ fn stops(nodes: &[crate::model::DeclaredNode]) -> Vec<Stop> {
         .collect()
 }
 
+/// What a declared edge's calls last (nothing is known).
+static NO_DURATIONS: Durations = Durations::new();
+
 /// One edge's calls while a graph is built: counts, and the sorted durations of the links it
 /// stands for, borrowed from them.
 #[derive(Default)]
 struct EdgeAcc<'a> {
     calls: u64,
     errors: u64,
-    durations: Vec<&'a [u64]>,
+    durations: Vec<&'a Durations>,
 }
 
 /// Accumulates nodes and edges of the graph being built.
@@ -302,7 +306,14 @@ impl<'a> GraphBuilder<'a> {
     }
 
     /// Adds calls to the edge from `a` to `b`; `durations` must be sorted.
-    fn edge(&mut self, a: NodeIndex, b: NodeIndex, calls: u64, errors: u64, durations: &'a [u64]) {
+    fn edge(
+        &mut self,
+        a: NodeIndex,
+        b: NodeIndex,
+        calls: u64,
+        errors: u64,
+        durations: &'a Durations,
+    ) {
         let (i, new) = self.edges.insert_full((a, b));
         if new {
             self.accs.push(EdgeAcc::default());
@@ -550,17 +561,14 @@ pub(crate) struct Linked {
 impl Linked {
     /// Sorts every link's durations (on every core), as [`assemble`] needs them, and trims them.
     pub(crate) fn sort_durations(&mut self) {
-        let mut all: Vec<&mut Vec<u64>> = self
+        let mut all: Vec<&mut Durations> = self
             .service
             .values_mut()
             .chain(self.instance.values_mut())
             .map(|acc| &mut acc.durations_micros)
             .collect();
         // Their spare room goes back too: assembling the graphs reuses it.
-        all.par_iter_mut().for_each(|d| {
-            d.sort_unstable();
-            d.shrink_to_fit();
-        });
+        all.par_iter_mut().for_each(|d| d.sort());
     }
 }
 
@@ -754,7 +762,7 @@ pub(crate) fn assemble_keyed(
         let (Some(a), Some(b)) = (end(e.source), end(e.target)) else {
             continue;
         };
-        builder.edge(a, b, e.calls, e.errors, &[]);
+        builder.edge(a, b, e.calls, e.errors, &NO_DURATIONS);
     }
     let (graph, index) = builder.finish();
     let graph = ServiceGraph {

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
 use super::jaeger::JaegerSpans;
+use super::latency::Durations;
 use super::tree::{TraceTree, TreeSpan};
 use crate::model::{Interner, Kind, Level, LinkRule, Sym, TraceEntry, TraceStore};
 
@@ -40,7 +41,7 @@ pub struct LinkAcc {
     /// Errors.
     pub errors: u64,
     /// Durations (µs) of the spans that made the link, where known.
-    pub durations_micros: Vec<u64>,
+    pub durations_micros: Durations,
 }
 
 /// Links keyed by (parent, child), in first-seen order.
@@ -221,11 +222,11 @@ where
     let mut keys = Vec::with_capacity(per_trace.len());
     for (links, locals) in per_trace {
         let pairs: Vec<(K, K)> = links.keys().copied().collect();
-        for (pair, acc) in links {
+        for (pair, mut acc) in links {
             let into = all.entry(pair).or_default();
             into.calls += acc.calls;
             into.errors += acc.errors;
-            into.durations_micros.extend(acc.durations_micros);
+            into.durations_micros.append(&mut acc.durations_micros);
         }
         keys.push((pairs, locals));
     }
@@ -249,11 +250,11 @@ where
             links
         })
         .reduce(LinkMap::default, |mut a, b| {
-            for (pair, acc) in b {
+            for (pair, mut acc) in b {
                 let into = a.entry(pair).or_default();
                 into.calls += acc.calls;
                 into.errors += acc.errors;
-                into.durations_micros.extend(acc.durations_micros);
+                into.durations_micros.append(&mut acc.durations_micros);
             }
             a
         })
