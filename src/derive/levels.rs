@@ -14,7 +14,7 @@ use rustc_hash::{FxBuildHasher, FxHashSet};
 use super::graph::{
     InstanceKey, KeyLists, Linked, Names, ServiceGraph, assemble_keyed, attr_keys, name_infos,
 };
-use super::links::{LinkAcc, LinkMap, Side, add_call, link_tree_into, trace_tree};
+use super::links::{LinkAcc, LinkMap, Side, add_call, link_tree_into, trace_tree_with};
 use super::tree::{TraceTree, TreeSpan};
 use crate::model::{Level, Sym, TraceEntry, TraceStore};
 
@@ -159,8 +159,9 @@ where
     let mut seen_instances = FxHashSet::default();
     let mut ids: Vec<(u32, u32)> = Vec::new();
     let mut local_ids: Vec<u32> = Vec::new();
+    let error_key = store.data.interner.get("error");
     for (k, trace) in traces.iter().enumerate() {
-        let tree = trace_tree(store, trace);
+        let tree = trace_tree_with(store, trace, error_key);
         link_tree_into(&tree, &service_name, &mut |p, c, error, duration| {
             add_call(&mut chunk.service, p, c, error, duration);
             service_pairs.push((p, c));

@@ -152,22 +152,30 @@ pub fn link_tree_into<K, F>(
 /// Builds the tree of one trace; when every span came from a Jaeger document, the spans as read
 /// are kept beside it with their references, for Jaeger's link rule.
 pub fn trace_tree(store: &TraceStore, trace: &TraceEntry) -> TraceTree {
+    trace_tree_with(store, trace, store.data.interner.get("error"))
+}
+
+/// [`trace_tree`] with the interned `"error"` looked up once by the caller (a walk over every
+/// trace).
+pub(crate) fn trace_tree_with(
+    store: &TraceStore,
+    trace: &TraceEntry,
+    error_key: Option<Sym>,
+) -> TraceTree {
     let interner = &store.data.interner;
-    let error_key = interner.get("error");
     let mut jaeger = true;
-    let spans: Vec<TreeSpan> = store
-        .trace_indices(trace)
-        .filter_map(|i| {
-            let span = store.spans().get(i as usize)?;
-            jaeger &= span.rule == LinkRule::Jaeger;
-            Some(TreeSpan::from_span(
-                i,
-                span,
-                store.data.tags_of(span.tags),
-                error_key,
-            ))
-        })
-        .collect();
+    // Sized once: collecting a filter grows the list from nothing, trace after trace.
+    let mut spans: Vec<TreeSpan> = Vec::with_capacity(trace.range.len());
+    spans.extend(store.trace_indices(trace).filter_map(|i| {
+        let span = store.spans().get(i as usize)?;
+        jaeger &= span.rule == LinkRule::Jaeger;
+        Some(TreeSpan::from_span(
+            i,
+            span,
+            store.data.tags_of(span.tags),
+            error_key,
+        ))
+    }));
     let jaeger = (jaeger && !spans.is_empty()).then(|| {
         let mut read = JaegerSpans::default();
         for s in &spans {

@@ -232,7 +232,9 @@ impl TraceTree {
             }
         };
         // index(): child key → parent key, in insertion order.
-        let mut span_to_parent: IndexMap<Key, Option<Key>, FxBuildHasher> = IndexMap::default();
+        // Sized for every span (a shared one adds a second key): no growing, trace after trace.
+        let mut span_to_parent: IndexMap<Key, Option<Key>, FxBuildHasher> =
+            IndexMap::with_capacity_and_hasher(spans.len() + 1, FxBuildHasher);
         for s in &spans {
             if s.shared {
                 span_to_parent.insert(Key::Shared(s.id, s.local), Some(Key::Id(s.id)));
@@ -242,7 +244,8 @@ impl TraceTree {
         }
         // process(): place each span.
         let mut nodes: Vec<Node> = Vec::with_capacity(spans.len() + 1);
-        let mut key_to_node: FxHashMap<Key, NodeIndex> = FxHashMap::default();
+        let mut key_to_node: FxHashMap<Key, NodeIndex> =
+            FxHashMap::with_capacity_and_hasher(spans.len() + 1, FxBuildHasher);
         let mut root: Option<NodeIndex> = None;
         for (i, s) in spans.iter().enumerate() {
             let key = key_of(s, s.local);
