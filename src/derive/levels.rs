@@ -256,9 +256,26 @@ where
     let span_keys = names.all_span_keys();
     let Names { info, .. } = names;
     linked.sort_durations();
+    // The service graph first: its links and lists are then let go before the three levels
+    // placed from instance links are built (the peak of a load is here).
+    let mut service = Some(assemble_keyed(
+        store,
+        Level::Service,
+        &info,
+        &span_keys,
+        &linked,
+        true,
+    ));
+    linked.service = LinkMap::default();
+    linked.service_lists = None;
     let (graphs, key_nodes) = Level::ALL
         .iter()
-        .map(|&level| assemble_keyed(store, level, &info, &span_keys, &linked, true))
+        .filter_map(|&level| match level {
+            Level::Service => service.take(),
+            _ => Some(assemble_keyed(
+                store, level, &info, &span_keys, &linked, true,
+            )),
+        })
         .unzip();
     let keys = linked
         .instance_lists
