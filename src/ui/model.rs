@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use rayon::prelude::*;
-
 use crate::derive::ServiceGraph;
 use crate::derive::levels::{LinkNames, build_levels};
 use crate::derive::timeline::Histogram;
@@ -16,7 +14,7 @@ use crate::derive::summary::trace_row;
 pub use crate::derive::summary::{TraceRow, service_of};
 use crate::ingest::Format;
 use crate::model::batch::TraceRuns;
-use crate::model::{Level, Span, TraceId, TraceStore};
+use crate::model::{Level, TraceId, TraceStore};
 
 /// One file that was read.
 #[derive(Clone, Debug)]
@@ -119,18 +117,9 @@ impl Model {
         let levels = build_levels(&mut store, trace_row);
         let graphs = levels.graphs.into_iter().map(Arc::new).collect();
         let traces = levels.per_trace.into();
-        // One pass over every span, on every core.
-        let widen = |a: Option<(i64, i64)>, b: Option<(i64, i64)>| match (a, b) {
-            (Some((lo, hi)), Some((l, h))) => Some((lo.min(l), hi.max(h))),
-            (a, b) => a.or(b),
-        };
-        let time_range = store
-            .spans()
-            .par_iter()
-            .filter_map(Span::timestamp_micros)
-            .map(|t| Some((t, t)))
-            .reduce(|| None, widen);
+        // The timeline spans the run: its first and last span start are the model's range.
         let timeline = Histogram::of(&store, TIMELINE_BINS);
+        let time_range = timeline.as_ref().map(|h| (h.start, h.end));
         Self {
             paths,
             files,
