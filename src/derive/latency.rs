@@ -125,12 +125,7 @@ impl Latency {
         }
         let sum: u128 = parts.iter().flat_map(|p| p.iter()).map(u128::from).sum();
         if let [one] = parts {
-            return Some(Self {
-                count: n as u64,
-                mean_micros: sum.checked_div(n as u128)? as u64,
-                p50_micros: one.get(Self::rank(n, 0.5))?,
-                p99_micros: one.get(Self::rank(n, 0.99))?,
-            });
+            return Self::of_ranks(n, sum, |k| one.get(k));
         }
         // The k-th smallest (0-based) of the union: the least value with more than k at or below it.
         let kth = |k: usize| -> Option<u64> {
@@ -147,9 +142,15 @@ impl Latency {
             }
             Some(lo)
         };
+        Self::of_ranks(n, sum, kth)
+    }
+
+    /// Of `n` values summing to `sum`, `kth` giving the k-th smallest (0-based); `None` when
+    /// there are none.
+    fn of_ranks(n: usize, sum: u128, kth: impl Fn(usize) -> Option<u64>) -> Option<Self> {
         Some(Self {
             count: n as u64,
-            mean_micros: sum.div_euclid(n as u128) as u64,
+            mean_micros: sum.checked_div(n as u128)? as u64,
             p50_micros: kth(Self::rank(n, 0.5))?,
             p99_micros: kth(Self::rank(n, 0.99))?,
         })
@@ -162,27 +163,11 @@ impl Latency {
             .min(n.saturating_sub(1))
     }
 
-    fn from_sorted(d: &[u64]) -> Option<Self> {
-        let n = d.len();
-        Some(Self {
-            count: n as u64,
-            mean_micros: d
-                .iter()
-                .map(|&x| u128::from(x))
-                .sum::<u128>()
-                .checked_div(n as u128)? as u64,
-            p50_micros: *d.get(Self::rank(n, 0.5))?,
-            p99_micros: *d.get(Self::rank(n, 0.99))?,
-        })
-    }
-
     /// From durations (reordered in place); `None` when there are none.
     pub fn from_durations(d: &mut [u64]) -> Option<Self> {
-        if d.is_empty() {
-            return None;
-        }
         d.sort_unstable();
-        Self::from_sorted(d)
+        let sum = d.iter().map(|&x| u128::from(x)).sum();
+        Self::of_ranks(d.len(), sum, |k| d.get(k).copied())
     }
 }
 
