@@ -11,6 +11,7 @@
 pub mod aggregate;
 pub mod cli;
 pub mod derive;
+pub mod heap;
 pub mod ingest;
 pub mod layout;
 pub mod model;

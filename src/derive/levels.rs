@@ -7,14 +7,14 @@
 //! [`ServiceGraph::build_with_members`] gives; `tests/derive_levels.rs` checks it on every shared
 //! file.
 
-use indexmap::IndexSet;
+use indexmap::{IndexMap, IndexSet};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use super::graph::{
     InstanceKey, KeyLists, Linked, Names, ServiceGraph, assemble_keyed, attr_keys, name_infos,
 };
-use super::links::{LinkAcc, LinkMap, Side, add_call, link_tree_into, trace_tree_with};
+use super::links::{LinkMap, Side, link_tree_into, trace_tree_with};
 use super::tree::{TraceTree, TreeSpan};
 use crate::model::{Level, Sym, TraceEntry, TraceStore};
 
@@ -51,8 +51,8 @@ pub struct LinkNames {
 
 /// What one task derived from a run of traces, keyed locally; joined in trace order.
 struct Chunk<R> {
-    service: LinkMap<Sym>,
-    instance: LinkMap<InstanceKey>,
+    service: ChunkLinks<Sym>,
+    instance: ChunkLinks<InstanceKey>,
     /// The instance keys this chunk's lists index.
     keys: IndexSet<InstanceKey, FxBuildHasher>,
     service_lists: KeyLists<Sym>,
@@ -100,21 +100,57 @@ impl<R> Joined<R> {
     }
 }
 
+/// One chunk's links: calls and errors by pair in first-seen order, and every duration in one
+/// list by link number. Joining them then frees no per-link allocation made on another thread
+/// (with a list per link, those frees, contended in the allocator, were most of the joiner's time).
+struct ChunkLinks<K> {
+    counts: IndexMap<(K, K), [u64; 2], FxBuildHasher>,
+    durations: Vec<(u32, u64)>,
+}
+
+impl<K> Default for ChunkLinks<K> {
+    fn default() -> Self {
+        Self {
+            counts: IndexMap::default(),
+            durations: Vec::new(),
+        }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash> ChunkLinks<K> {
+    /// One call from `parent` to `child`, as [`add_call`](super::links::add_call) adds it.
+    fn add(&mut self, parent: K, child: K, error: bool, duration: Option<u64>) {
+        let entry = self.counts.entry((parent, child));
+        let link = entry.index() as u32;
+        let [calls, errors] = entry.or_default();
+        *calls += 1;
+        *errors += u64::from(error);
+        if let Some(d) = duration {
+            self.durations.push((link, d));
+        }
+    }
+}
+
 /// Adds `from`'s calls, errors and durations into `into`, keeping first-seen order.
-fn merge_links<K: Copy + Eq + std::hash::Hash>(
-    into: &mut LinkMap<K>,
-    from: impl IntoIterator<Item = ((K, K), LinkAcc)>,
-) {
-    for (pair, mut acc) in from {
-        match into.get_mut(&pair) {
-            Some(have) => {
-                have.calls += acc.calls;
-                have.errors += acc.errors;
-                have.durations_micros.append(&mut acc.durations_micros);
-            }
-            None => {
-                into.insert(pair, acc);
-            }
+fn merge_links<K: Copy + Eq + std::hash::Hash>(into: &mut LinkMap<K>, from: ChunkLinks<K>) {
+    let global: Vec<usize> = from
+        .counts
+        .into_iter()
+        .map(|(pair, [calls, errors])| {
+            let entry = into.entry(pair);
+            let link = entry.index();
+            let acc = entry.or_default();
+            acc.calls += calls;
+            acc.errors += errors;
+            link
+        })
+        .collect();
+    for (link, d) in from.durations {
+        if let Some((_, acc)) = global
+            .get(link as usize)
+            .and_then(|&g| into.get_index_mut(g))
+        {
+            acc.durations_micros.push(d);
         }
     }
 }
@@ -142,8 +178,8 @@ where
     };
     let instance_name = |s: &TreeSpan, side| names.instance_of(s, side);
     let mut chunk = Chunk {
-        service: LinkMap::default(),
-        instance: LinkMap::default(),
+        service: ChunkLinks::default(),
+        instance: ChunkLinks::default(),
         keys: IndexSet::default(),
         service_lists: KeyLists::default(),
         instance_lists: KeyLists::default(),
@@ -163,11 +199,11 @@ where
     for (k, trace) in traces.iter().enumerate() {
         let tree = trace_tree_with(store, trace, error_key);
         link_tree_into(&tree, &service_name, &mut |p, c, error, duration| {
-            add_call(&mut chunk.service, p, c, error, duration);
+            chunk.service.add(p, c, error, duration);
             service_pairs.push((p, c));
         });
         link_tree_into(&tree, &instance_name, &mut |p, c, error, duration| {
-            add_call(&mut chunk.instance, p, c, error, duration);
+            chunk.instance.add(p, c, error, duration);
             instance_pairs.push((p, c));
         });
         for s in &tree.spans {
@@ -244,6 +280,8 @@ where
             Err(panic) => std::panic::resume_unwind(panic),
         }
     });
+    // Every trace tree, built on the walking threads, is free now.
+    crate::heap::give_back();
     let Joined {
         mut linked,
         keys,
@@ -268,6 +306,7 @@ where
     ));
     linked.service = LinkMap::default();
     linked.service_lists = None;
+    crate::heap::give_back();
     let (graphs, key_nodes) = Level::ALL
         .iter()
         .filter_map(|&level| match level {

@@ -432,6 +432,8 @@ fn load(paths: &[PathBuf], options: LoadOptions, shared: &Arc<Shared>) -> LoadOu
     if let Some(preview) = preview {
         preview.join().ok();
     }
+    // The parser's buffers are free now, in arenas the derivation's threads do not reuse.
+    crate::heap::give_back();
     store.index();
     if cancel.load(Ordering::Acquire) {
         return cancelled(failures);

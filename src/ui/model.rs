@@ -119,6 +119,8 @@ impl Model {
         let traces = levels.per_trace.into();
         // The timeline spans the run: its first and last span start are the model's range.
         let timeline = Histogram::of(&store, TIMELINE_BINS);
+        // What the levels were assembled from is free now: the window index, next, reuses it.
+        crate::heap::give_back();
         let time_range = timeline.as_ref().map(|h| (h.start, h.end));
         Self {
             paths,
