@@ -174,3 +174,41 @@ fn one_walk_equals_each_level_alone_on_the_fixtures() {
     }
     assert!(compared >= 10, "only {compared} fixtures were compared");
 }
+
+/// A span reported in two pieces (one naming the remote service, one its address) links to an
+/// instance that no single span names: the walk numbers such keys after the rest, and the result
+/// is still each level's own derivation, with the merged instance placed.
+#[test]
+fn one_walk_places_instances_only_a_merged_span_names() {
+    let store = store_of_readable(&[fixture("handmade/zipkin-split-span.json")]);
+    same_at_every_level("split span", &store);
+    let mut once = store.clone();
+    let levels = build_levels(&mut once, |_, _, _, _| ());
+    let interner = &once.data.interner;
+    let instance = &levels.graphs[Level::ALL
+        .iter()
+        .position(|l| *l == Level::Instance)
+        .unwrap()];
+    let mut links: Vec<String> = instance
+        .links()
+        .iter()
+        .map(|l| {
+            format!(
+                "{} -> {} x{}",
+                interner.resolve(l.parent),
+                interner.resolve(l.child),
+                l.call_count
+            )
+        })
+        .collect();
+    links.sort();
+    assert_eq!(
+        links,
+        [
+            "storefront@10.77.0.1 -> kvcache x1",
+            "storefront@10.77.0.1 -> kvcache@10.77.3.3 x1",
+            "storefront@10.77.0.1 -> ledger x1",
+            "storefront@10.77.0.1 -> ledger@10.77.2.5 x2"
+        ]
+    );
+}

@@ -49,53 +49,113 @@ pub struct LinkNames {
     pub(crate) key_nodes: Vec<Vec<Option<petgraph::stable_graph::NodeIndex>>>,
 }
 
-/// What one task derived from a run of traces, keyed locally; joined in trace order.
+/// Marks a key number as one of a chunk's own keys ([`Chunk::extra`]), not the table's.
+const EXTRA: u32 = 1 << 31;
+
+/// The instance keys of a walk, numbered once: every key the spans name, numbered before the
+/// walk and read by every walking thread, then the few that only a merged span makes (pieces of
+/// one span reported separately combine their endpoints), numbered as the joiner meets them.
+struct KeyTable {
+    keys: IndexSet<InstanceKey, FxBuildHasher>,
+}
+
+/// What one task derived from a run of traces, keyed by the walk's key numbers; joined in trace
+/// order.
 struct Chunk<R> {
     service: ChunkLinks<Sym>,
-    instance: ChunkLinks<InstanceKey>,
-    /// The instance keys this chunk's lists index.
-    keys: IndexSet<InstanceKey, FxBuildHasher>,
+    instance: ChunkLinks<u32>,
+    /// Keys the table lacks, numbered `EXTRA | index` in this chunk's links and lists.
+    extra: IndexSet<InstanceKey, FxBuildHasher>,
     service_lists: KeyLists<Sym>,
-    instance_lists: KeyLists<u32>,
+    instance_lists: TraceLists,
     per_trace: Vec<R>,
+}
+
+/// By trace, the instance pairs it linked and the keys its spans name, as read (not yet sorted or
+/// shared): most traces' instance lists differ, so the joiner keeps each distinct one once.
+#[derive(Default)]
+struct TraceLists {
+    pairs: Vec<(u32, u32)>,
+    locals: Vec<u32>,
+    /// By trace: where its pairs and its locals end.
+    ends: Vec<[u32; 2]>,
+}
+
+impl TraceLists {
+    fn push(&mut self, pairs: impl IntoIterator<Item = (u32, u32)>, locals: &[u32]) {
+        self.pairs.extend(pairs);
+        self.locals.extend_from_slice(locals);
+        self.ends
+            .push([self.pairs.len() as u32, self.locals.len() as u32]);
+    }
+
+    /// Each trace's pairs and locals, in order.
+    fn traces(&self) -> impl Iterator<Item = (&[(u32, u32)], &[u32])> {
+        let starts = std::iter::once([0, 0]).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|([p0, l0], &[p1, l1])| {
+            (
+                self.pairs.get(p0 as usize..p1 as usize).unwrap_or_default(),
+                self.locals
+                    .get(l0 as usize..l1 as usize)
+                    .unwrap_or_default(),
+            )
+        })
+    }
 }
 
 /// The chunks joined so far, in trace order.
 struct Joined<R> {
-    linked: Linked,
-    keys: IndexSet<InstanceKey, FxBuildHasher>,
+    service: LinkMap<Sym>,
+    instance: LinkMap<u32>,
+    /// Keys no span names alone, numbered after the table's.
+    extra: IndexSet<InstanceKey, FxBuildHasher>,
+    table_len: u32,
     service_lists: KeyLists<Sym>,
     instance_lists: KeyLists<u32>,
     rows: Vec<R>,
 }
 
 impl<R> Joined<R> {
-    fn with_capacity(traces: usize) -> Self {
+    fn new(traces: usize, table_len: usize) -> Self {
         Self {
-            linked: Linked::default(),
-            keys: IndexSet::default(),
+            service: LinkMap::default(),
+            instance: LinkMap::default(),
+            extra: IndexSet::default(),
+            table_len: table_len as u32,
             service_lists: KeyLists::default(),
             instance_lists: KeyLists::default(),
             rows: Vec::with_capacity(traces),
         }
     }
 
-    /// Joins the next chunk: its links summed in, its keys renumbered into the whole table.
-    fn add(&mut self, chunk: Chunk<R>) {
-        merge_links(&mut self.linked.service, chunk.service);
-        merge_links(&mut self.linked.instance, chunk.instance);
-        let keys = &mut self.keys;
-        let global: Vec<u32> = chunk
-            .keys
-            .iter()
-            .map(|k| keys.insert_full(*k).0 as u32)
-            .collect();
+    /// Joins the next chunk: its links summed in, its own keys numbered after the table's.
+    fn add(&mut self, mut chunk: Chunk<R>) {
+        if !chunk.extra.is_empty() {
+            let extra: Vec<u32> = chunk
+                .extra
+                .iter()
+                .map(|k| self.table_len + self.extra.insert_full(*k).0 as u32)
+                .collect();
+            let number = |k: u32| match k.checked_sub(EXTRA) {
+                Some(i) => extra.get(i as usize).copied().unwrap_or(u32::MAX),
+                None => k,
+            };
+            chunk.instance.renumber(number);
+            for (p, c) in &mut chunk.instance_lists.pairs {
+                (*p, *c) = (number(*p), number(*c));
+            }
+            for k in &mut chunk.instance_lists.locals {
+                *k = number(*k);
+            }
+        }
+        merge_links(&mut self.service, chunk.service);
+        merge_links(&mut self.instance, chunk.instance);
         self.service_lists
             .append_mapped(&chunk.service_lists, |s| s);
-        self.instance_lists
-            .append_mapped(&chunk.instance_lists, |k: u32| {
-                global.get(k as usize).copied().unwrap_or(u32::MAX)
-            });
+        for (pairs, locals) in chunk.instance_lists.traces() {
+            self.instance_lists
+                .push(pairs.iter().copied(), locals.iter().copied());
+        }
         self.rows.extend(chunk.per_trace);
     }
 }
@@ -127,6 +187,23 @@ impl<K: Copy + Eq + std::hash::Hash> ChunkLinks<K> {
         *errors += u64::from(error);
         if let Some(d) = duration {
             self.durations.push((link, d));
+        }
+    }
+
+    /// Renumbers every pair's keys through `number` (one to one: a chunk's own keys become the
+    /// walk's numbers after the table's).
+    fn renumber(&mut self, number: impl Fn(K) -> K) {
+        let old = std::mem::take(&mut self.counts);
+        let mut moved = Vec::with_capacity(old.len());
+        for ((p, c), [calls, errors]) in old {
+            let entry = self.counts.entry((number(p), number(c)));
+            moved.push(entry.index() as u32);
+            let sum = entry.or_default();
+            sum[0] += calls;
+            sum[1] += errors;
+        }
+        for (link, _) in &mut self.durations {
+            *link = moved.get(*link as usize).copied().unwrap_or(u32::MAX);
         }
     }
 }
@@ -165,6 +242,7 @@ fn push_new<K: Copy + Eq + std::hash::Hash>(list: &mut Vec<K>, seen: &mut FxHash
 fn walk_chunk<R, F>(
     store: &TraceStore,
     names: &Names<'_>,
+    table: &KeyTable,
     traces: &[TraceEntry],
     first: usize,
     per_trace: &F,
@@ -180,21 +258,27 @@ where
     let mut chunk = Chunk {
         service: ChunkLinks::default(),
         instance: ChunkLinks::default(),
-        keys: IndexSet::default(),
+        extra: IndexSet::default(),
         service_lists: KeyLists::default(),
-        instance_lists: KeyLists::default(),
+        instance_lists: TraceLists::default(),
         per_trace: Vec::with_capacity(traces.len()),
+    };
+    // A key's number: the table's, or one of this chunk's own.
+    let number = |extra: &mut IndexSet<InstanceKey, FxBuildHasher>, key: InstanceKey| match table
+        .keys
+        .get_index_of(&key)
+    {
+        Some(k) => k as u32,
+        None => EXTRA | extra.insert_full(key).0 as u32,
     };
     // One trace's links and names, reused from trace to trace. Links go straight into the
     // chunk's sums; the trace keeps only which pairs it linked.
     let mut service_pairs = Vec::new();
-    let mut instance_pairs: Vec<(InstanceKey, InstanceKey)> = Vec::new();
+    let mut instance_pairs: Vec<(u32, u32)> = Vec::new();
     let mut service_locals = Vec::new();
-    let mut instance_locals = Vec::new();
+    let mut instance_locals: Vec<u32> = Vec::new();
     let mut seen_services = FxHashSet::default();
     let mut seen_instances = FxHashSet::default();
-    let mut ids: Vec<(u32, u32)> = Vec::new();
-    let mut local_ids: Vec<u32> = Vec::new();
     let error_key = store.data.interner.get("error");
     for (k, trace) in traces.iter().enumerate() {
         let tree = trace_tree_with(store, trace, error_key);
@@ -203,6 +287,7 @@ where
             service_pairs.push((p, c));
         });
         link_tree_into(&tree, &instance_name, &mut |p, c, error, duration| {
+            let (p, c) = (number(&mut chunk.extra, p), number(&mut chunk.extra, c));
             chunk.instance.add(p, c, error, duration);
             instance_pairs.push((p, c));
         });
@@ -212,6 +297,7 @@ where
                     push_new(&mut service_locals, &mut seen_services, name);
                 }
                 if let Some(key) = instance_name(s, side) {
+                    let key = number(&mut chunk.extra, key);
                     push_new(&mut instance_locals, &mut seen_instances, key);
                 }
             }
@@ -219,13 +305,10 @@ where
         chunk
             .service_lists
             .push(service_pairs.drain(..), service_locals.drain(..));
-        let keys = &mut chunk.keys;
-        let mut id = |key: InstanceKey| keys.insert_full(key).0 as u32;
-        ids.extend(instance_pairs.drain(..).map(|(p, c)| (id(p), id(c))));
-        local_ids.extend(instance_locals.drain(..).map(&mut id));
         chunk
             .instance_lists
-            .push(ids.drain(..), local_ids.drain(..));
+            .push(instance_pairs.drain(..), &instance_locals);
+        instance_locals.clear();
         seen_services.clear();
         seen_instances.clear();
         chunk
@@ -248,14 +331,19 @@ where
         info,
         keys: attr_keys(&store.data),
     };
+    // Every key the spans name, numbered once (in span order) for every walking thread.
+    let table = KeyTable {
+        keys: names.all_span_keys(),
+    };
     let traces = store.traces();
     // Waves of chunks are walked on every core while the chunks of the wave before are joined,
-    // in trace order, on a thread of their own (joining is a third of the work, and one core's).
-    // The channel holds one wave, so at most three are in memory at once.
+    // in trace order, on a thread of their own. The channel holds one wave, so at most three
+    // are in memory at once.
     let joined = std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Chunk<R>>>(1);
+        let table_len = table.keys.len();
         let joiner = scope.spawn(move || {
-            let mut joined = Joined::with_capacity(traces.len());
+            let mut joined = Joined::new(traces.len(), table_len);
             for wave in receive {
                 for chunk in wave {
                     joined.add(chunk);
@@ -268,7 +356,9 @@ where
             let chunks: Vec<Chunk<R>> = wave
                 .par_chunks(CHUNK)
                 .enumerate()
-                .map(|(c, part)| walk_chunk(store, &names, part, first + c * CHUNK, &per_trace))
+                .map(|(c, part)| {
+                    walk_chunk(store, &names, &table, part, first + c * CHUNK, &per_trace)
+                })
                 .collect();
             if send.send(chunks).is_err() {
                 break;
@@ -283,15 +373,30 @@ where
     // Every trace tree, built on the walking threads, is free now.
     crate::heap::give_back();
     let Joined {
-        mut linked,
-        keys,
+        service,
+        instance,
+        extra,
         service_lists,
         instance_lists,
         rows,
+        ..
     } = joined;
-    linked.service_lists = Some(service_lists);
-    linked.instance_lists = Some((keys, instance_lists));
-    let span_keys = names.all_span_keys();
+    let span_keys = table.keys;
+    let mut keys = span_keys.clone();
+    keys.extend(extra);
+    let instance = instance
+        .into_iter()
+        .filter_map(|((p, c), acc)| {
+            let key = |k: u32| keys.get_index(k as usize).copied();
+            Some(((key(p)?, key(c)?), acc))
+        })
+        .collect();
+    let mut linked = Linked {
+        service,
+        instance,
+        service_lists: Some(service_lists),
+        instance_lists: Some((keys, instance_lists)),
+    };
     let Names { info, .. } = names;
     linked.sort_durations();
     // The service graph first: its links and lists are then let go before the three levels
