@@ -212,3 +212,74 @@ fn one_walk_places_instances_only_a_merged_span_names() {
         ]
     );
 }
+
+/// Where each trace goes at a level (its members in the whole load's graph) is the graph of that
+/// trace derived alone: the same edges, and nodes among that graph's. Checked against a fresh
+/// derivation per trace, independently of how the load's members are worked out (shared between
+/// equal traces, or added one to one where no two instance keys share a node).
+#[test]
+fn a_traces_members_are_the_graph_of_that_trace_alone() {
+    use flowscope::derive::window::one_trace;
+    use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+    let mut files = ingest::expand_paths(&[fixture("")]).unwrap();
+    if let Some(dir) = shared_traces() {
+        files.extend(ingest::expand_paths(&[dir]).unwrap());
+    }
+    let mut compared = 0;
+    for file in &files {
+        let store = store_of_readable(std::slice::from_ref(file));
+        // Declared elements belong to every trace's own graph, and to no trace's members.
+        if store.spans().is_empty() || !store.data.nodes.is_empty() || !store.data.edges.is_empty()
+        {
+            continue;
+        }
+        let mut once = store.clone();
+        let levels = build_levels(&mut once, |_, _, _, _| ());
+        for (level, graph) in Level::ALL.iter().zip(&levels.graphs) {
+            let name = |n: NodeIndex| once.data.interner.resolve(graph.graph[n].name).to_owned();
+            for t in 0..store.traces().len().min(40) {
+                let mut alone = one_trace(&store, t);
+                let own = ServiceGraph::build(&mut alone, *level);
+                let own_name =
+                    |n: NodeIndex| alone.data.interner.resolve(own.graph[n].name).to_owned();
+                let mut want: Vec<(String, String)> = own
+                    .graph
+                    .edge_indices()
+                    .filter_map(|e| own.graph.edge_endpoints(e))
+                    .map(|(a, b)| (own_name(a), own_name(b)))
+                    .collect();
+                let mut got: Vec<(String, String)> = graph
+                    .trace_members
+                    .edges(t)
+                    .iter()
+                    .filter_map(|&e| graph.graph.edge_endpoints(EdgeIndex::new(e as usize)))
+                    .map(|(a, b)| (name(a), name(b)))
+                    .collect();
+                want.sort();
+                got.sort();
+                assert_eq!(
+                    got,
+                    want,
+                    "{} trace {t} at {level:?}: edges",
+                    file.display()
+                );
+                let own_nodes: Vec<String> = own.graph.node_indices().map(own_name).collect();
+                let nodes: Vec<String> = graph
+                    .trace_members
+                    .nodes(t)
+                    .iter()
+                    .map(|&n| name(NodeIndex::new(n as usize)))
+                    .collect();
+                for n in got.iter().flat_map(|(a, b)| [a, b]).chain(&nodes) {
+                    assert!(
+                        own_nodes.contains(n) && nodes.contains(n),
+                        "{} trace {t} at {level:?}: node {n}",
+                        file.display()
+                    );
+                }
+                compared += got.len();
+            }
+        }
+    }
+    assert!(compared > 1000, "only {compared} edges compared");
+}

@@ -716,19 +716,41 @@ pub(crate) fn assemble_keyed(
             };
             for (pairs, locals) in lists.sets() {
                 for &(p, c) in pairs {
-                    let a = node(batch, &mut topo, &mut builder, p);
-                    let b = node(batch, &mut topo, &mut builder, c);
-                    if let (Some(a), Some(b)) = (a, b) {
+                    node(batch, &mut topo, &mut builder, p);
+                    node(batch, &mut topo, &mut builder, c);
+                }
+                for &k in locals {
+                    node(batch, &mut topo, &mut builder, k);
+                }
+            }
+            // Where no two keys share a node (the instance level, mostly), distinct key sets
+            // give distinct node sets: each is added without looking for an equal one (the
+            // lookup was most of this level's assembly on a large load).
+            let mut taken = vec![false; petgraph::visit::NodeIndexable::node_bound(&builder.graph)];
+            let one_to_one = node_of_key.iter().flatten().all(|n| {
+                taken
+                    .get_mut(n.index())
+                    .is_some_and(|t| !std::mem::replace(t, true))
+            });
+            for (pairs, locals) in lists.sets() {
+                let node = |k: u32| node_of_key.get(k as usize).copied().flatten();
+                for &(p, c) in pairs {
+                    if let (Some(a), Some(b)) = (node(p), node(c)) {
                         nodes.extend([a.index() as u32, b.index() as u32]);
                         edges.extend(edge_index(&builder, a, b));
                     }
                 }
-                for &k in locals {
-                    if let Some(n) = node(batch, &mut topo, &mut builder, k) {
-                        nodes.push(n.index() as u32);
-                    }
-                }
-                of_set.push(member_sets.intern_unsorted(&mut nodes, &mut edges));
+                nodes.extend(
+                    locals
+                        .iter()
+                        .filter_map(|&k| node(k))
+                        .map(|n| n.index() as u32),
+                );
+                of_set.push(if one_to_one {
+                    member_sets.add_unsorted(&mut nodes, &mut edges)
+                } else {
+                    member_sets.intern_unsorted(&mut nodes, &mut edges)
+                });
             }
             by_trace = lists.set_of_trace();
         }

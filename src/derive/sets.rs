@@ -100,6 +100,28 @@ impl<A: Copy + Hash + Eq, B: Copy + Hash + Eq> ListSets<A, B> {
         set
     }
 
+    /// A new set of `a` and `b` sorted and deduplicated (here; both are emptied), numbered
+    /// without looking for an equal one: for lists known to differ from every set held (an equal
+    /// one is then held twice, which costs room, not correctness). Such a set is not found by
+    /// [`ListSets::intern`].
+    pub fn add_unsorted(&mut self, a: &mut Vec<A>, b: &mut Vec<B>) -> u32
+    where
+        A: Ord,
+        B: Ord,
+    {
+        a.sort_unstable();
+        a.dedup();
+        b.sort_unstable();
+        b.dedup();
+        let set = as_u32(self.ends.len());
+        self.a.extend_from_slice(a);
+        self.b.extend_from_slice(b);
+        self.ends.push([as_u32(self.a.len()), as_u32(self.b.len())]);
+        a.clear();
+        b.clear();
+        set
+    }
+
     /// Adds the next trace, going through set `set` (from [`ListSets::intern`]).
     pub fn push_set(&mut self, set: u32) {
         self.of_trace.push(set);
@@ -199,5 +221,20 @@ mod tests {
             ]
         );
         assert_eq!(sets.get(9), (&[][..], &[][..]));
+    }
+
+    #[test]
+    fn a_set_added_without_looking_reads_back_sorted() {
+        let mut sets: ListSets<u32, char> = ListSets::default();
+        let first = sets.intern(&[1], &['x']);
+        let (mut a, mut b) = (vec![3, 1, 3], vec!['y', 'x']);
+        let added = sets.add_unsorted(&mut a, &mut b);
+        assert!(a.is_empty() && b.is_empty());
+        assert_eq!((first, added), (0, 1));
+        sets.push_set(added);
+        sets.push_set(first);
+        assert_eq!(sets.get(0), (&[1, 3][..], &['x', 'y'][..]));
+        assert_eq!(sets.get(1), (&[1][..], &['x'][..]));
+        assert_eq!(sets.distinct(), 2);
     }
 }
