@@ -14,7 +14,7 @@ use rustc_hash::{FxBuildHasher, FxHashSet};
 use super::graph::{
     InstanceKey, KeyLists, Linked, Names, ServiceGraph, assemble_keyed, attr_keys, name_infos,
 };
-use super::links::{LinkMap, Side, link_tree_into, trace_tree_with};
+use super::links::{LinkMap, Side, link_tree_into, stored_spans_if_changed, trace_tree_with};
 use super::tree::{TraceTree, TreeSpan};
 use crate::model::{Level, Sym, TraceEntry, TraceStore};
 
@@ -291,7 +291,8 @@ where
             chunk.instance.add(p, c, error, duration);
             instance_pairs.push((p, c));
         });
-        for s in &tree.spans {
+        let stored = stored_spans_if_changed(store, trace, &tree);
+        for s in tree.spans.iter().chain(&stored) {
             for side in [Side::Local, Side::Remote] {
                 if let Some(name) = service_name(s, side) {
                     push_new(&mut service_locals, &mut seen_services, name);

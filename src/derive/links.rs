@@ -155,6 +155,27 @@ pub fn trace_tree(store: &TraceStore, trace: &TraceEntry) -> TraceTree {
     trace_tree_with(store, trace, store.data.interner.get("error"))
 }
 
+/// The stored spans of `trace`, as read, where its tree holds fewer than were stored (pieces of
+/// one span merged into one, or spans the tree left out); empty where the tree kept each span.
+/// A derivation places every node a stored span names, so those are part of where the trace
+/// goes too, whether or not a span of the tree still names them.
+pub(crate) fn stored_spans_if_changed(
+    store: &TraceStore,
+    trace: &TraceEntry,
+    tree: &TraceTree,
+) -> Vec<TreeSpan> {
+    if tree.spans.len() >= trace.range.len() {
+        return Vec::new();
+    }
+    store
+        .trace_indices(trace)
+        .filter_map(|i| {
+            let span = store.spans().get(i as usize)?;
+            Some(TreeSpan::from_span(i, span, &[], None))
+        })
+        .collect()
+}
+
 /// [`trace_tree`] with the interned `"error"` looked up once by the caller (a walk over every
 /// trace).
 pub(crate) fn trace_tree_with(
@@ -214,7 +235,8 @@ where
             let mut links = LinkMap::default();
             link_tree(&tree, &name, &mut links);
             let mut locals: Vec<K> = Vec::new();
-            for s in &tree.spans {
+            let stored = stored_spans_if_changed(store, trace, &tree);
+            for s in tree.spans.iter().chain(&stored) {
                 for side in [Side::Local, Side::Remote] {
                     if let Some(k) = name(s, side)
                         && !locals.contains(&k)
