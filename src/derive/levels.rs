@@ -52,13 +52,6 @@ pub struct LinkNames {
 /// Marks a key number as one of a chunk's own keys ([`Chunk::extra`]), not the table's.
 const EXTRA: u32 = 1 << 31;
 
-/// The instance keys of a walk, numbered once: every key the spans name, numbered before the
-/// walk and read by every walking thread, then the few that only a merged span makes (pieces of
-/// one span reported separately combine their endpoints), numbered as the joiner meets them.
-struct KeyTable {
-    keys: IndexSet<InstanceKey, FxBuildHasher>,
-}
-
 /// What one task derived from a run of traces, keyed by the walk's key numbers; joined in trace
 /// order.
 struct Chunk<R> {
@@ -242,7 +235,7 @@ fn push_new<K: Copy + Eq + std::hash::Hash>(list: &mut Vec<K>, seen: &mut FxHash
 fn walk_chunk<R, F>(
     store: &TraceStore,
     names: &Names<'_>,
-    table: &KeyTable,
+    table: &IndexSet<InstanceKey, FxBuildHasher>,
     traces: &[TraceEntry],
     first: usize,
     per_trace: &F,
@@ -265,7 +258,6 @@ where
     };
     // A key's number: the table's, or one of this chunk's own.
     let number = |extra: &mut IndexSet<InstanceKey, FxBuildHasher>, key: InstanceKey| match table
-        .keys
         .get_index_of(&key)
     {
         Some(k) => k as u32,
@@ -332,17 +324,17 @@ where
         info,
         keys: attr_keys(&store.data),
     };
-    // Every key the spans name, numbered once (in span order) for every walking thread.
-    let table = KeyTable {
-        keys: names.all_span_keys(),
-    };
+    // The walk's instance keys, numbered once: every key the spans name (in span order), read
+    // by every walking thread, then the few that only a merged span makes (pieces of one span
+    // reported separately combine their endpoints), numbered as the joiner meets them.
+    let table = names.all_span_keys();
     let traces = store.traces();
     // Waves of chunks are walked on every core while the chunks of the wave before are joined,
     // in trace order, on a thread of their own. The channel holds one wave, so at most three
     // are in memory at once.
     let joined = std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Chunk<R>>>(1);
-        let table_len = table.keys.len();
+        let table_len = table.len();
         let joiner = scope.spawn(move || {
             let mut joined = Joined::new(traces.len(), table_len);
             for wave in receive {
@@ -382,7 +374,7 @@ where
         rows,
         ..
     } = joined;
-    let span_keys = table.keys;
+    let span_keys = table;
     let mut keys = span_keys.clone();
     keys.extend(extra);
     let instance = instance

@@ -59,6 +59,37 @@ fn lists<'a, A, B>(a: &'a [A], b: &'a [B], ends: &[[u32; 2]], set: u32) -> (&'a 
     )
 }
 
+/// Appends a new set of `a` and `b` to the flat arrays; gives its number.
+fn add<A: Copy, B: Copy>(
+    all_a: &mut Vec<A>,
+    all_b: &mut Vec<B>,
+    ends: &mut Vec<[u32; 2]>,
+    a: &[A],
+    b: &[B],
+) -> u32 {
+    let set = as_u32(ends.len());
+    all_a.extend_from_slice(a);
+    all_b.extend_from_slice(b);
+    ends.push([as_u32(all_a.len()), as_u32(all_b.len())]);
+    set
+}
+
+/// `then(a, b)` with `a` and `b` sorted and deduplicated, both emptied after.
+fn sorted<A: Ord, B: Ord, R>(
+    a: &mut Vec<A>,
+    b: &mut Vec<B>,
+    then: impl FnOnce(&[A], &[B]) -> R,
+) -> R {
+    a.sort_unstable();
+    a.dedup();
+    b.sort_unstable();
+    b.dedup();
+    let out = then(a, b);
+    a.clear();
+    b.clear();
+    out
+}
+
 impl<A: Copy + Hash + Eq, B: Copy + Hash + Eq> ListSets<A, B> {
     /// The number of the set holding exactly `a` and `b`, added if new (no trace is added).
     pub fn intern(&mut self, a: &[A], b: &[B]) -> u32 {
@@ -73,10 +104,7 @@ impl<A: Copy + Hash + Eq, B: Copy + Hash + Eq> ListSets<A, B> {
         if let Some(&set) = lookup.find(hash, |&s| lists(all_a, all_b, ends, s) == (a, b)) {
             return set;
         }
-        let set = as_u32(ends.len());
-        all_a.extend_from_slice(a);
-        all_b.extend_from_slice(b);
-        ends.push([as_u32(all_a.len()), as_u32(all_b.len())]);
+        let set = add(all_a, all_b, ends, a, b);
         lookup.insert_unique(hash, set, |&s| {
             let (a, b) = lists(all_a, all_b, ends, s);
             hash_of(a, b)
@@ -90,14 +118,7 @@ impl<A: Copy + Hash + Eq, B: Copy + Hash + Eq> ListSets<A, B> {
         A: Ord,
         B: Ord,
     {
-        a.sort_unstable();
-        a.dedup();
-        b.sort_unstable();
-        b.dedup();
-        let set = self.intern(a, b);
-        a.clear();
-        b.clear();
-        set
+        sorted(a, b, |a, b| self.intern(a, b))
     }
 
     /// A new set of `a` and `b` sorted and deduplicated (here; both are emptied), numbered
@@ -109,17 +130,9 @@ impl<A: Copy + Hash + Eq, B: Copy + Hash + Eq> ListSets<A, B> {
         A: Ord,
         B: Ord,
     {
-        a.sort_unstable();
-        a.dedup();
-        b.sort_unstable();
-        b.dedup();
-        let set = as_u32(self.ends.len());
-        self.a.extend_from_slice(a);
-        self.b.extend_from_slice(b);
-        self.ends.push([as_u32(self.a.len()), as_u32(self.b.len())]);
-        a.clear();
-        b.clear();
-        set
+        sorted(a, b, |a, b| {
+            add(&mut self.a, &mut self.b, &mut self.ends, a, b)
+        })
     }
 
     /// Adds the next trace, going through set `set` (from [`ListSets::intern`]).
